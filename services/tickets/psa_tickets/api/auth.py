@@ -1,0 +1,126 @@
+"""/api/v1/auth: sign-in (password or API key) for short-lived tokens, API keys, and JWKS."""
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import principal, public
+
+from ..directory import tokens
+from . import fields as f
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens and API keys")
+jwks_blp = Blueprint("jwks", __name__, url_prefix="/.well-known", description="Token verification keys")
+
+
+def _keyring():
+    return current_app.extensions["psa_keyring"]
+
+
+def _ttl() -> int:
+    return current_app.extensions["psa_settings"].token_ttl_seconds
+
+
+class TokenRequest(ma.Schema):
+    tenant = fields.UUID()
+    email = f.email()
+    password = fields.String(validate=validate.Length(max=200))
+    api_key = fields.String(validate=validate.Length(max=200))
+
+    @ma.validates_schema
+    def _one_way_in(self, data, **kwargs):
+        if "api_key" not in data and not {"tenant", "email", "password"} <= data.keys():
+            raise ma.ValidationError("send tenant, email and password, or api_key", "api_key")
+
+
+class TokenResponse(ma.Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class ApiKeySchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    name = f.name(max_length=100)
+    scopes = fields.List(
+        fields.String(validate=validate.Length(max=40)), allow_none=True, validate=validate.Length(max=50)
+    )
+    created_at = UtcDateTime(dump_only=True)
+    last_used_at = UtcDateTime(dump_only=True)
+    revoked_at = UtcDateTime(dump_only=True)
+
+
+class NewApiKeySchema(ApiKeySchema):
+    key = fields.String(dump_only=True, metadata={"description": "Shown once; only its hash is kept."})
+
+
+class MeSchema(ma.Schema):
+    member_id = fields.UUID()
+    tenant_id = fields.UUID()
+    role = fields.String()
+    permissions = fields.List(fields.String())
+    all_clients = fields.Boolean()
+
+
+def _api_key_out(row, key=None) -> dict:
+    out = {k: getattr(row, k) for k in ("id", "name", "created_at", "last_used_at", "revoked_at")}
+    return out | {"scopes": row.scopes.split() if row.scopes is not None else None} | ({"key": key} if key else {})
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenRequest)
+@blp.response(200, TokenResponse)
+@public
+def token(data):
+    """Trade a password (with tenant and email) or an API key for an access token."""
+    if "api_key" in data:
+        access = tokens.exchange_api_key(_keyring(), data["api_key"], _ttl())
+    else:
+        access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl())
+    return {"access_token": access, "token_type": "Bearer", "expires_in": _ttl()}
+
+
+@blp.route("/me")
+@blp.response(200, MeSchema)
+def me():
+    p = principal()
+    return {
+        "member_id": p.member_id,
+        "tenant_id": p.tenant_id,
+        "role": p.member.role,
+        "permissions": sorted(p.permissions),
+        "all_clients": p.member.all_clients,
+    }
+
+
+@blp.route("/api-keys")
+class ApiKeys(MethodView):
+    @blp.response(200, ma.Schema.from_dict({"items": fields.List(fields.Nested(ApiKeySchema))}, name="ApiKeyList"))
+    def get(self):
+        """The caller's own API keys (never the keys themselves)."""
+        return {"items": [_api_key_out(row) for row in tokens.member_keys(principal())]}
+
+    @blp.arguments(ApiKeySchema)
+    @blp.response(201, NewApiKeySchema)
+    def post(self, data):
+        """Create an API key for an integration; `scopes` narrows it below the caller's role."""
+        principal().require("apikey:write")
+        row, key = tokens.create_api_key(principal(), data["name"], data.get("scopes"))
+        return _api_key_out(row, key)
+
+
+@blp.route("/api-keys/<uuid:key_id>", methods=["DELETE"])
+@blp.response(200, ApiKeySchema)
+def revoke(key_id):
+    """Revoke an API key: it can no longer be traded for tokens."""
+    return _api_key_out(tokens.revoke_api_key(principal(), key_id))
+
+
+@jwks_blp.route("/jwks.json")
+@public
+def jwks():
+    """Public keys that verify PSA Core access tokens (Ed25519, by `kid`)."""
+    return _keyring().jwks()

@@ -1,0 +1,21 @@
+"""Field helpers shared by the tickets service's schemas."""
+
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+
+
+def name(required: bool = True, max_length: int = 200, **kwargs) -> fields.String:
+    return fields.String(required=required, validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def text(max_length: int, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_length), allow_none=True, **kwargs)
+
+
+def email(required: bool = False, **kwargs) -> fields.Email:
+    return fields.Email(required=required, validate=validate.Length(max=254), **kwargs)
+
+
+def read_only_times() -> dict:
+    return {"created_at": UtcDateTime(dump_only=True), "updated_at": UtcDateTime(dump_only=True)}

@@ -1,0 +1,106 @@
+"""/api/v1/members: who works at the MSP, their role, capacity and client grants."""
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.auth import ROLES
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+
+from ..directory import members
+from ..directory.events import granted_client_ids
+from ..directory.models import Member
+from . import fields as f
+
+blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members of the MSP")
+
+capacity = fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0, max=168))
+
+
+class MemberSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    email = f.email(required=True)
+    name = f.name()
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    weekly_capacity_hours = capacity
+    active = fields.Boolean(dump_only=True)
+    all_clients = fields.Boolean(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class MemberQuery(ListArgs):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()
+    email = fields.String(validate=validate.Length(max=254))
+
+
+class GrantsSchema(ma.Schema):
+    all_clients = fields.Boolean(required=True)
+    client_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=10_000))
+
+
+@blp.route("")
+class Members(MethodView):
+    @blp.arguments(MemberQuery, location="query")
+    @blp.response(200, page_schema(MemberSchema))
+    def get(self, args):
+        """List members, oldest last (newest first)."""
+        principal().require("member:read")
+        query = Member.select()
+        for name in ("role", "active"):
+            if name in args:
+                query = query.where(getattr(Member, name) == args[name])
+        if "email" in args:
+            query = query.where(Member.email == args["email"].lower())
+        return keyset_page(query, Member, args)
+
+    @blp.arguments(MemberSchema)
+    @blp.response(201, MemberSchema)
+    def post(self, data):
+        """Add a member; admins see all clients by default, everyone else none until granted."""
+        principal().require("member:write")
+        return members.create_member(**data)
+
+
+@blp.route("/<uuid:member_id>")
+class MemberById(MethodView):
+    @blp.response(200, MemberSchema)
+    def get(self, member_id):
+        principal().require("member:read")
+        return members.get_member(member_id)
+
+    @blp.arguments(MemberSchema(partial=True))
+    @blp.response(200, MemberSchema)
+    def patch(self, data, member_id):
+        """Change name, email, role, capacity or password (a new password signs the member out)."""
+        principal().require("member:write")
+        return members.update_member(member_id, **data)
+
+
+@blp.route("/<uuid:member_id>/deactivate", methods=["POST"])
+@blp.response(200, MemberSchema)
+def deactivate(member_id):
+    """The member leaves: every token of theirs stops working at once."""
+    principal().require("member:write")
+    return members.deactivate_member(member_id)
+
+
+@blp.route("/<uuid:member_id>/grants")
+class Grants(MethodView):
+    @blp.response(200, GrantsSchema)
+    def get(self, member_id):
+        principal().require("member:read")
+        member = members.get_member(member_id)
+        return {"all_clients": member.all_clients, "client_ids": granted_client_ids(member)}
+
+    @blp.arguments(GrantsSchema)
+    @blp.response(200, GrantsSchema)
+    def put(self, data, member_id):
+        """Replace the member's grants: all clients, or exactly the listed ones."""
+        principal().require("member:write")
+        member = members.set_grants(member_id, data["all_clients"], data["client_ids"])
+        return {"all_clients": member.all_clients, "client_ids": granted_client_ids(member)}

@@ -1,0 +1,25 @@
+"""The tickets service's app factory."""
+
+from flask import Flask
+
+from psa_shared.auth import KeyRing
+from psa_shared.config import Settings
+from psa_shared.web import create_service_app
+
+from .api import auth, clients, members
+from .database import db
+from .directory.tokens import lookup_member
+
+
+def create_app(settings: Settings) -> Flask:
+    keyring = KeyRing.load(settings, issuer=True)
+    app = create_service_app(
+        "tickets",
+        db=db,
+        keyring=keyring,
+        lookup=lookup_member,
+        blueprints=[auth.blp, auth.jwks_blp, members.blp, clients.blp, clients.contacts_blp],
+    )
+    app.extensions["psa_keyring"] = keyring
+    app.extensions["psa_settings"] = settings
+    return app

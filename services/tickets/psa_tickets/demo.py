@@ -1,0 +1,54 @@
+"""The demo tenant `make run` creates on first start, so a new user has something to look at."""
+
+import secrets
+
+from psa_shared.auth import KeyRing, Principal
+from psa_shared.config import Settings
+from psa_shared.tenancy import tenant_scope
+
+from .database import db
+from .directory import clients, members
+from .directory.models import Member, Tenant
+from .directory.tenants import create_tenant
+from .directory.tokens import member_view
+
+DEMO_TENANT = "Demo MSP"
+ADMIN_EMAIL = "admin@demo-msp.example"
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+def seed(settings: Settings) -> str:
+    """Create the demo tenant once; every start prints a fresh token for its admin."""
+    with db.proxy.connection_context():
+        tenant = Tenant.get_or_none(Tenant.name == DEMO_TENANT)
+        password = None
+        if tenant is None:
+            password = secrets.token_urlsafe(12)
+            tenant, admin = create_tenant(DEMO_TENANT, ADMIN_EMAIL, password, "America/Chicago")
+            with tenant_scope(tenant.id):
+                _sample_directory(Principal(member_view(admin)))
+        with tenant_scope(tenant.id):
+            admin = Member.get(Member.email == ADMIN_EMAIL)
+            token = KeyRing.load(settings, issuer=True).mint(member_view(admin), DEMO_TOKEN_TTL)
+    sign_in = f"password {password}" if password else "the password printed on first run"
+    return "\n".join(
+        [
+            f"Demo tenant '{DEMO_TENANT}' (id {tenant.id})",
+            f"  sign in:  POST {{base_url}}/api/v1/auth/token  tenant={tenant.id} email={ADMIN_EMAIL} {sign_in}",
+            f"  token (12 h):  {token}",
+            "  try:  curl -H 'Authorization: Bearer <token>' {base_url}/api/v1/clients",
+        ]
+    )
+
+
+def _sample_directory(admin: Principal) -> None:
+    acme = clients.create_client(admin, name="Acme Dental", phone="+1 555 0100")
+    riverside = clients.create_client(admin, name="Riverside Law")
+    clients.create_client(admin, name="Northwind Logistics")
+    clients.create_contact(
+        admin, acme.id, name="Dana Whitfield", email="dana@acme-dental.example", title="Office manager"
+    )
+    clients.create_contact(admin, riverside.id, name="Sam Ortega", email="sam@riverside-law.example")
+    members.create_member("dispatch@demo-msp.example", "Dee Dispatcher", "dispatcher", weekly_capacity_hours=40)
+    tech = members.create_member("tech@demo-msp.example", "Tom Tech", "technician", weekly_capacity_hours=40)
+    members.set_grants(tech.id, False, [acme.id, riverside.id])

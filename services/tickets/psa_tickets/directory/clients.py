@@ -1,0 +1,83 @@
+"""Clients (the MSP's customers) and their contacts, seen through the caller's grants."""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+from psa_shared.errors import NotFound, field_error
+
+from ..database import db, emit
+from .events import client_payload, contact_payload
+from .models import Client, ClientGrant, Contact, next_number, touch
+
+
+def visible_clients(principal: Principal):
+    """Clients the caller may see: all of them, or the granted ones."""
+    query = Client.select()
+    if not principal.member.all_clients:
+        query = query.where(Client.id.in_(list(principal.member.client_ids) or [None]))
+    return query
+
+
+def get_client(principal: Principal, client_id, field: str | None = None) -> Client:
+    """A client the caller may see. As a path id: 404; as a body field: 422 naming the field."""
+    client = Client.get_or_none(Client.id == client_id) if client_id else None
+    if client is None or not principal.sees_client(client.id):
+        if field:
+            raise field_error(field, "client not found")
+        raise NotFound("client not found")
+    return client
+
+
+def create_client(principal: Principal, **fields) -> Client:
+    with db.proxy.atomic():
+        client = Client.create(number=next_number("client"), **fields)
+        if not principal.member.all_clients:  # whoever adds a client keeps seeing it
+            ClientGrant.create(member=principal.member_id, client=client.id)
+        emit("client.created", client_payload(client))
+    return client
+
+
+def update_client(principal: Principal, client_id, **changes) -> Client:
+    with db.proxy.atomic():
+        client = get_client(principal, client_id)
+        for name, value in changes.items():
+            setattr(client, name, value)
+        touch(client)
+        client.save()
+        emit("client.updated", client_payload(client))
+    return client
+
+
+def visible_contacts(principal: Principal):
+    query = Contact.select()
+    if not principal.member.all_clients:
+        query = query.where(Contact.client.in_(list(principal.member.client_ids) or [None]))
+    return query
+
+
+def get_contact(principal: Principal, contact_id) -> Contact:
+    contact = Contact.get_or_none(Contact.id == contact_id)
+    if contact is None or not principal.sees_client(contact.client_id):
+        raise NotFound("contact not found")
+    return contact
+
+
+def create_contact(principal: Principal, client_id, **fields) -> Contact:
+    with db.proxy.atomic():
+        client = get_client(principal, client_id, field="client_id")
+        contact = Contact.create(client=client.id, **fields)
+        emit("contact.created", contact_payload(contact))
+    return contact
+
+
+def update_contact(principal: Principal, contact_id, **changes) -> Contact:
+    with db.proxy.atomic():
+        contact = get_contact(principal, contact_id)
+        if "client_id" in changes:
+            contact.client = get_client(principal, changes.pop("client_id"), field="client_id").id
+        for name, value in changes.items():
+            setattr(contact, name, value)
+        touch(contact)
+        contact.save()
+        emit("contact.updated", contact_payload(contact))
+    return contact

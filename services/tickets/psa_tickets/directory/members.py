@@ -1,0 +1,102 @@
+"""Members: create, update, deactivate, grant clients. Every change emits a `member.*` event."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from psa_shared.errors import NotFound, field_error
+
+from ..database import db, emit
+from .events import member_payload
+from .models import Client, ClientGrant, Member, new_stamp, touch
+from .passwords import hash_password
+
+
+def get_member(member_id) -> Member:
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None:
+        raise NotFound("member not found")
+    return member
+
+
+def _check_email_free(email: str, member_id=None) -> None:
+    query = Member.select().where(Member.email == email.lower())
+    if member_id is not None:
+        query = query.where(Member.id != member_id)
+    if query.exists():
+        raise field_error("email", "a member with this email already exists")
+
+
+def create_member(
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+    weekly_capacity_hours: Decimal | None = None,
+    all_clients: bool | None = None,
+) -> Member:
+    with db.proxy.atomic():
+        _check_email_free(email)
+        member = Member.create(
+            email=email.lower(),
+            name=name,
+            role=role,
+            password_hash=hash_password(password) if password else None,
+            weekly_capacity_minutes=_minutes(weekly_capacity_hours if weekly_capacity_hours is not None else 40),
+            all_clients=(role == "admin") if all_clients is None else all_clients,
+        )
+        emit("member.created", member_payload(member))
+    return member
+
+
+def update_member(member_id, **changes) -> Member:
+    with db.proxy.atomic():
+        member = get_member(member_id)
+        if "email" in changes:
+            _check_email_free(changes["email"], member.id)
+            member.email = changes["email"].lower()
+        for name in ("name", "role"):
+            if name in changes:
+                setattr(member, name, changes[name])
+        if "weekly_capacity_hours" in changes:
+            member.weekly_capacity_minutes = _minutes(changes["weekly_capacity_hours"])
+        if changes.get("password"):
+            member.password_hash = hash_password(changes["password"])
+            member.stamp = new_stamp()  # a new password signs out every session
+        touch(member)
+        member.save()
+        emit("member.updated", member_payload(member))
+    return member
+
+
+def deactivate_member(member_id) -> Member:
+    """The member's tokens die now: a new security stamp no token carries."""
+    with db.proxy.atomic():
+        member = get_member(member_id)
+        member.active = False
+        member.stamp = new_stamp()
+        touch(member)
+        member.save()
+        emit("member.deactivated", member_payload(member))
+    return member
+
+
+def set_grants(member_id, all_clients: bool, client_ids: list) -> Member:
+    with db.proxy.atomic():
+        member = get_member(member_id)
+        wanted = set(client_ids)
+        found = {c.id for c in Client.select(Client.id).where(Client.id.in_(list(wanted)))} if wanted else set()
+        if missing := wanted - found:
+            raise field_error("client_ids", f"client not found: {sorted(map(str, missing))[0]}")
+        ClientGrant.delete().where(ClientGrant.member == member.id).execute()
+        for client_id in sorted(wanted):
+            ClientGrant.create(member=member.id, client=client_id)
+        member.all_clients = all_clients
+        touch(member)
+        member.save()
+        emit("member.grants_changed", member_payload(member))
+    return member
+
+
+def _minutes(hours) -> int:
+    return int((Decimal(str(hours)) * 60).to_integral_value())

@@ -1,0 +1,119 @@
+"""Directory tables: tenants, members, client grants, clients, contacts, API keys, counters."""
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+import peewee
+
+from psa_shared.ids import new_id
+from psa_shared.outbox import utcnow
+
+from ..database import GlobalModel, Model
+
+
+def new_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+class Tenant(GlobalModel):
+    """An MSP. Not tenant-scoped itself: it is the scope."""
+
+    id = peewee.UUIDField(primary_key=True, default=new_id)
+    name = peewee.CharField(max_length=200)
+    time_zone = peewee.CharField(max_length=64, default="UTC")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Counter(Model):
+    """Per-tenant sequences (client numbers, ticket numbers): people read numbers, paths take ids."""
+
+    name = peewee.CharField(max_length=40)
+    value = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("tenant_id", "name"), True),)
+
+
+class Member(Model):
+    email = peewee.CharField(max_length=254)
+    name = peewee.CharField(max_length=200)
+    role = peewee.CharField(max_length=20)
+    password_hash = peewee.CharField(max_length=200, null=True)
+    weekly_capacity_minutes = peewee.IntegerField(default=40 * 60)
+    active = peewee.BooleanField(default=True)
+    all_clients = peewee.BooleanField(default=False)
+    stamp = peewee.CharField(max_length=32, default=new_stamp)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant_id", "email"), True),)
+
+    @property
+    def weekly_capacity_hours(self) -> Decimal:
+        return (Decimal(self.weekly_capacity_minutes) / 60).quantize(Decimal("0.01"))
+
+
+class Client(Model):
+    number = peewee.IntegerField()
+    name = peewee.CharField(max_length=200)
+    phone = peewee.CharField(max_length=50, null=True)
+    website = peewee.CharField(max_length=200, null=True)
+    notes = peewee.TextField(null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant_id", "number"), True), (("tenant_id", "name"), False))
+
+
+class ClientGrant(Model):
+    member = peewee.ForeignKeyField(Member, on_delete="CASCADE")
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("tenant_id", "member", "client"), True),)
+
+
+class Contact(Model):
+    client = peewee.ForeignKeyField(Client)
+    name = peewee.CharField(max_length=200)
+    email = peewee.CharField(max_length=254, null=True)
+    phone = peewee.CharField(max_length=50, null=True)
+    title = peewee.CharField(max_length=100, null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant_id", "client", "name"), False),)
+
+
+class ApiKey(Model):
+    """An integration's key: only its SHA-256 is kept (the key is 256 random bits, so no KDF needed)."""
+
+    member = peewee.ForeignKeyField(Member)
+    name = peewee.CharField(max_length=100)
+    secret_hash = peewee.CharField(max_length=64, unique=True)
+    scopes = peewee.TextField(null=True)  # space-separated permissions; null = the member's role
+    created_at = peewee.DateTimeField(default=utcnow)
+    last_used_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("tenant_id", "member"), False),)
+
+
+def next_number(name: str) -> int:
+    """The tenant's next number in sequence `name`; call inside the transaction that uses it."""
+    updated = Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
+    if not updated:
+        Counter.create(name=name, value=1)
+        return 1
+    return Counter.get(Counter.name == name).value
+
+
+def touch(row) -> None:
+    row.updated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)

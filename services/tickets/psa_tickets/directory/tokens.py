@@ -1,0 +1,95 @@
+"""Signing in: passwords and API keys traded for short-lived access tokens, and token checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from psa_shared.auth import ROLE_PERMISSIONS, KeyRing, MemberView, Principal
+from psa_shared.errors import NotFound, Unauthorized, field_error
+from psa_shared.outbox import utcnow
+from psa_shared.tenancy import tenant_scope
+
+from ..database import db
+from .events import granted_client_ids
+from .models import ApiKey, Member
+from .passwords import check_password
+
+KEY_PREFIX = "psa"
+
+
+def member_view(member: Member) -> MemberView:
+    return MemberView(
+        id=member.id,
+        tenant_id=member.tenant_id,
+        role=member.role,
+        active=member.active,
+        stamp=member.stamp,
+        all_clients=member.all_clients,
+        client_ids=frozenset(() if member.all_clients else granted_client_ids(member)),
+    )
+
+
+def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
+    """The tickets service checks tokens against the directory itself: revocation is instant."""
+    with tenant_scope(tenant_id):
+        member = Member.get_or_none(Member.id == member_id)
+        return member_view(member) if member else None
+
+
+def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int) -> str:
+    with tenant_scope(tenant_id):
+        member = Member.get_or_none(Member.email == email.lower())
+        if not check_password(member.password_hash if member else None, password) or not member.active:
+            raise Unauthorized("wrong tenant, email or password")
+        return keyring.mint(member_view(member), ttl)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(principal: Principal, name: str, scopes: list[str] | None) -> tuple[ApiKey, str]:
+    """Returns the row and the key itself, which is shown this once and never stored."""
+    if scopes is not None and (unknown := set(scopes) - ROLE_PERMISSIONS[principal.member.role]):
+        raise field_error("scopes", f"not a permission of your role: {sorted(unknown)[0]}")
+    key = f"{KEY_PREFIX}_{principal.tenant_id.hex}_{secrets.token_urlsafe(32)}"
+    with db.proxy.atomic():
+        row = ApiKey.create(
+            member=principal.member_id,
+            name=name,
+            secret_hash=_hash(key),
+            scopes=" ".join(sorted(scopes)) if scopes is not None else None,
+        )
+    return row, key
+
+
+def exchange_api_key(keyring: KeyRing, key: str, ttl: int) -> str:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("invalid API key")
+    try:
+        tenant_id = uuid.UUID(hex=parts[1])
+    except ValueError:
+        raise Unauthorized("invalid API key") from None
+    with tenant_scope(tenant_id):
+        row = ApiKey.get_or_none(ApiKey.secret_hash == _hash(key))
+        if row is None or row.revoked_at is not None or not row.member.active:
+            raise Unauthorized("invalid API key")
+        ApiKey.update(last_used_at=utcnow()).where(ApiKey.id == row.id).execute()
+        scopes = row.scopes.split() if row.scopes is not None else None
+        return keyring.mint(member_view(row.member), ttl, scopes=scopes)
+
+
+def member_keys(principal: Principal):
+    return ApiKey.select().where(ApiKey.member == principal.member_id)
+
+
+def revoke_api_key(principal: Principal, key_id) -> ApiKey:
+    row = ApiKey.get_or_none(ApiKey.id == key_id)
+    if row is None or (row.member_id != principal.member_id and "member:write" not in principal.permissions):
+        raise NotFound("API key not found")
+    row.revoked_at = row.revoked_at or utcnow()
+    row.save()
+    return row

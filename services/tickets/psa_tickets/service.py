@@ -1,0 +1,24 @@
+"""How the tickets service registers itself with PSA Core (`psa.services` entry point)."""
+
+from psa_shared.services import Service
+
+from . import cli, demo
+from .app import create_app
+from .database import db, inbox, outbox
+
+SERVICE = Service(
+    name="tickets",
+    prefixes=(
+        "/api/v1/auth",
+        "/api/v1/members",
+        "/api/v1/clients",
+        "/api/v1/contacts",
+        "/.well-known",
+    ),
+    db=db,
+    outbox=outbox,
+    inbox=inbox,
+    app_factory=create_app,
+    commands=(cli.tenant_group, cli.token_group),
+    on_first_run=demo.seed,
+)

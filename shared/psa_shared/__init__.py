@@ -1,0 +1,1 @@
+"""PSA Core SDK: what every service and plugin builds on."""

@@ -1,0 +1,174 @@
+"""Identity: Ed25519-signed access tokens, roles and named permissions, checked in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from .config import Settings
+from .errors import Forbidden, NotFound, Unauthorized
+
+ISSUER = "psa-core"
+
+READ = {"member:read", "client:read", "ticket:read", "vault:read", "report:read", "invoice:read"}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        READ
+        | {"member:write", "client:write", "ticket:write", "time:write", "settings:write"}
+        | {"vault:write", "vault:reveal", "vault:export", "audit:read", "invoice:post", "apikey:write"}
+    ),
+    "dispatcher": frozenset(READ | {"client:write", "ticket:write", "time:write", "vault:reveal", "apikey:write"}),
+    "technician": frozenset(READ | {"ticket:write", "time:write", "vault:write", "vault:reveal", "apikey:write"}),
+    "billing": frozenset(READ | {"client:write", "invoice:post", "apikey:write"}),
+    "read-only": frozenset(READ),
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What a service knows of a member: from the directory itself, or its event-fed projection."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: str
+    active: bool
+    stamp: str
+    all_clients: bool
+    client_ids: frozenset[uuid.UUID] = frozenset()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    member: MemberView
+    scopes: frozenset[str] | None = None  # an API key's scopes narrow the role's permissions
+    permissions: frozenset[str] = field(init=False)
+
+    def __post_init__(self):
+        granted = ROLE_PERMISSIONS.get(self.member.role, frozenset())
+        object.__setattr__(self, "permissions", granted & self.scopes if self.scopes is not None else granted)
+
+    @property
+    def member_id(self) -> uuid.UUID:
+        return self.member.id
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.member.tenant_id
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise Forbidden(f"this action needs the '{permission}' permission")
+
+    def sees_client(self, client_id) -> bool:
+        return self.member.all_clients or uuid.UUID(str(client_id)) in self.member.client_ids
+
+    def require_client(self, client_id, what: str = "client") -> None:
+        """A client outside the member's grants does not exist for them: 404, not 403."""
+        if not self.sees_client(client_id):
+            raise NotFound(f"{what} not found")
+
+
+def _kid(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+class KeyRing:
+    """Signing key (only where tokens are minted) and every public key tokens may be verified with."""
+
+    def __init__(self, private: Ed25519PrivateKey | None, publics: list[Ed25519PublicKey]):
+        self.private = private
+        self.publics = {_kid(p): p for p in publics}
+        if private is not None:
+            self.publics.setdefault(_kid(private.public_key()), private.public_key())
+
+    @classmethod
+    def load(cls, settings: Settings, *, issuer: bool) -> KeyRing:
+        """From `PSA_JWT_PRIVATE_KEY_FILE` / `PSA_JWT_PUBLIC_KEY_FILES`, else the embedded keys dir.
+
+        In embedded mode the issuer generates the key pair on first start.
+        """
+        private_file = Path(settings.get("PSA_JWT_PRIVATE_KEY_FILE") or settings.keys_dir / "jwt-signing.pem")
+        public_files = [Path(p) for p in (settings.get("PSA_JWT_PUBLIC_KEY_FILES") or "").split(",") if p]
+        public_files = public_files or [settings.keys_dir / "jwt-signing.pub.pem"]
+        if issuer and not private_file.exists():
+            _generate(private_file, settings.keys_dir / "jwt-signing.pub.pem")
+        private = None
+        if issuer:
+            private = serialization.load_pem_private_key(private_file.read_bytes(), password=None)
+        publics = [serialization.load_pem_public_key(p.read_bytes()) for p in public_files if p.exists()]
+        return cls(private, publics)
+
+    def mint(self, member: MemberView, ttl_seconds: int, scopes: list[str] | None = None) -> str:
+        now = dt.datetime.now(dt.UTC)
+        claims = {
+            "iss": ISSUER,
+            "sub": str(member.id),
+            "tid": str(member.tenant_id),
+            "role": member.role,
+            "stamp": member.stamp,
+            "iat": now,
+            "exp": now + dt.timedelta(seconds=ttl_seconds),
+            "jti": uuid.uuid4().hex,
+        }
+        if scopes is not None:
+            claims["scp"] = sorted(scopes)
+        return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": _kid(self.private.public_key())})
+
+    def verify(self, token: str) -> dict:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self.publics.get(kid)
+            if key is None:
+                raise Unauthorized("token signed with an unknown key")
+            return jwt.decode(
+                token, key, algorithms=["EdDSA"], issuer=ISSUER, options={"require": ["exp", "sub", "tid", "stamp"]}
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"invalid token: {error}") from None
+
+    def jwks(self) -> dict:
+        keys = []
+        for kid, public in self.publics.items():
+            jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public))
+            keys.append(jwk | {"kid": kid, "use": "sig", "alg": "EdDSA"})
+        return {"keys": keys}
+
+
+def _generate(private_file: Path, public_file: Path) -> None:
+    private_file.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private_file.touch(mode=0o600)
+    private_file.write_bytes(pem)
+    public_file.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def principal_from_token(keyring: KeyRing, token: str, lookup) -> Principal:
+    """Verify a bearer token and check it against the member as this service knows them now.
+
+    `lookup(tenant_id, member_id)` returns a MemberView or None; an unknown member, a deactivated
+    one, or a changed security stamp all fail closed with 401.
+    """
+    claims = keyring.verify(token)
+    member = lookup(uuid.UUID(claims["tid"]), uuid.UUID(claims["sub"]))
+    if member is None or not member.active or member.stamp != claims["stamp"]:
+        raise Unauthorized("token no longer valid for this member")
+    scopes = frozenset(claims["scp"]) if "scp" in claims else None
+    return Principal(member, scopes)

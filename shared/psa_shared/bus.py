@@ -1,0 +1,226 @@
+"""The message bus over kombu: outbox relay (publisher confirms) and idempotent consumers.
+
+Topology: a topic exchange per producing service (`tickets.events`), routing key = event type,
+one durable queue per consuming service (quorum on RabbitMQ), with a dead-letter queue beside it.
+HTTP handlers never touch the broker: they write to the outbox, and the relay publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import kombu
+import peewee
+from amqp.exceptions import AMQPError, MessageNacked
+from kombu.exceptions import KombuError, OperationalError
+
+from . import events, tenancy
+from .config import Settings
+from .outbox import Inbox, Outbox, utcnow
+
+log = logging.getLogger(__name__)
+Handler = Callable[[events.Event, dict], None]
+MAX_DELIVERIES = 5
+BROKER_ERRORS = (OSError, KombuError, OperationalError, AMQPError, MessageNacked)
+
+
+def connect(settings: Settings) -> kombu.Connection:
+    """A broker connection; on RabbitMQ every publish waits for the broker's confirm."""
+    options = {} if settings.embedded else {"confirm_publish": True, "confirm_timeout": 10}
+    return kombu.Connection(settings.broker_url, transport_options=options, connect_timeout=5)
+
+
+def exchange(settings: Settings, producer: str) -> kombu.Exchange:
+    return kombu.Exchange(f"{settings.bus_prefix}{producer}.events", "topic", durable=True)
+
+
+def dead_letter_exchange(settings: Settings) -> kombu.Exchange:
+    return kombu.Exchange(f"{settings.bus_prefix}psa.dead-letter", "direct", durable=True)
+
+
+def queues_for(settings: Settings, consumer: str, types: list[str]) -> list[kombu.Queue]:
+    """The consumer's durable queue, bound to each type it handles, and its dead-letter queue."""
+    name = f"{settings.bus_prefix}{consumer}.events"
+    arguments = {}
+    if not settings.embedded:
+        arguments = {"x-dead-letter-exchange": dead_letter_exchange(settings).name, "x-dead-letter-routing-key": name}
+        if settings.queue_type == "quorum":
+            arguments |= {"x-queue-type": "quorum", "x-delivery-limit": MAX_DELIVERIES}
+    bindings = [
+        kombu.binding(exchange(settings, events.CATALOGUE[t].producer), routing_key=t) for t in sorted(set(types))
+    ]
+    main = kombu.Queue(name, bindings=bindings, durable=True, queue_arguments=arguments)
+    dlq = kombu.Queue(f"{name}.dlq", dead_letter_exchange(settings), routing_key=name, durable=True)
+    return [main, dlq]
+
+
+class Relay:
+    """Publishes a service's unpublished outbox rows, marking each sent only after its confirm."""
+
+    def __init__(self, settings: Settings, outbox: Outbox, producer: str, batch: int = 200):
+        self.settings, self.outbox, self.producer, self.batch = settings, outbox, producer, batch
+        self.exchange = exchange(settings, producer)
+        self._connection: kombu.Connection | None = None
+
+    def _publisher(self) -> kombu.Producer:
+        if self._connection is None:
+            self._connection = connect(self.settings)
+            self._producer = self._connection.Producer(serializer="json")
+        return self._producer
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.release()
+            self._connection = None
+
+    def _claim(self) -> list:
+        model = self.outbox.model
+        query = (
+            model.select().where(model.published_at.is_null()).order_by(model.created_at, model.id).limit(self.batch)
+        )
+        if self.outbox.db.is_postgres:
+            query = query.for_update("FOR UPDATE SKIP LOCKED")  # several relays never publish one row twice
+        return list(query)
+
+    def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were confirmed. Raises when the broker is down."""
+        db, model = self.outbox.db.proxy, self.outbox.model
+        sent, failure = [], None
+        with db.connection_context(), db.atomic():
+            rows = self._claim()
+            for row in rows:
+                try:
+                    self._publish(self._publisher(), row)
+                except BROKER_ERRORS as error:  # a nack, a timeout, a dropped connection
+                    failure = error
+                    self.close()
+                    break
+                sent.append(row.id)
+            if sent:
+                model.update(published_at=utcnow()).where(model.id.in_(sent)).execute()
+        if failure is not None:
+            raise failure
+        return len(sent)
+
+    def _publish(self, producer: kombu.Producer, row) -> None:
+        producer.publish(
+            row.body,
+            exchange=self.exchange,
+            routing_key=row.type,
+            declare=[self.exchange],
+            delivery_mode=2,
+            content_type="application/json",
+            content_encoding="utf-8",
+            message_id=str(row.id),
+            headers={"psa-tenant": str(row.tenant_id)},
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+        )
+
+    def drain(self) -> int:
+        total = 0
+        while count := self.relay_once():
+            total += count
+        return total
+
+
+class Consumer:
+    """Applies events to one service: inbox dedupe and the effect in one transaction, ack after commit."""
+
+    def __init__(self, settings: Settings, service: str, inbox: Inbox, handlers: dict[str, Handler]):
+        self.settings, self.service, self.inbox, self.handlers = settings, service, inbox, handlers
+        self.queues = queues_for(settings, service, list(handlers))
+        self.attempts: Counter[str] = Counter()
+        self.applied = 0
+        self.duplicates = 0
+
+    def declare(self, connection: kombu.Connection) -> None:
+        for queue in self.queues:
+            queue.bind(connection.default_channel).declare()
+
+    def on_message(self, body, message) -> None:
+        event = events.Event.from_json(message.body)
+        try:
+            self.apply(event)
+        except Exception:
+            self.attempts[event.id] += 1
+            tries = max(self.attempts[event.id], int(message.headers.get("x-delivery-count") or 0) + 1)
+            log.exception("%s: %s %s failed (delivery %d)", self.service, event.type, event.id, tries)
+            if tries >= MAX_DELIVERIES:
+                message.reject(requeue=False)  # to the dead-letter queue
+                self.attempts.pop(event.id, None)
+            else:
+                message.requeue()
+            return
+        message.ack()
+
+    def apply(self, event: events.Event) -> bool:
+        """Apply once: False when the event id was already applied (a redelivery)."""
+        db = self.inbox.model._meta.database
+        with db.connection_context(), db.atomic(), tenancy.tenant_scope(event.tenant_id):
+            if not self.inbox.record(event):
+                self.duplicates += 1
+                return False
+            self.handlers[event.type](event, events.parse(event))
+        self.applied += 1
+        return True
+
+    def consume(self, connection: kombu.Connection, until_idle: float | None = None, stop=None) -> None:
+        """Consume until `stop` is set, or (with `until_idle`) until no message came for that long."""
+        self.declare(connection)
+        with connection.Consumer(self.queues[:1], callbacks=[self.on_message], accept=["json"], prefetch_count=10):
+            while not (stop and stop.is_set()):
+                try:
+                    connection.drain_events(timeout=until_idle or 1.0)
+                except TimeoutError:
+                    if until_idle:
+                        return
+
+
+class BackgroundLoop(threading.Thread):
+    """A daemon thread running a relay or consumer forever, backing off while the broker is down."""
+
+    def __init__(self, name: str, step: Callable[[threading.Event], None], idle: threading.Event | None = None):
+        super().__init__(name=name, daemon=True)
+        self.step, self.idle, self.stop_event = step, idle, threading.Event()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stop_event.is_set():
+            try:
+                self.step(self.stop_event)
+                backoff = 0.5
+            except (*BROKER_ERRORS, peewee.OperationalError) as error:
+                log.warning("%s: %s; retrying in %.1fs", self.name, type(error).__name__, backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 10)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.idle is not None:
+            self.idle.set()
+
+
+def relay_loop(relay: Relay, poll_seconds: float = 0.5) -> BackgroundLoop:
+    """Relay forever: at once after an emit in this process, else every `poll_seconds`."""
+
+    def step(stop: threading.Event) -> None:
+        woken = relay.outbox.wake.wait(poll_seconds)
+        relay.outbox.wake.clear()
+        if woken:
+            time.sleep(0.02)  # emit happens just before the commit; let it land
+        relay.drain()
+
+    return BackgroundLoop(f"relay-{relay.producer}", step, relay.outbox.wake)
+
+
+def consumer_loop(consumer: Consumer) -> BackgroundLoop:
+    def step(stop: threading.Event) -> None:
+        with connect(consumer.settings) as connection:
+            consumer.consume(connection, stop=stop)
+
+    return BackgroundLoop(f"consumer-{consumer.service}", step)

@@ -1,0 +1,86 @@
+"""The `psa` command: built-in commands, plus each service's group and plugins' commands."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import click
+
+from .config import Settings
+from .plugins import plugin_manager
+from .runtime import System
+from .services import discover_services
+
+
+def bound_system(service: str | None = None) -> System:
+    """Settings from the environment and the installed services (or just one), bound."""
+    services = discover_services()
+    if service is not None:
+        services = [s for s in services if s.name == service]
+        if not services:
+            raise click.BadParameter(f"no installed service named {service!r}")
+    return System(Settings.from_env(), services).bind()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def cli(verbose: bool) -> None:
+    """PSA Core: professional services automation for MSPs."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run every installed service in one process (embedded mode), with relays and consumers."""
+    from werkzeug.serving import make_server
+
+    system = bound_system()
+    base_url = f"http://{host}:{port}"
+    for note in system.first_run():
+        click.echo(note.replace("{base_url}", base_url))
+    system.start_workers()
+    server = make_server(host, port, system.wsgi(), threaded=True)
+    click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        system.stop_workers()
+
+
+@cli.command()
+@click.argument("service")
+def worker(service: str) -> None:
+    """Run one service's outbox relay and event consumer (production: one per service)."""
+    system = bound_system(service)
+    system.start_workers()
+    click.echo(f"{service}: relay and consumer running (Ctrl-C stops)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        system.stop_workers()
+
+
+@cli.command("migrate")
+def migrate() -> None:
+    """Create every installed service's tables that do not exist yet."""
+    for service in bound_system().services:
+        click.echo(f"{service.name}: {len(service.db.models)} tables ready")
+
+
+def build_cli() -> click.Group:
+    for service in discover_services():
+        for command in service.commands:
+            cli.add_command(command)
+    plugin_manager(Settings.from_env()).hook.psa_register_cli_commands(cli=cli)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="psa")

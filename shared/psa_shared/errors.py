@@ -1,0 +1,125 @@
+"""One error hierarchy, mapped to RFC 9457 problem+json in one handler."""
+
+from __future__ import annotations
+
+import logging
+
+import peewee
+from flask import Flask, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """A failure the client should hear about. `errors` maps a field name to its messages."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None, headers=None):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class InvalidInput(Problem):
+    status, title = 422, "Invalid input"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not found"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class TooManyRequests(Problem):
+    status, title = 429, "Too many requests"
+
+
+class Unavailable(Problem):
+    status, title = 503, "Service unavailable"
+
+
+def field_error(field: str, message: str) -> InvalidInput:
+    """The usual 422: one field, one reason (a foreign id that is not ours reads 'not found')."""
+    return InvalidInput(f"{field}: {message}", errors={field: [message]})
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """webargs nests messages by location and field; clients want `{"field.sub": [...]}`."""
+    if isinstance(messages, list):
+        return {prefix or "body": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = str(key) if not prefix else f"{prefix}.{key}"
+        flat.update(flatten_errors(value, name))
+    return flat
+
+
+def _strip_location(messages: dict) -> dict:
+    """{"json": {"email": [...]}} -> {"email": [...]}; the location is rarely what the user got wrong."""
+    out: dict = {}
+    for location, value in messages.items():
+        if isinstance(value, dict) and location in ("json", "query", "form", "headers", "path", "files"):
+            out.update(value)
+        else:
+            out[location] = value
+    return out
+
+
+def problem_response(status: int, title: str, detail: str, errors=None, headers=None):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = Flask.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.extend(headers or {})
+    return response
+
+
+def _from_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("errors") or data.get("messages")
+    errors = flatten_errors(_strip_location(messages)) if isinstance(messages, dict) else None
+    detail = data.get("message") or error.description or error.name
+    if errors:
+        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+    return problem_response(error.code or 500, error.name, detail, errors, data.get("headers"))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(error: Problem):
+        return problem_response(error.status, error.title, error.detail, error.errors, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return _from_http_exception(error)
+
+    @app.errorhandler(peewee.IntegrityError)
+    def _integrity(error):
+        log.info("integrity error: %s", type(error).__name__)
+        return problem_response(409, "Conflict", "the change conflicts with existing data")
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def _database_down(error):
+        log.warning("database unavailable: %s", type(error).__name__)
+        return problem_response(503, "Service unavailable", "the database is not reachable; retry")
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unhandled error")
+        return problem_response(500, "Internal server error", "an unexpected error occurred")

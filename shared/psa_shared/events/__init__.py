@@ -1,0 +1,133 @@
+"""Events: the envelope every service publishes, and the catalogue of their payload schemas.
+
+An event type is registered once with `register(type, version, schema)`; producers validate
+payloads strictly (`build`), consumers read tolerantly (`parse`), and older versions are
+upcast on read through functions registered with `upcaster(type, from_version)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import marshmallow as ma
+
+from ..ids import new_id
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    producer: str
+    version: int
+    schema: type[ma.Schema]
+    doc: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """The envelope: `{id, type, version, occurred_at, tenant_id, actor, correlation_id, payload}`."""
+
+    type: str
+    tenant_id: str
+    payload: dict
+    actor: str | None = None
+    correlation_id: str | None = None
+    version: int = 1
+    id: str = field(default_factory=lambda: str(new_id()))
+    occurred_at: str = field(default_factory=lambda: utc_iso(dt.datetime.now(dt.UTC)))
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Event:
+        data = json.loads(text)
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+CATALOGUE: dict[str, EventType] = {}
+_UPCASTERS: dict[tuple[str, int], callable] = {}
+
+
+class UnknownEvent(LookupError):
+    pass
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """ISO 8601 with `Z`; naive datetimes are taken as UTC (that is how we store them)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def register(name: str, producer: str, version: int, schema: type[ma.Schema], doc: str) -> EventType:
+    """Add an event type to the catalogue.
+
+    Args:
+        name: dotted type, also the routing key (`ticket.created`).
+        producer: the service that publishes it; its exchange is `<producer>.events`.
+        version: the current payload version; older ones are upcast on read.
+        schema: marshmallow schema of the payload.
+        doc: when it is emitted and what it means.
+    """
+    CATALOGUE[name] = EventType(name, producer, version, schema, doc)
+    return CATALOGUE[name]
+
+
+def upcaster(name: str, from_version: int):
+    """Decorator: a function turning a `from_version` payload into the next version's."""
+
+    def decorate(fn):
+        _UPCASTERS[(name, from_version)] = fn
+        return fn
+
+    return decorate
+
+
+def _jsonable(value):
+    if isinstance(value, (uuid.UUID, dt.date)):
+        return utc_iso(value) if isinstance(value, dt.datetime) else str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def build(name: str, tenant_id, payload: dict, actor=None, correlation_id=None) -> Event:
+    """A validated event, ready for the outbox. Raises on an unknown type or a bad payload."""
+    kind = CATALOGUE.get(name)
+    if kind is None:
+        raise UnknownEvent(name)
+    payload = _jsonable(payload)
+    errors = kind.schema().validate(payload)
+    if errors:
+        raise ma.ValidationError(errors)
+    return Event(
+        type=name,
+        version=kind.version,
+        tenant_id=str(tenant_id),
+        payload=payload,
+        actor=str(actor) if actor else None,
+        correlation_id=correlation_id,
+    )
+
+
+def parse(event: Event) -> dict:
+    """The payload as the current version's schema loads it, unknown fields dropped."""
+    kind = CATALOGUE.get(event.type)
+    if kind is None:
+        raise UnknownEvent(event.type)
+    payload, version = event.payload, event.version
+    while version < kind.version:
+        payload = _UPCASTERS[(event.type, version)](payload)
+        version += 1
+    return kind.schema(unknown=ma.EXCLUDE).load(payload)
+
+
+# The catalogue, one module per producing domain (imported for their registrations).
+from . import directory  # noqa: E402,F401

@@ -1,0 +1,58 @@
+"""Directory events, published by the tickets service: tenants, members, grants, clients, contacts."""
+
+import marshmallow as ma
+from marshmallow import fields
+
+from . import register
+
+
+class TenantPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    time_zone = fields.String(required=True)
+
+
+class MemberPayload(ma.Schema):
+    """What every service needs to authorise a member without calling back."""
+
+    id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    stamp = fields.String(required=True)
+    all_clients = fields.Boolean(required=True)
+    client_ids = fields.List(fields.UUID(), required=True)
+    weekly_capacity_hours = fields.Decimal(required=True, as_string=True)
+    updated_at = fields.String(required=True)
+
+
+class ClientPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    number = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
+    updated_at = fields.String(required=True)
+
+
+class ContactPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    email = fields.Email(allow_none=True)
+    phone = fields.String(allow_none=True)
+    updated_at = fields.String(required=True)
+
+
+register("tenant.created", "tickets", 1, TenantPayload, "A new MSP was set up. Consumers create their tenant settings.")
+for _name, _doc in [
+    ("member.created", "A member joined the tenant."),
+    ("member.updated", "A member's name, role or capacity changed."),
+    ("member.deactivated", "A member left: every service refuses their tokens from now on."),
+    ("member.grants_changed", "A member's client grants changed; projections replace theirs."),
+]:
+    register(_name, "tickets", 1, MemberPayload, _doc + " Carries the member's full current state.")
+register("client.created", "tickets", 1, ClientPayload, "The MSP took on a client.")
+register("client.updated", "tickets", 1, ClientPayload, "A client's name or active flag changed.")
+register("contact.created", "tickets", 1, ContactPayload, "A contact person was added to a client.")
+register("contact.updated", "tickets", 1, ContactPayload, "A contact's details changed.")

@@ -1,0 +1,20 @@
+"""Marshmallow fields every service's schemas share."""
+
+import datetime as dt
+
+from marshmallow import fields
+
+from .events import utc_iso
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 in UTC with `Z`; naive datetimes (as stored) are UTC, input is converted to naive UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else utc_iso(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment.tzinfo is None:
+            raise self.make_error("invalid", input=value, obj_type="datetime with a time zone")
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)

@@ -1,0 +1,65 @@
+"""The hooks partners build on. Each is a public API: typed, documented, prefixed `psa_`.
+
+Implement them with `@psa_shared.plugins.hookimpl` in a module registered under the `psa`
+entry-point group of your distribution (`[project.entry-points.psa] myplugin = "my_pkg.plugin"`).
+"""
+
+from __future__ import annotations
+
+import click
+import flask
+import pluggy
+
+hookspec = pluggy.HookspecMarker("psa")
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+@hookspec
+def psa_register_cli_commands(cli: click.Group) -> None:
+    """Add commands to the `psa` command line.
+
+    Args:
+        cli: the root `psa` click group; call `cli.add_command(...)` on it.
+    """
+
+
+# --- web -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def psa_register_blueprints() -> list[tuple[str, flask.Blueprint]]:
+    """Contribute web endpoints, such as an RMM alert webhook.
+
+    Returns:
+        `(name, blueprint)` pairs; each blueprint is mounted at `/api/v1/plugins/<name>/` by the
+        tickets service. Requests there are authenticated and tenant-scoped like any other,
+        unless the view is decorated with `psa_shared.web.public` (then it must check its own
+        signature, e.g. a webhook secret from the environment).
+    """
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+@hookspec
+def psa_event_types() -> list[str]:
+    """Name the event types this plugin wants delivered to `psa_on_event`.
+
+    Returns:
+        Event types from the catalogue (`psa_shared.events.CATALOGUE`), e.g. `["ticket.created"]`.
+    """
+
+
+@hookspec
+def psa_on_event(event, payload: dict) -> None:
+    """React to an event, in the tickets service's event worker, never in a request.
+
+    Args:
+        event: the `psa_shared.events.Event` envelope (tenant, actor, correlation id, ...).
+        payload: the payload as the current schema version loads it.
+
+    Raising makes the event be retried, then dead-lettered: a failing plugin never fails a
+    ticket save. Implementations must be idempotent: the same event may arrive twice.
+    """

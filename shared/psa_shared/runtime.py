@@ -1,0 +1,104 @@
+"""The whole system in one process: every installed service behind one WSGI router, with its
+outbox relay and event consumer on threads (embedded mode, tests, `psa serve`)."""
+
+from __future__ import annotations
+
+import json
+
+from . import bus
+from .config import Settings
+from .errors import problem_response
+from .services import Service, discover_services
+
+
+class Router:
+    """Routes a request to the service owning the longest matching path prefix."""
+
+    def __init__(self, apps: dict[str, tuple[tuple[str, ...], object]]):
+        self.apps = {name: app for name, (_, app) in apps.items()}
+        self.routes = sorted(
+            ((prefix.rstrip("/"), app) for _, (prefixes, app) in apps.items() for prefix in prefixes),
+            key=lambda route: len(route[0]),
+            reverse=True,
+        )
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/healthz":
+            return self._json(start_response, {"status": "ok", "services": sorted(self.apps)})
+        app = self._app_for(path)
+        if app is None:
+            response = problem_response(404, "Not found", f"no service serves {path}")
+            return response(environ, start_response)
+        return app(environ, start_response)
+
+    def _app_for(self, path: str):
+        if path.startswith("/openapi/"):
+            return self.apps.get(path.removeprefix("/openapi/").removesuffix(".json"))
+        if path in ("/metrics", "/readyz") and self.apps:
+            return next(iter(self.apps.values()))  # process-wide metrics; every db checked at start
+        for prefix, app in self.routes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return app
+        return None
+
+    @staticmethod
+    def _json(start_response, body: dict):
+        data = json.dumps(body).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
+class System:
+    """Settings plus every installed service, bound to their databases."""
+
+    def __init__(self, settings: Settings, services: list[Service] | None = None):
+        self.settings = settings
+        self.services = services if services is not None else discover_services()
+        self.loops: list[bus.BackgroundLoop] = []
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def bind(self) -> System:
+        for service in self.services:
+            service.bind(self.settings)
+        return self
+
+    def first_run(self) -> list[str]:
+        """Seed demo data where a service has none yet; returns what to tell the user."""
+        notes = []
+        for service in self.services:
+            if service.on_first_run is not None:
+                note = service.on_first_run(self.settings)
+                if note:
+                    notes.append(note)
+        return notes
+
+    def wsgi(self) -> Router:
+        return Router({s.name: (s.prefixes, s.app_factory(self.settings)) for s in self.services})
+
+    def relays(self) -> list[bus.Relay]:
+        return [s.relay(self.settings) for s in self.services]
+
+    def consumers(self) -> list[bus.Consumer]:
+        return [c for s in self.services if (c := s.consumer(self.settings)) is not None]
+
+    def declare_queues(self) -> None:
+        with bus.connect(self.settings) as connection:
+            for consumer in self.consumers():
+                consumer.declare(connection)
+
+    def start_workers(self) -> None:
+        """Consumers' queues first, so nothing a relay publishes falls on the floor."""
+        self.declare_queues()
+        self.loops = [bus.consumer_loop(c) for c in self.consumers()] + [bus.relay_loop(r) for r in self.relays()]
+        for loop in self.loops:
+            loop.start()
+
+    def stop_workers(self) -> None:
+        for loop in self.loops:
+            loop.stop()
+        for loop in self.loops:
+            loop.join(timeout=5)
+        self.loops = []

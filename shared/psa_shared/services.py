@@ -1,0 +1,72 @@
+"""How a service registers itself (`psa.services` entry points), so psa_shared never imports one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+import click
+from flask import Flask
+
+from .bus import Consumer, Handler, Relay
+from .config import Settings
+from .db import ServiceDatabase
+from .outbox import Inbox, Outbox
+
+
+@dataclass
+class Service:
+    """A service as the runner, the CLI and the tests see it.
+
+    Args:
+        name: short name; also its database (`PSA_<NAME>_DATABASE_URL`) and exchange (`<name>.events`).
+        prefixes: URL path prefixes it owns, routed by longest match.
+        db, outbox, inbox: its own database and the event tables in it.
+        app_factory: builds its Flask app from Settings, after the database is bound.
+        handlers: returns `{event type: handler(event, payload)}` for what it consumes.
+        commands: click commands and groups added to the root `psa` command (`psa tenant ...`).
+        on_first_run: seeds demo data in an empty embedded install; returns what to print.
+    """
+
+    name: str
+    prefixes: tuple[str, ...]
+    db: ServiceDatabase
+    outbox: Outbox
+    inbox: Inbox
+    app_factory: Callable[[Settings], Flask]
+    handlers: Callable[[], dict[str, Handler]] = dict
+    commands: tuple[click.Command, ...] = ()
+    on_first_run: Callable[[Settings], str | None] | None = None
+
+    def bind(self, settings: Settings) -> None:
+        self.db.bind(settings.database_url(self.name))
+        self.db.create_tables()
+
+    def relay(self, settings: Settings) -> Relay:
+        return Relay(settings, self.outbox, self.name)
+
+    def consumer(self, settings: Settings) -> Consumer | None:
+        handlers = self.handlers()
+        return Consumer(settings, self.name, self.inbox, handlers) if handlers else None
+
+
+def discover_services() -> list[Service]:
+    """Every installed service, by name; refuses two services claiming overlapping prefixes."""
+    services = sorted((ep.load() for ep in entry_points(group="psa.services")), key=lambda s: s.name)
+    check_prefixes(services)
+    return services
+
+
+def check_prefixes(services: list[Service]) -> None:
+    owner: dict[str, str] = {}
+    for service in services:
+        for prefix in service.prefixes:
+            for other, name in owner.items():
+                if name != service.name and (prefix == other or _nested(prefix, other) or _nested(other, prefix)):
+                    raise RuntimeError(f"{service.name} and {name} both claim {prefix} / {other}")
+            owner[prefix] = service.name
+
+
+def _nested(inner: str, outer: str) -> bool:
+    return inner.startswith(outer.rstrip("/") + "/")

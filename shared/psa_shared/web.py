@@ -1,0 +1,170 @@
+"""Web app factory pieces every service uses: flask-smorest Api, auth hook, health, pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+import marshmallow as ma
+import prometheus_client
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
+from flask import Flask, g, jsonify, request
+from flask_smorest import Api
+from marshmallow import fields, validate
+
+from . import tenancy
+from .auth import KeyRing, Principal, principal_from_token
+from .db import ServiceDatabase
+from .errors import InvalidInput, Unauthorized, register_error_handlers
+
+REQUESTS = prometheus_client.Counter("psa_http_requests_total", "HTTP requests", ["service", "method", "status"])
+LATENCY = prometheus_client.Histogram("psa_http_request_seconds", "HTTP request latency", ["service"])
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: `MemberSchema` -> `Member`, a partial instance -> `MemberPatch`."""
+    name = resolver(schema)
+    return name + "Patch" if isinstance(schema, ma.Schema) and schema.partial else name
+
+
+def public(view):
+    """Mark a view as reachable without a token (health checks, login, JWKS)."""
+    view._psa_public = True
+    return view
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def create_service_app(
+    service: str,
+    *,
+    db: ServiceDatabase,
+    keyring: KeyRing,
+    lookup: Callable,
+    blueprints: list,
+    version: str = "1",
+) -> Flask:
+    """A service's Flask app: OpenAPI at `/openapi/<service>.json`, problem+json errors,
+    a connection per request and every non-public route authenticated and tenant-scoped."""
+    app = Flask(f"psa_{service}")
+    app.config.update(
+        API_TITLE=f"PSA Core {service}",
+        API_VERSION=version,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/openapi",
+        OPENAPI_JSON_PATH=f"{service}.json",
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+    )
+    app.extensions["psa_service"] = service
+    api = Api(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)  # after Api: ours replaces flask-smorest's HTTPException handler
+    db.init_app(app)
+    _add_health(app, service, db)
+    _add_authentication(app, service, keyring, lookup)
+    return app
+
+
+def _add_health(app: Flask, service: str, db: ServiceDatabase) -> None:
+    @app.get("/healthz")
+    @public
+    def healthz():
+        return jsonify(status="ok", service=service)
+
+    @app.get("/readyz")
+    @public
+    def readyz():
+        db.proxy.execute_sql("SELECT 1")
+        return jsonify(status="ready", service=service)
+
+    @app.get("/metrics")
+    @public
+    def metrics():
+        return prometheus_client.generate_latest(), 200, {"Content-Type": prometheus_client.CONTENT_TYPE_LATEST}
+
+
+def _add_authentication(app: Flask, service: str, keyring: KeyRing, lookup: Callable) -> None:
+    @app.before_request
+    def _authenticate():
+        g.started = time.perf_counter()
+        tenancy.correlation_id.set(request.headers.get("X-Correlation-Id") or uuid.uuid4().hex)
+        view = app.view_functions.get(request.endpoint)
+        if view is None or getattr(view, "_psa_public", False) or request.endpoint.startswith("api-docs"):
+            return
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer "):
+            raise Unauthorized("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        g.principal = principal_from_token(keyring, header[7:].strip(), lookup)
+        g.tenant_token = tenancy.enter_tenant(g.principal.tenant_id)
+        g.actor_token = tenancy.actor.set(str(g.principal.member_id))
+
+    @app.after_request
+    def _count(response):
+        REQUESTS.labels(service, request.method, response.status_code).inc()
+        if "started" in g:
+            LATENCY.labels(service).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.teardown_request
+    def _leave(exc):
+        if "tenant_token" in g:
+            tenancy.leave_tenant(g.pop("tenant_token"))
+            tenancy.actor.reset(g.pop("actor_token"))
+
+
+# --- keyset pagination: page 10,000 costs what page 1 costs ------------------------------------
+
+
+class ListArgs(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    after = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Schema]:
+    """`{"items": [...], "next_cursor": str|null}` around an item schema."""
+    return ma.Schema.from_dict(
+        {"items": fields.List(fields.Nested(item_schema)), "next_cursor": fields.String(allow_none=True)},
+        name=name or f"{item_schema.__name__.removesuffix('Schema')}Page",
+    )
+
+
+def encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidInput("after: not a cursor this API issued", errors={"after": ["invalid cursor"]}) from None
+    if not isinstance(values, list):
+        raise InvalidInput("after: not a cursor this API issued", errors={"after": ["invalid cursor"]})
+    return values
+
+
+def keyset_page(query, model, args: dict) -> dict:
+    """One page of `query`, newest first by the model's time-ordered UUID id."""
+    if args.get("after"):
+        (last,) = decode_cursor(args["after"])
+        try:
+            query = query.where(model.id < uuid.UUID(str(last)))
+        except ValueError:
+            raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
+    rows = list(query.order_by(model.id.desc()).limit(args["limit"] + 1))
+    more = len(rows) > args["limit"]
+    rows = rows[: args["limit"]]
+    return {"items": rows, "next_cursor": encode_cursor([str(rows[-1].id)]) if more and rows else None}
