@@ -48,6 +48,8 @@ class ServiceDatabase:
         return peewee.sort_models(found)
 
     def bind(self, url: str) -> peewee.Database:
+        if self.bound and hasattr(self.proxy.obj, "close_all"):
+            self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
         database = open_database(url)
         self.proxy.initialize(database)
         return database

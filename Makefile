@@ -1,0 +1,46 @@
+# The front door. `make run` starts everything on embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DISTS := shared services/tickets $(wildcard services/docs_vault services/billing plugins/*)
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast bench lint format up clean
+
+install: $(STAMP)
+
+$(STAMP): $(foreach d,$(DISTS),$(d)/pyproject.toml)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(foreach d,$(DISTS),-e '$(d)[test]') ruff
+	touch $(STAMP)
+
+run: install
+	$(BIN)/psa serve --port $${PORT:-8000}
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	PSA_TEST_BACKENDS=embedded $(BIN)/pytest -x -q
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Production-like: every service against PostgreSQL and RabbitMQ on this machine.
+up: install
+	PSA_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
+	PSA_TICKETS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/psa_tickets \
+	PSA_DOCS_VAULT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/psa_docs_vault \
+	$(BIN)/psa serve --port $${PORT:-8000}
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,157 @@
+"""pytest plugin for PSA Core and its plugins: the whole system on a chosen backend.
+
+Every test that uses `psa` runs twice: on the embedded stack (SQLite files, kombu `memory://`)
+and on the real one (PostgreSQL on 127.0.0.1:5432, RabbitMQ on 127.0.0.1:5672). The real run
+skips where those are unreachable, except under `CI=true`, where it fails instead.
+Set `PSA_TEST_BACKENDS=embedded` (or `real`) to run only one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from werkzeug.test import Client
+
+from .config import Settings
+from .runtime import System
+from .services import discover_services
+
+PG_ADMIN_URL = os.environ.get("PSA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("PSA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BACKENDS = [b for b in os.environ.get("PSA_TEST_BACKENDS", "embedded,real").split(",") if b]
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _fresh_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+class Http:
+    """An HTTP client on the all-in-one router, optionally sending a bearer token."""
+
+    def __init__(self, wsgi, token: str | None = None):
+        self.client, self.token = Client(wsgi), token
+
+    def open(self, method: str, path: str, **kwargs):
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self.open("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.open("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.open("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.open("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.open("DELETE", path, **kw)
+
+    def as_token(self, token: str | None) -> Http:
+        other = Http.__new__(Http)
+        other.client, other.token = self.client, token
+        return other
+
+
+class PsaSystem(System):
+    """The system under test: services bound, queues declared, and a synchronous bus."""
+
+    backend: str
+
+    def __init__(self, settings: Settings, backend: str):
+        super().__init__(settings, discover_services())
+        self.backend = backend
+        self._wsgi = None
+
+    @property
+    def http(self) -> Http:
+        if self._wsgi is None:
+            self._wsgi = self.wsgi()
+        return Http(self._wsgi)
+
+    def purge(self) -> None:
+        from . import bus
+
+        with bus.connect(self.settings) as connection:
+            for consumer in self.consumers():
+                consumer.declare(connection)
+                for queue in consumer.queues:
+                    queue.bind(connection.default_channel).purge()
+
+    def settle(self, rounds: int = 10) -> int:
+        """Relay every outbox and apply every event, until nothing moves. Returns events relayed."""
+        from . import bus
+
+        total = 0
+        consumers = self.consumers()
+        with bus.connect(self.settings) as connection:
+            for consumer in consumers:
+                consumer.declare(connection)
+            for _ in range(rounds):
+                moved = sum(relay.drain() for relay in self.relays())
+                for consumer in consumers:
+                    consumer.consume(connection, until_idle=0.05 if self.backend == "embedded" else 0.3)
+                total += moved
+                if not moved:
+                    break
+        return total
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def psa_backend(request, tmp_path_factory):
+    """Per backend, the environment every test of the session shares (databases, bus prefix)."""
+    backend = request.param
+    env = {"PSA_KEYS_DIR": str(tmp_path_factory.mktemp("keys"))}
+    if backend == "real":
+        if not (reachable(PG_ADMIN_URL) and reachable(AMQP_URL)):
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI=true but PostgreSQL or RabbitMQ is unreachable on 127.0.0.1")
+            pytest.skip("PostgreSQL or RabbitMQ unreachable: real-backend run skipped")
+        env["PSA_BROKER_URL"] = AMQP_URL
+        for service in discover_services():
+            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = _fresh_pg_database(f"psa_test_{service.name}")
+    env["PSA_BUS_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}."
+    return backend, env
+
+
+@pytest.fixture
+def psa(psa_backend, tmp_path, monkeypatch) -> PsaSystem:
+    """The whole system, empty, on this test's backend."""
+    backend, env = psa_backend
+    env = {**env, "PSA_DATA_DIR": str(tmp_path / "var")}
+    if backend == "embedded":
+        env["PSA_BUS_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}."  # memory:// is process-wide
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    system = PsaSystem(Settings.from_env(), backend)
+    system.bind()
+    if backend == "real":
+        for service in system.services:
+            service.db.truncate()
+        system.purge()  # drop what an earlier test left on the queues
+    yield system
+    system.stop_workers()
+    for service in system.services:
+        service.db.close()

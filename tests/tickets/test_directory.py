@@ -1,0 +1,36 @@
+"""The directory as an MSP uses it: members, grants, clients, contacts, sign-in."""
+
+
+def test_admin_adds_a_client_and_sees_it_listed(tenant):
+    acme = tenant.client("Acme Dental")
+    listed = tenant.api.get("/api/v1/clients").json
+    assert [c["name"] for c in listed["items"]] == ["Acme Dental"]
+    assert listed["next_cursor"] is None
+    assert acme["number"] == 1
+
+
+def test_tech_granted_two_of_ten_clients_sees_exactly_two(tenant):
+    clients = [tenant.client(f"Client {i}") for i in range(10)]
+    tech = tenant.member("technician", grants=[clients[0]["id"], clients[1]["id"]])
+    seen = tech.api.get("/api/v1/clients?limit=200").json["items"]
+    assert {c["id"] for c in seen} == {clients[0]["id"], clients[1]["id"]}
+    assert tech.api.get(f"/api/v1/clients/{clients[5]['id']}").status_code == 404
+
+
+def test_deactivated_member_token_fails_at_once(tenant):
+    tech = tenant.member("technician")
+    assert tech.api.get("/api/v1/auth/me").status_code == 200
+    assert tenant.api.post(f"/api/v1/members/{tech.id}/deactivate").status_code == 200
+    assert tech.api.get("/api/v1/auth/me").status_code == 401
+
+
+def test_password_sign_in_and_api_key_exchange(tenant, psa):
+    made = tenant.api.post("/api/v1/auth/api-keys", json={"name": "RMM sync", "scopes": ["ticket:read"]})
+    assert made.status_code == 201
+    key = made.json["key"]
+    token = psa.http.post("/api/v1/auth/token", json={"api_key": key}).json["access_token"]
+    me = psa.http.as_token(token).get("/api/v1/auth/me").json
+    assert me["permissions"] == ["ticket:read"]
+    assert "key" not in tenant.api.get("/api/v1/auth/api-keys").json["items"][0]
+    tenant.api.delete(f"/api/v1/auth/api-keys/{made.json['id']}")
+    assert psa.http.post("/api/v1/auth/token", json={"api_key": key}).status_code == 401
