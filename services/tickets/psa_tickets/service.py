@@ -2,7 +2,7 @@
 
 from psa_shared.services import Service
 
-from . import cli, demo
+from . import cli, demo, models  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .database import db, inbox, outbox
 

@@ -117,3 +117,15 @@ def next_number(name: str) -> int:
 
 def touch(row) -> None:
     row.updated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class TenantSettings(Model):
+    """Per-tenant business hours and holidays, used by SLA clocks and auto-close day counts."""
+
+    workday_start_minute = peewee.IntegerField(default=8 * 60)
+    workday_end_minute = peewee.IntegerField(default=17 * 60)
+    workdays = peewee.CharField(max_length=7, default="12345")  # ISO weekdays, Monday = 1
+    holidays = peewee.TextField(default="")  # ISO dates, comma-separated
+
+    class Meta:
+        indexes = ((("tenant_id",), True),)

@@ -1,0 +1,1 @@
+"""Projects (phases and tasks with estimates), schedule entries, the work queue and capacity reports."""

@@ -1,0 +1,1 @@
+"""The service desk: boards, statuses, tickets, time entries, notes and the ticket's trail."""
