@@ -122,7 +122,7 @@ class PsaSystem(System):
 @pytest.fixture(scope="session", params=BACKENDS)
 def psa_backend(request, tmp_path_factory):
     """Per backend, the environment every test of the session shares (databases, bus prefix)."""
-    backend = request.param
+    backend, run = request.param, uuid.uuid4().hex[:8]  # concurrent runs never share a database
     env = {"PSA_KEYS_DIR": str(tmp_path_factory.mktemp("keys"))}
     if backend == "real":
         if not (reachable(PG_ADMIN_URL) and reachable(AMQP_URL)):
@@ -131,9 +131,16 @@ def psa_backend(request, tmp_path_factory):
             pytest.skip("PostgreSQL or RabbitMQ unreachable: real-backend run skipped")
         env["PSA_BROKER_URL"] = AMQP_URL
         for service in discover_services():
-            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = _fresh_pg_database(f"psa_test_{service.name}")
-    env["PSA_BUS_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}."
-    return backend, env
+            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = _fresh_pg_database(f"psa_test_{service.name}_{run}")
+    env["PSA_BUS_PREFIX"] = f"test-{run}."
+    yield backend, env
+    if backend == "real":
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            for service in discover_services():
+                service.db.close()
+                if hasattr(service.db.proxy.obj, "close_all"):
+                    service.db.proxy.obj.close_all()
+                conn.execute(f'DROP DATABASE IF EXISTS "psa_test_{service.name}_{run}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -28,12 +28,20 @@ class TenantHandle:
     def __post_init__(self):
         self.api = self.system.http.as_token(self.token)
 
-    def member(self, role: str = "technician", *, grants: list | None = None, all_clients: bool | None = None,
-               email: str | None = None, password: str = "correct horse battery") -> MemberHandle:
+    def member(
+        self,
+        role: str = "technician",
+        *,
+        grants: list | None = None,
+        all_clients: bool | None = None,
+        email: str | None = None,
+        password: str = "correct horse battery",
+    ) -> MemberHandle:
         """A new member signed in with a password; `grants` lists client ids they may see."""
         email = email or f"{role}{next(_seq)}@msp.example"
-        made = self.api.post("/api/v1/members", json={"email": email, "name": role.title(), "role": role,
-                                                      "password": password})
+        made = self.api.post(
+            "/api/v1/members", json={"email": email, "name": role.title(), "role": role, "password": password}
+        )
         assert made.status_code == 201, made.json
         if grants is not None or all_clients is not None:
             body = {"all_clients": bool(all_clients), "client_ids": [str(c) for c in grants or []]}

@@ -130,4 +130,4 @@ def parse(event: Event) -> dict:
 
 
 # The catalogue, one module per producing domain (imported for their registrations).
-from . import directory  # noqa: E402,F401
+from . import billing, directory, tickets, vault  # noqa: E402,F401

@@ -1,0 +1,18 @@
+"""Billing events (the billing service is to come; the contracts that cross services are fixed now)."""
+
+import marshmallow as ma
+from marshmallow import fields
+
+from . import register
+
+
+class InvoicePostedPayload(ma.Schema):
+    invoice_id = fields.UUID(required=True)
+    number = fields.String(required=True)
+    client_id = fields.UUID(required=True)
+    time_entry_ids = fields.List(fields.UUID(), required=True)
+    total = fields.Decimal(required=True, as_string=True)
+    currency = fields.String(required=True)
+
+
+register("invoice.posted", "billing", 1, InvoicePostedPayload, "An invoice was posted; its time entries are billed.")

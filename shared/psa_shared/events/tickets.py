@@ -1,0 +1,102 @@
+"""Service-desk and project events, published by the tickets service.
+
+They carry what billing and the vault need, so those never call back: a time entry names its
+ticket, client, member, minutes, billing option, client-visible notes (never internal notes),
+work type and the configurations its ticket concerns.
+"""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from . import register
+
+BILLING = ("billable", "no_charge", "non_billable")
+
+
+class TicketPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    number = fields.Integer(required=True)
+    client_id = fields.UUID(required=True)
+    contact_id = fields.UUID(allow_none=True)
+    board_id = fields.UUID(required=True)
+    status = fields.String(required=True)
+    status_kind = fields.String(required=True, validate=validate.OneOf(("open", "waiting", "closed")))
+    priority = fields.String(required=True)
+    summary = fields.String(required=True)
+    assignee_id = fields.UUID(allow_none=True)
+    estimate_minutes = fields.Integer(allow_none=True)
+    configuration_ids = fields.List(fields.UUID(), required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    closed_at = fields.String(allow_none=True)
+
+
+class StatusChangedPayload(TicketPayload):
+    old_status = fields.String(required=True)
+
+
+class TimeEntryPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    ticket_id = fields.UUID(allow_none=True)
+    task_id = fields.UUID(allow_none=True)
+    ticket_number = fields.Integer(allow_none=True)
+    client_id = fields.UUID(required=True)
+    member_id = fields.UUID(required=True)
+    started_at = fields.String(required=True)
+    minutes = fields.Integer(required=True, validate=validate.Range(min=0, max=1440))
+    billing = fields.String(required=True, validate=validate.OneOf(BILLING))
+    notes = fields.String(allow_none=True)
+    work_type = fields.String(allow_none=True)
+    configuration_ids = fields.List(fields.UUID(), required=True)
+    updated_at = fields.String(required=True)
+
+
+class TimeEntryDeletedPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    ticket_id = fields.UUID(allow_none=True)
+    task_id = fields.UUID(allow_none=True)
+    client_id = fields.UUID(required=True)
+
+
+class SchedulePayload(ma.Schema):
+    id = fields.UUID(required=True)
+    member_id = fields.UUID(required=True)
+    starts_at = fields.String(required=True)
+    minutes = fields.Integer(required=True)
+    ticket_id = fields.UUID(allow_none=True)
+    task_id = fields.UUID(allow_none=True)
+
+
+class ProjectPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    closed = fields.Boolean(required=True)
+
+
+class TaskPayload(ma.Schema):
+    id = fields.UUID(required=True)
+    project_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    assignee_id = fields.UUID(allow_none=True)
+    estimate_minutes = fields.Integer(allow_none=True)
+    done = fields.Boolean(required=True)
+
+
+for _name, _schema, _doc in [
+    ("ticket.created", TicketPayload, "A service request was opened."),
+    ("ticket.updated", TicketPayload, "Summary, priority, assignee, estimate or configurations changed."),
+    ("ticket.status_changed", StatusChangedPayload, "A ticket moved to another status (closing included)."),
+    ("time_entry.logged", TimeEntryPayload, "Work was logged (zero minutes included) on a ticket or task."),
+    ("time_entry.updated", TimeEntryPayload, "An unbilled time entry was edited."),
+    ("time_entry.deleted", TimeEntryDeletedPayload, "An unbilled time entry was removed."),
+    ("schedule.created", SchedulePayload, "A member was scheduled on a ticket or task."),
+    ("schedule.updated", SchedulePayload, "A schedule entry moved or changed length."),
+    ("schedule.deleted", SchedulePayload, "A schedule entry was removed."),
+    ("project.created", ProjectPayload, "A project was opened for a client."),
+    ("project.updated", ProjectPayload, "A project was renamed or closed."),
+    ("task.created", TaskPayload, "A project task was added."),
+    ("task.updated", TaskPayload, "A project task changed (assignee, estimate, done)."),
+]:
+    register(_name, "tickets", 1, _schema, _doc)
