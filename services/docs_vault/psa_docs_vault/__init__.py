@@ -1,0 +1,1 @@
+"""PSA Core docs vault: configurations, attachments and credentials per client, each reveal audited."""

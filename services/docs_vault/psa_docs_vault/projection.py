@@ -1,0 +1,87 @@
+"""What the vault knows of members, grants and clients: a projection fed by the tickets service's
+events. It decides access here; a member it does not know yet is refused (fail closed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import peewee
+
+from psa_shared.auth import MemberView
+from psa_shared.tenancy import tenant_scope
+
+from .database import Model
+
+
+class MemberRecord(Model):
+    """A member as of their latest event (`id` is the tickets service's member id)."""
+
+    email = peewee.CharField(max_length=254)
+    name = peewee.CharField(max_length=200)
+    role = peewee.CharField(max_length=20)
+    active = peewee.BooleanField()
+    stamp = peewee.CharField(max_length=32)
+    all_clients = peewee.BooleanField()
+    client_ids = peewee.TextField(default="")  # space-separated UUIDs
+    updated_at = peewee.DateTimeField()
+
+
+class ClientRecord(Model):
+    name = peewee.CharField(max_length=200)
+    number = peewee.IntegerField()
+    active = peewee.BooleanField()
+    updated_at = peewee.DateTimeField()
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _upsert(model, row_id, updated_at: dt.datetime, fields: dict) -> bool:
+    """Insert or update unless what we hold is newer (events may arrive out of order)."""
+    current = model.get_or_none(model.id == row_id)
+    if current is None:
+        model.create(id=row_id, updated_at=updated_at, **fields)
+        return True
+    if current.updated_at > updated_at:
+        return False
+    model.update(updated_at=updated_at, **fields).where(model.id == row_id).execute()
+    return True
+
+
+def on_member(event, payload: dict) -> None:
+    fields = {k: payload[k] for k in ("email", "name", "role", "active", "stamp", "all_clients")}
+    fields["client_ids"] = " ".join(str(c) for c in payload["client_ids"])
+    _upsert(MemberRecord, payload["id"], _moment(payload["updated_at"]), fields)
+
+
+def on_client(event, payload: dict) -> None:
+    fields = {k: payload[k] for k in ("name", "number", "active")}
+    _upsert(ClientRecord, payload["id"], _moment(payload["updated_at"]), fields)
+
+
+HANDLERS = {
+    "member.created": on_member,
+    "member.updated": on_member,
+    "member.deactivated": on_member,
+    "member.grants_changed": on_member,
+    "client.created": on_client,
+    "client.updated": on_client,
+}
+
+
+def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
+    with tenant_scope(tenant_id):
+        record = MemberRecord.get_or_none(MemberRecord.id == member_id)
+        if record is None:
+            return None
+        return MemberView(
+            id=record.id,
+            tenant_id=record.tenant_id,
+            role=record.role,
+            active=record.active,
+            stamp=record.stamp,
+            all_clients=record.all_clients,
+            client_ids=frozenset(uuid.UUID(c) for c in record.client_ids.split()),
+        )

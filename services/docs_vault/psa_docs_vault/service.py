@@ -1,0 +1,22 @@
+"""How the docs vault registers itself with PSA Core (`psa.services` entry point)."""
+
+from psa_shared.services import Service
+
+from . import models, projection  # noqa: F401  (models: every table known before binding)
+from .app import create_app
+from .database import db, inbox, outbox
+
+
+def handlers() -> dict:
+    return {**projection.HANDLERS}
+
+
+SERVICE = Service(
+    name="docs_vault",
+    prefixes=("/api/v1/configurations", "/api/v1/credentials", "/api/v1/audit", "/api/v1/reports/at-risk"),
+    db=db,
+    outbox=outbox,
+    inbox=inbox,
+    app_factory=create_app,
+    handlers=handlers,
+)
