@@ -74,6 +74,14 @@ class ProjectPayload(ma.Schema):
     closed = fields.Boolean(required=True)
 
 
+class PhasePayload(ma.Schema):
+    id = fields.UUID(required=True)
+    project_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    position = fields.Integer(required=True)
+
+
 class TaskPayload(ma.Schema):
     id = fields.UUID(required=True)
     project_id = fields.UUID(required=True)
@@ -96,6 +104,7 @@ for _name, _schema, _doc in [
     ("schedule.deleted", SchedulePayload, "A schedule entry was removed."),
     ("project.created", ProjectPayload, "A project was opened for a client."),
     ("project.updated", ProjectPayload, "A project was renamed or closed."),
+    ("phase.created", PhasePayload, "A project phase was added."),
     ("task.created", TaskPayload, "A project task was added."),
     ("task.updated", TaskPayload, "A project task changed (assignee, estimate, done)."),
 ]:
