@@ -1,7 +1,7 @@
 """Events reach the vault's projection; a vault that does not know a member refuses them."""
 
-from psa_shared.tenancy import tenant_scope
 from psa_docs_vault.projection import MemberRecord
+from psa_shared.tenancy import tenant_scope
 
 
 def test_member_events_reach_the_vault_projection(psa, tenant):

@@ -1,0 +1,44 @@
+"""The platform's own promises: prefixes, hookspecs, OpenAPI, health."""
+
+import inspect
+
+import pytest
+
+from psa_shared.plugins import hookspecs
+from psa_shared.services import Service, check_prefixes, discover_services
+
+
+def test_no_two_services_claim_overlapping_prefixes():
+    check_prefixes(discover_services())
+
+
+def test_overlapping_prefixes_are_refused():
+    fake = [
+        Service(name=n, prefixes=p, db=None, outbox=None, inbox=None, app_factory=None)
+        for n, p in (("a", ("/api/v1/reports",)), ("b", ("/api/v1/reports/at-risk",)))
+    ]
+    with pytest.raises(RuntimeError):
+        check_prefixes(fake)
+
+
+def test_every_hook_is_documented_with_its_arguments():
+    hooks = [f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("psa_")]
+    assert hooks
+    for hook in hooks:
+        doc = inspect.getdoc(hook) or ""
+        assert doc, hook.__name__
+        for param in inspect.signature(hook).parameters:
+            assert param in doc, f"{hook.__name__} does not document {param}"
+
+
+def test_health_and_openapi_of_every_service(psa):
+    assert psa.http.get("/healthz").json["status"] == "ok"
+    for service in psa.services:
+        spec = psa.http.get(f"/openapi/{service.name}.json")
+        assert spec.status_code == 200 and spec.json["openapi"].startswith("3.1")
+    assert psa.http.get("/metrics").status_code == 200
+
+
+def test_unknown_path_is_a_problem_not_a_crash(psa):
+    response = psa.http.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.content_type == "application/problem+json"
