@@ -1,0 +1,72 @@
+"""/api/v1/schedule: who works on which ticket or task, when and for how long."""
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+
+from ..projects import schedule
+from ..projects.models import ScheduleEntry
+
+blp = Blueprint("schedule", __name__, url_prefix="/api/v1/schedule", description="Schedule entries")
+
+
+class ScheduleSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    member_id = fields.UUID(required=True)
+    starts_at = UtcDateTime(required=True)
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1440))
+    ticket_id = fields.UUID(allow_none=True)
+    task_id = fields.UUID(allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
+
+
+class ScheduleQuery(ListArgs):
+    member_id = fields.UUID()
+    from_ = UtcDateTime(data_key="from")
+    to = UtcDateTime()
+
+
+@blp.route("")
+class Schedule(MethodView):
+    @blp.arguments(ScheduleQuery, location="query")
+    @blp.response(200, page_schema(ScheduleSchema))
+    def get(self, args):
+        """Entries on tickets and tasks of the clients the caller sees, newest first; `from` <= start < `to`."""
+        principal().require("ticket:read")
+        query = schedule.visible_entries(principal())
+        if "member_id" in args:
+            query = query.where(ScheduleEntry.member == args["member_id"])
+        if "from_" in args:
+            query = query.where(ScheduleEntry.starts_at >= args["from_"])
+        if "to" in args:
+            query = query.where(ScheduleEntry.starts_at < args["to"])
+        return keyset_page(query, ScheduleEntry, args)
+
+    @blp.arguments(ScheduleSchema)
+    @blp.response(201, ScheduleSchema)
+    def post(self, data):
+        principal().require("ticket:write")
+        return schedule.create_entry(principal(), **data)
+
+
+@blp.route("/<uuid:entry_id>")
+class ScheduleById(MethodView):
+    @blp.response(200, ScheduleSchema)
+    def get(self, entry_id):
+        principal().require("ticket:read")
+        return schedule.get_entry(principal(), entry_id)
+
+    @blp.arguments(ScheduleSchema(partial=True))
+    @blp.response(200, ScheduleSchema)
+    def patch(self, data, entry_id):
+        principal().require("ticket:write")
+        return schedule.update_entry(principal(), entry_id, **data)
+
+    @blp.response(204)
+    def delete(self, entry_id):
+        principal().require("ticket:write")
+        schedule.delete_entry(principal(), entry_id)

@@ -1,0 +1,45 @@
+"""/api/v1/work: the work queue, open tickets and not-done tasks together, most urgent first."""
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.errors import field_error
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, page_schema, principal
+
+from ..reports.work_queue import work_page
+
+blp = Blueprint("work", __name__, url_prefix="/api/v1/work", description="The work queue")
+
+
+class WorkItemSchema(ma.Schema):
+    kind = fields.String(validate=validate.OneOf(("ticket", "task")))
+    id = fields.UUID()
+    number = fields.Integer(allow_none=True)
+    summary = fields.String()
+    client_id = fields.UUID()
+    priority = fields.String()
+    assignee_id = fields.UUID(allow_none=True)
+    due_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    estimate_minutes = fields.Integer(allow_none=True)
+    remaining_minutes = fields.Integer(allow_none=True)
+
+
+class WorkQuery(ListArgs):
+    member_id = fields.UUID()
+    unassigned = fields.Boolean()
+
+
+@blp.route("")
+class Work(MethodView):
+    @blp.arguments(WorkQuery, location="query")
+    @blp.response(200, page_schema(WorkItemSchema))
+    def get(self, args):
+        """By priority (P1 first), then due time (none last), then age (oldest first)."""
+        principal().require("ticket:read")
+        if args.get("unassigned") and "member_id" in args:
+            raise field_error("unassigned", "give member_id or unassigned=true, not both")
+        return work_page(principal(), args)

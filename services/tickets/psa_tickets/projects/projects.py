@@ -1,0 +1,145 @@
+"""Projects, phases and tasks, seen through the caller's client grants.
+
+A project belongs to one client; its phases and tasks are visible exactly when the project is.
+Ids from another tenant or outside the grants are "not found": 404 in a path, 422 in a body.
+"""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+from psa_shared.errors import NotFound, field_error
+
+from ..database import db, emit
+from ..directory.clients import get_client
+from ..directory.models import Member
+from ..servicedesk.models import Board
+from .models import Phase, Project, Task
+
+
+def project_payload(project: Project) -> dict:
+    return {"id": project.id, "client_id": project.client_id, "name": project.name, "closed": project.closed}
+
+
+def task_payload(task: Task, project: Project) -> dict:
+    return {
+        "id": task.id,
+        "project_id": project.id,
+        "client_id": project.client_id,
+        "name": task.name,
+        "assignee_id": task.assignee_id,
+        "estimate_minutes": task.estimate_minutes,
+        "done": task.done,
+    }
+
+
+def visible_projects(principal: Principal):
+    query = Project.select()
+    if not principal.member.all_clients:
+        query = query.where(Project.client.in_(list(principal.member.client_ids) or [None]))
+    return query
+
+
+def get_project(principal: Principal, project_id, field: str | None = None) -> Project:
+    project = Project.get_or_none(Project.id == project_id) if project_id else None
+    if project is None or not principal.sees_client(project.client_id):
+        if field:
+            raise field_error(field, "project not found")
+        raise NotFound("project not found")
+    return project
+
+
+def get_task(principal: Principal, task_id, field: str | None = None) -> tuple[Task, Project]:
+    """A task and its project, when the caller sees the project's client."""
+    row = Task.get_or_none(Task.id == task_id) if task_id else None
+    project = Project.get_or_none(Project.id == row.project_id) if row else None
+    if project is None or not principal.sees_client(project.client_id):
+        if field:
+            raise field_error(field, "task not found")
+        raise NotFound("task not found")
+    return row, project
+
+
+def check_member(member_id, field: str) -> Member:
+    """A member of this tenant named in a body (an assignee, the one who worked or is scheduled)."""
+    member = Member.get_or_none(Member.id == member_id)
+    if member is None:
+        raise field_error(field, "member not found")
+    return member
+
+
+def check_board(board_id) -> None:
+    if board_id is not None and Board.get_or_none(Board.id == board_id) is None:
+        raise field_error("board_id", "board not found")
+
+
+def check_phase(project: Project, phase_id) -> None:
+    if phase_id is not None and Phase.get_or_none((Phase.id == phase_id) & (Phase.project == project.id)) is None:
+        raise field_error("phase_id", "phase not found in this project")
+
+
+def create_project(principal: Principal, client_id, board_id=None, **fields) -> Project:
+    with db.proxy.atomic():
+        client = get_client(principal, client_id, field="client_id")
+        check_board(board_id)
+        project = Project.create(client=client.id, board_id=board_id, **fields)
+        emit("project.created", project_payload(project))
+    return project
+
+
+def update_project(principal: Principal, project_id, **changes) -> Project:
+    with db.proxy.atomic():
+        project = get_project(principal, project_id)
+        if "client_id" in changes:
+            project.client = get_client(principal, changes.pop("client_id"), field="client_id").id
+        if "board_id" in changes:
+            check_board(changes["board_id"])
+        for name, value in changes.items():
+            setattr(project, name, value)
+        project.save()
+        emit("project.updated", project_payload(project))
+    return project
+
+
+def create_phase(principal: Principal, project_id, **fields) -> Phase:
+    with db.proxy.atomic():
+        project = get_project(principal, project_id)
+        phase = Phase.create(project=project.id, **fields)
+        emit(
+            "phase.created",
+            {
+                "id": phase.id,
+                "project_id": project.id,
+                "client_id": project.client_id,
+                "name": phase.name,
+                "position": phase.position,
+            },
+        )
+    return phase
+
+
+def create_task(principal: Principal, project_id, phase_id=None, assignee_id=None, **fields) -> Task:
+    with db.proxy.atomic():
+        project = get_project(principal, project_id)
+        check_phase(project, phase_id)
+        if assignee_id is not None:
+            check_member(assignee_id, "assignee_id")
+        task = Task.create(project=project.id, phase=phase_id, assignee=assignee_id, **fields)
+        emit("task.created", task_payload(task, project))
+    return task
+
+
+def update_task(principal: Principal, task_id, **changes) -> Task:
+    with db.proxy.atomic():
+        task, project = get_task(principal, task_id)
+        if "phase_id" in changes:
+            check_phase(project, changes["phase_id"])
+            task.phase = changes.pop("phase_id")
+        if "assignee_id" in changes:
+            if changes["assignee_id"] is not None:
+                check_member(changes["assignee_id"], "assignee_id")
+            task.assignee = changes.pop("assignee_id")
+        for name, value in changes.items():
+            setattr(task, name, value)
+        task.save()
+        emit("task.updated", task_payload(task, project))
+    return task

@@ -1,0 +1,93 @@
+"""Schedule entries: a member booked for a while on one ticket or one task.
+
+An entry is visible when the caller sees the client of the ticket or task it is booked on.
+"""
+
+from __future__ import annotations
+
+from peewee import JOIN
+
+from psa_shared.auth import Principal
+from psa_shared.errors import NotFound, field_error
+from psa_shared.events import utc_iso
+
+from ..database import db, emit
+from ..servicedesk.models import Ticket
+from .models import Project, ScheduleEntry, Task
+from .projects import check_member, get_task
+
+
+def schedule_payload(entry: ScheduleEntry) -> dict:
+    return {
+        "id": entry.id,
+        "member_id": entry.member_id,
+        "starts_at": utc_iso(entry.starts_at),
+        "minutes": entry.minutes,
+        "ticket_id": entry.ticket_id,
+        "task_id": entry.task_id,
+    }
+
+
+def visible_entries(principal: Principal):
+    query = (
+        ScheduleEntry.select(ScheduleEntry)
+        .join(Ticket, JOIN.LEFT_OUTER, on=(ScheduleEntry.ticket == Ticket.id))
+        .switch(ScheduleEntry)
+        .join(Task, JOIN.LEFT_OUTER, on=(ScheduleEntry.task == Task.id))
+        .join(Project, JOIN.LEFT_OUTER, on=(Task.project == Project.id))
+    )
+    if not principal.member.all_clients:
+        granted = list(principal.member.client_ids) or [None]
+        query = query.where(Ticket.client.in_(granted) | Project.client.in_(granted))
+    return query
+
+
+def get_entry(principal: Principal, entry_id) -> ScheduleEntry:
+    entry = visible_entries(principal).where(ScheduleEntry.id == entry_id).first()
+    if entry is None:
+        raise NotFound("schedule entry not found")
+    return entry
+
+
+def _check_target(principal: Principal, ticket_id, task_id) -> None:
+    """Exactly one of ticket_id / task_id, in this tenant and within the caller's grants."""
+    if (ticket_id is None) == (task_id is None):
+        raise field_error("ticket_id", "give either ticket_id or task_id")
+    if ticket_id is not None:
+        ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+        if ticket is None or not principal.sees_client(ticket.client_id):
+            raise field_error("ticket_id", "ticket not found")
+    else:
+        get_task(principal, task_id, field="task_id")
+
+
+def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
+    with db.proxy.atomic():
+        check_member(member_id, "member_id")
+        _check_target(principal, ticket_id, task_id)
+        entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
+        emit("schedule.created", schedule_payload(entry))
+    return entry
+
+
+def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
+    with db.proxy.atomic():
+        entry = get_entry(principal, entry_id)
+        if "member_id" in changes:
+            entry.member = check_member(changes.pop("member_id"), "member_id").id
+        if "ticket_id" in changes or "task_id" in changes:
+            ticket_id, task_id = changes.pop("ticket_id", None), changes.pop("task_id", None)
+            _check_target(principal, ticket_id, task_id)
+            entry.ticket, entry.task = ticket_id, task_id
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        entry.save()
+        emit("schedule.updated", schedule_payload(entry))
+    return entry
+
+
+def delete_entry(principal: Principal, entry_id) -> None:
+    with db.proxy.atomic():
+        entry = get_entry(principal, entry_id)
+        ScheduleEntry.delete().where(ScheduleEntry.id == entry.id).execute()
+        emit("schedule.deleted", schedule_payload(entry))

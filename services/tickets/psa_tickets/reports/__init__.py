@@ -1,0 +1,1 @@
+"""Read-only views over tickets and projects: the work queue, backlog and availability reports."""

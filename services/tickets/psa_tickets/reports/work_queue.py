@@ -1,0 +1,127 @@
+"""The work queue: every open ticket and not-done task that needs someone, in one ordered list.
+
+Order: priority (P1 first), due time (nulls last), age (oldest first), then id. Each source is
+read with the same keyset condition and limit, and the two sorted runs are merged, so a page costs
+two bounded index reads however deep the cursor is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from peewee import Tuple, fn
+
+from psa_shared.auth import Principal
+from psa_shared.errors import InvalidInput
+from psa_shared.web import decode_cursor, encode_cursor
+
+from ..projects.models import Project, Task
+from ..servicedesk.models import Ticket
+
+NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
+
+
+def _remaining(estimate, spent):
+    return None if estimate is None else max(estimate - spent, 0)
+
+
+def _after(cursor: str | None):
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    try:
+        priority, due, created, item_id = values
+        return (
+            str(priority),
+            dt.datetime.fromisoformat(due) if due else NEVER,
+            dt.datetime.fromisoformat(created),
+            uuid.UUID(item_id),
+        )
+    except (TypeError, ValueError):
+        raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
+
+
+def _ordered(query, model, due_field, after, limit):
+    due_key = fn.COALESCE(due_field, NEVER)
+    if after is not None:
+        priority, due, created, item_id = after
+        query = query.where(
+            Tuple(model.priority, due_key, model.created_at, model.id)
+            > Tuple(priority, due_field.db_value(due), model.created_at.db_value(created), model.id.db_value(item_id))
+        )
+    return query.order_by(model.priority, due_key, model.created_at, model.id).limit(limit + 1)
+
+
+def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
+    query = Ticket.select().where(Ticket.status_kind != "closed")
+    if not principal.member.all_clients:
+        query = query.where(Ticket.client.in_(list(principal.member.client_ids) or [None]))
+    query = _assigned(query, Ticket.assignee, args)
+    return [
+        {
+            "kind": "ticket",
+            "id": t.id,
+            "number": t.number,
+            "summary": t.summary,
+            "client_id": t.client_id,
+            "priority": t.priority,
+            "assignee_id": t.assignee_id,
+            "due_at": t.resolve_due_at,
+            "created_at": t.created_at,
+            "estimate_minutes": t.estimate_minutes,
+            "remaining_minutes": _remaining(t.estimate_minutes, t.spent_minutes),
+        }
+        for t in _ordered(query, Ticket, Ticket.resolve_due_at, after, limit)
+    ]
+
+
+def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
+    query = (
+        Task.select(Task, Project.client)
+        .join(Project, on=(Task.project == Project.id))
+        .where(~Task.done, ~Project.closed)
+    )
+    if not principal.member.all_clients:
+        query = query.where(Project.client.in_(list(principal.member.client_ids) or [None]))
+    query = _assigned(query, Task.assignee, args)
+    return [
+        {
+            "kind": "task",
+            "id": t.id,
+            "number": None,
+            "summary": t.name,
+            "client_id": t.project.client_id,
+            "priority": t.priority,
+            "assignee_id": t.assignee_id,
+            "due_at": t.due_at,
+            "created_at": t.created_at,
+            "estimate_minutes": t.estimate_minutes,
+            "remaining_minutes": _remaining(t.estimate_minutes, t.spent_minutes),
+        }
+        for t in _ordered(query, Task, Task.due_at, after, limit)
+    ]
+
+
+def _assigned(query, assignee, args: dict):
+    if args.get("unassigned"):
+        return query.where(assignee.is_null())
+    if args.get("member_id"):
+        return query.where(assignee == args["member_id"])
+    return query
+
+
+def _key(item: dict):
+    return (item["priority"], item["due_at"] or NEVER, item["created_at"], item["id"])
+
+
+def work_page(principal: Principal, args: dict) -> dict:
+    limit, after = args["limit"], _after(args.get("after"))
+    merged = sorted(_tickets(principal, args, after, limit) + _tasks(principal, args, after, limit), key=_key)
+    items, more = merged[:limit], len(merged) > limit
+    cursor = None
+    if more and items:
+        last = items[-1]
+        due = last["due_at"].isoformat() if last["due_at"] else None
+        cursor = encode_cursor([last["priority"], due, last["created_at"].isoformat(), str(last["id"])])
+    return {"items": items, "next_cursor": cursor}
