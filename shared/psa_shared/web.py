@@ -48,10 +48,13 @@ def create_service_app(
     keyring: KeyRing,
     lookup: Callable,
     blueprints: list,
+    plugins=None,
     version: str = "1",
 ) -> Flask:
     """A service's Flask app: OpenAPI at `/openapi/<service>.json`, problem+json errors,
-    a connection per request and every non-public route authenticated and tenant-scoped."""
+    a connection per request and every non-public route authenticated and tenant-scoped.
+
+    With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`."""
     app = Flask(f"psa_{service}")
     app.config.update(
         API_TITLE=f"PSA Core {service}",
@@ -72,6 +75,9 @@ def create_service_app(
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    for contributed in plugins.hook.psa_register_blueprints() if plugins else []:
+        for name, blueprint in contributed:
+            app.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{name}")
     register_error_handlers(app)  # after Api: ours replaces flask-smorest's HTTPException handler
     db.init_app(app)
     _add_health(app, service, db)

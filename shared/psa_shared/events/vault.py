@@ -18,6 +18,34 @@ class ConfigurationPayload(ma.Schema):
     updated_at = fields.String(required=True)
 
 
+class AttachmentPayload(ma.Schema):
+    """A file attached to (or removed from) a configuration; the bytes never travel."""
+
+    id = fields.UUID(required=True)
+    configuration_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+
+
+class CredentialPayload(ma.Schema):
+    """A credential's metadata; the secret (plain or encrypted) never travels."""
+
+    id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    configuration_id = fields.UUID(allow_none=True)
+    name = fields.String(required=True)
+    secret_changed = fields.Boolean(required=True)
+    changed_at = fields.String(required=True)
+
+
+class VaultSettingsPayload(ma.Schema):
+    reveal_limit_per_hour = fields.Integer(required=True)
+    reason_required = fields.Boolean(required=True)
+
+
 class RevealBurstPayload(ma.Schema):
     member_id = fields.UUID(required=True)
     count = fields.Integer(required=True)
@@ -48,6 +76,12 @@ class KeyRotatedPayload(ma.Schema):
 for _name, _schema, _doc in [
     ("configuration.created", ConfigurationPayload, "A configuration (device, license, ...) was documented."),
     ("configuration.updated", ConfigurationPayload, "A configuration changed or was retired (active false)."),
+    ("attachment.added", AttachmentPayload, "A file was attached to a configuration."),
+    ("attachment.removed", AttachmentPayload, "A configuration's attachment was deleted."),
+    ("credential.created", CredentialPayload, "A credential was stored for a client."),
+    ("credential.updated", CredentialPayload, "A credential's details or secret changed."),
+    ("credential.deleted", CredentialPayload, "A credential was deleted with its secret."),
+    ("vault.settings_changed", VaultSettingsPayload, "The tenant's reveal limit or reason rule changed."),
     ("vault.reveal_burst", RevealBurstPayload, "A member went past the tenant's reveal limit."),
     ("vault.rotation_required", RotationRequiredPayload, "An offboarded member saw credentials not changed since."),
     ("vault.key_rotated", KeyRotatedPayload, "The tenant's data key rotated; servers drop cached keys."),

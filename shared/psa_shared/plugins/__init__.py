@@ -1,5 +1,5 @@
 """Plugin host: pluggy project `psa`, hookspecs in `hookspecs`, loading in `manager`."""
 
-from .manager import hookimpl, plugin_manager
+from .manager import hookimpl, plugin_manager, register_plugin, unregister_plugin
 
-__all__ = ["hookimpl", "plugin_manager"]
+__all__ = ["hookimpl", "plugin_manager", "register_plugin", "unregister_plugin"]

@@ -11,6 +11,19 @@ from . import hookspecs
 
 log = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("psa")
+_in_process: list[tuple[object, str]] = []
+
+
+def register_plugin(plugin: object, name: str) -> None:
+    """Load a plugin object in this process without an entry point (embedding apps, tests).
+
+    It is subject to the same allow- and block-lists as installed plugins.
+    """
+    _in_process.append((plugin, name))
+
+
+def unregister_plugin(name: str) -> None:
+    _in_process[:] = [(p, n) for p, n in _in_process if n != name]
 
 
 def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> pluggy.PluginManager:
@@ -29,6 +42,9 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     else:
         for name in allowed:
             pm.load_setuptools_entrypoints("psa", name=name)
+    for plugin, name in _in_process:
+        if name not in settings.disabled_plugins and (allowed is None or name in allowed):
+            pm.register(plugin, name)
     pm.check_pending()
     for _plugin, dist in pm.list_plugin_distinfo():
         log.info("plugin loaded: %s-%s", dist.project_name, dist.version)
