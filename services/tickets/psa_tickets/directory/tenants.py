@@ -5,6 +5,7 @@ from __future__ import annotations
 from psa_shared.tenancy import tenant_scope
 
 from ..database import db, emit
+from ..servicedesk.boards import seed_defaults
 from .members import create_member
 from .models import Member, Tenant
 
@@ -17,6 +18,7 @@ def create_tenant(
         with tenant_scope(tenant.id):
             emit("tenant.created", {"id": tenant.id, "name": tenant.name, "time_zone": tenant.time_zone})
             admin = create_member(admin_email, "Administrator", "admin", password=admin_password)
+            seed_defaults()
     return tenant, admin
 
 

@@ -38,6 +38,18 @@ class Status(Model):
         indexes = ((("tenant_id", "board", "name"), True),)
 
 
+class SlaTarget(Model):
+    """How fast a board promises to respond to and resolve a ticket of one priority (business minutes)."""
+
+    board = peewee.ForeignKeyField(Board, backref="sla_targets", on_delete="CASCADE")
+    priority = peewee.CharField(max_length=2)
+    respond_minutes = peewee.IntegerField()
+    resolve_minutes = peewee.IntegerField()
+
+    class Meta:
+        indexes = ((("tenant_id", "board", "priority"), True),)
+
+
 class Ticket(Model):
     number = peewee.IntegerField()
     client = peewee.ForeignKeyField(Client)
@@ -58,6 +70,7 @@ class Ticket(Model):
     responded_at = peewee.DateTimeField(null=True)  # first client-visible action by a member
     respond_due_at = peewee.DateTimeField(null=True)
     resolve_due_at = peewee.DateTimeField(null=True)
+    sla_paused_minutes = peewee.IntegerField(default=0)  # business minutes spent waiting on the client
 
     class Meta:
         indexes = (
@@ -93,6 +106,7 @@ class TimeEntry(Model):
 
     ticket = peewee.ForeignKeyField(Ticket, null=True, backref="time_entries")
     task_id = peewee.UUIDField(null=True)  # projects.models.Task, when logged against a task
+    client_id = peewee.UUIDField(null=True)  # the ticket's or the task's client, for events on any entry
     member = peewee.ForeignKeyField(Member)
     started_at = peewee.DateTimeField()
     minutes = peewee.IntegerField()

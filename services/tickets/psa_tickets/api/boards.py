@@ -1,0 +1,103 @@
+"""/api/v1/boards: service boards, their statuses, SLA targets and auto-close policy."""
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import principal
+
+from ..servicedesk import boards
+from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Board
+from . import fields as f
+
+blp = Blueprint("boards", __name__, url_prefix="/api/v1/boards", description="Service boards and their statuses")
+
+
+class SlaTargetSchema(ma.Schema):
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    respond_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
+    resolve_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
+
+
+class BoardSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    name = f.name(max_length=100)
+    is_default = fields.Boolean()
+    autoclose_attempts = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=100))
+    autoclose_business_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
+    autoclose_note = f.text(2000)
+    sla_targets = fields.List(fields.Nested(SlaTargetSchema))
+    created_at = UtcDateTime(dump_only=True)
+
+
+class BoardList(ma.Schema):
+    items = fields.List(fields.Nested(BoardSchema))
+
+
+class StatusSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    board_id = fields.UUID(dump_only=True)
+    name = f.name(max_length=60)
+    kind = fields.String(required=True, validate=validate.OneOf(STATUS_KINDS))
+    position = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
+    is_default = fields.Boolean()
+
+
+class StatusList(ma.Schema):
+    items = fields.List(fields.Nested(StatusSchema))
+
+
+def board_view(board: Board) -> dict:
+    targets = sorted(boards.targets(board).values(), key=lambda t: t.priority)
+    return {
+        **{name: getattr(board, name) for name in ("id", "name", "is_default", "created_at")},
+        **{name: getattr(board, name) for name in ("autoclose_attempts", "autoclose_business_days", "autoclose_note")},
+        "sla_targets": targets,
+    }
+
+
+@blp.route("")
+class Boards(MethodView):
+    @blp.response(200, BoardList)
+    def get(self):
+        """Every board of the tenant (a handful), by name."""
+        principal().require("ticket:read")
+        return {"items": [board_view(b) for b in Board.select().order_by(Board.name)]}
+
+    @blp.arguments(BoardSchema)
+    @blp.response(201, BoardSchema)
+    def post(self, data):
+        """A new board with the default statuses."""
+        principal().require("settings:write")
+        return board_view(boards.create_board(**data))
+
+
+@blp.route("/<uuid:board_id>")
+class BoardById(MethodView):
+    @blp.response(200, BoardSchema)
+    def get(self, board_id):
+        principal().require("ticket:read")
+        return board_view(boards.get_board(board_id))
+
+    @blp.arguments(BoardSchema(partial=True))
+    @blp.response(200, BoardSchema)
+    def patch(self, data, board_id):
+        """Rename, make default, set the auto-close policy or replace the SLA targets."""
+        principal().require("settings:write")
+        return board_view(boards.update_board(board_id, **data))
+
+
+@blp.route("/<uuid:board_id>/statuses")
+class Statuses(MethodView):
+    @blp.response(200, StatusList)
+    def get(self, board_id):
+        principal().require("ticket:read")
+        return {"items": boards.statuses(boards.get_board(board_id))}
+
+    @blp.arguments(StatusSchema)
+    @blp.response(201, StatusSchema)
+    def post(self, data, board_id):
+        principal().require("settings:write")
+        return boards.create_status(board_id, **data)

@@ -1,0 +1,123 @@
+"""Notes, the trail and printable reports of a ticket, and a client's activity report."""
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.errors import field_error
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+
+from ..directory.clients import get_client
+from ..servicedesk import notes, reports
+from ..servicedesk.models import Note
+from ..servicedesk.tickets import get_ticket
+from ..servicedesk.timeline import AUDIENCES, timeline
+from . import fields as f
+
+blp = Blueprint("ticket_trail", __name__, url_prefix="/api/v1/tickets/<uuid:ticket_id>", description="Notes and trail")
+client_reports_blp = Blueprint(
+    "client_reports", __name__, url_prefix="/api/v1/clients/<uuid:client_id>", description="Client activity reports"
+)
+
+
+class NoteSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    ticket_id = fields.UUID(dump_only=True)
+    author_id = fields.UUID(dump_only=True)
+    text = f.name(max_length=20_000)
+    internal = fields.Boolean(load_default=True)
+    created_at = UtcDateTime(dump_only=True)
+
+
+class Actor(ma.Schema):
+    id = fields.UUID(allow_none=True)
+    name = fields.String()
+
+
+class TimelineItem(ma.Schema):
+    at = UtcDateTime()
+    kind = fields.String()
+    actor = fields.Nested(Actor)
+    text = fields.String()
+    internal = fields.Boolean()
+    old_value = fields.String(allow_none=True)
+    new_value = fields.String(allow_none=True)
+    note_id = fields.UUID()
+    time_entry_id = fields.UUID()
+    minutes = fields.Integer()
+    billing = fields.String()
+    outcome = fields.String(allow_none=True)
+    work_type = fields.String(allow_none=True)
+    internal_notes = fields.String(allow_none=True)
+
+
+class Timeline(ma.Schema):
+    items = fields.List(fields.Nested(TimelineItem))
+
+
+class TimelineQuery(ma.Schema):
+    audience = fields.String(load_default="internal", validate=validate.OneOf(AUDIENCES))
+
+
+class ActivityQuery(ma.Schema):
+    first = fields.Date(required=True, data_key="from")
+    last = fields.Date(required=True, data_key="to")
+
+
+@blp.route("/notes")
+class Notes(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, page_schema(NoteSchema))
+    def get(self, args, ticket_id):
+        principal().require("ticket:read")
+        return keyset_page(notes.ticket_notes(get_ticket(principal(), ticket_id)), Note, args)
+
+    @blp.arguments(NoteSchema)
+    @blp.response(201, NoteSchema)
+    def post(self, data, ticket_id):
+        """An internal note (default) or one the client sees (`internal: false`)."""
+        principal().require("ticket:write")
+        return notes.add_note(principal(), ticket_id, **data)
+
+
+@blp.route("/timeline")
+class TicketTimeline(MethodView):
+    @blp.arguments(TimelineQuery, location="query")
+    @blp.response(200, Timeline)
+    def get(self, args, ticket_id):
+        """Everything that happened to the ticket, oldest first; `audience=client` hides internal items."""
+        principal().require("ticket:read")
+        return {"items": timeline(get_ticket(principal(), ticket_id), args["audience"])}
+
+
+def _html(text: str) -> Response:
+    return Response(
+        text, mimetype="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+    )
+
+
+@blp.route("/report.html")
+class TicketReport(MethodView):
+    @blp.response(200, content_type="text/html")
+    def get(self, ticket_id):
+        """The ticket's client-facing trail as printable HTML."""
+        principal().require("ticket:read")
+        return _html(reports.ticket_report(get_ticket(principal(), ticket_id)))
+
+
+@client_reports_blp.route("/activity-report.html")
+class ClientActivityReport(MethodView):
+    @client_reports_blp.arguments(ActivityQuery, location="query")
+    @client_reports_blp.response(200, content_type="text/html")
+    def get(self, args, client_id):
+        """A client's requests with what was done from `from` to `to` (local dates, inclusive), printable."""
+        principal().require("report:read")
+        client = get_client(principal(), client_id)
+        if args["last"] < args["first"]:
+            raise field_error("to", "must not be before 'from'")
+        if (args["last"] - args["first"]).days > 366:
+            raise field_error("to", "at most a year per report")
+        return _html(reports.client_activity_report(client, args["first"], args["last"]))

@@ -1,0 +1,154 @@
+"""/api/v1/tickets: service requests, within the caller's client grants."""
+
+import uuid
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+
+from ..servicedesk import clock, sla, tickets
+from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Status, Ticket, TicketConfiguration
+from . import fields as f
+
+blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Service requests")
+
+
+def _breach(ticket: Ticket) -> dict:
+    at = sla.stopped_at(clock.now(), ticket.waiting_since, ticket.closed_at)
+    respond = sla.breached(ticket.respond_due_at, ticket.responded_at, at)
+    resolve = sla.breached(ticket.resolve_due_at, ticket.closed_at, at)
+    return {"respond": respond, "resolve": resolve}
+
+
+class TicketSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    number = fields.Integer(dump_only=True)
+    client_id = fields.UUID(dump_only=True)
+    contact_id = fields.UUID(dump_only=True)
+    board_id = fields.UUID(dump_only=True)
+    status = fields.Function(lambda t: t.status.name)
+    status_kind = fields.String(dump_only=True)
+    priority = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    assignee_id = fields.UUID(dump_only=True)
+    estimate_minutes = fields.Integer()
+    spent_minutes = fields.Integer()
+    configuration_ids = fields.Method("_configuration_ids")
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    closed_at = UtcDateTime()
+    responded_at = UtcDateTime()
+    respond_due_at = UtcDateTime()
+    resolve_due_at = UtcDateTime()
+    respond_breached = fields.Function(lambda t: _breach(t)["respond"])
+    resolve_breached = fields.Function(lambda t: _breach(t)["resolve"])
+    breached = fields.Function(lambda t: any(_breach(t).values()))
+
+    def _configuration_ids(self, ticket):
+        known = getattr(ticket, "_configuration_ids", None)
+        if known is None:
+            rows = TicketConfiguration.select().where(TicketConfiguration.ticket == ticket.id)
+            known = [r.configuration_id for r in rows]
+        return sorted(str(c) for c in known)
+
+
+class TicketInput(ma.Schema):
+    client_id = fields.UUID(required=True)
+    contact_id = fields.UUID(allow_none=True)
+    board_id = fields.UUID(allow_none=True)
+    status = fields.String(validate=validate.Length(min=1, max=60))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    summary = f.name()
+    description = f.text(20_000)
+    assignee_id = fields.UUID(allow_none=True)
+    estimate_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=1_000_000))
+    configuration_ids = fields.List(fields.UUID(), validate=validate.Length(max=100))
+
+
+class TicketPatch(TicketInput):
+    class Meta:
+        exclude = ("client_id", "board_id")
+
+
+def assignee_filter(value: str):
+    if value == "unassigned":
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ma.ValidationError("a member id or 'unassigned'") from None
+
+
+class TicketQuery(ListArgs):
+    client_id = fields.UUID()
+    board_id = fields.UUID()
+    status_kind = fields.String(validate=validate.OneOf(STATUS_KINDS))
+    assignee_id = fields.Function(deserialize=assignee_filter)
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    q = fields.String(validate=validate.Length(min=1, max=200))
+    number = fields.Integer()
+
+
+def _filtered(args: dict):
+    query = tickets.visible_tickets(principal()).select_extend(Status).join(Status)
+    for name, column in (("client_id", Ticket.client), ("board_id", Ticket.board), ("status_kind", Ticket.status_kind),
+                         ("priority", Ticket.priority), ("number", Ticket.number)):  # fmt: skip
+        if name in args:
+            query = query.where(column == args[name])
+    if "assignee_id" in args:
+        unassigned = args["assignee_id"] == "unassigned"
+        query = query.where(Ticket.assignee.is_null() if unassigned else Ticket.assignee == args["assignee_id"])
+    if "q" in args:
+        query = query.where(Ticket.summary.contains(args["q"]))
+    return query
+
+
+def _with_configurations(rows: list) -> list:
+    """One query for the page's configuration ids instead of one per ticket."""
+    found: dict = {t.id: [] for t in rows}
+    if found:
+        links = TicketConfiguration.select().where(TicketConfiguration.ticket.in_(list(found)))
+        for link in links:
+            found[link.ticket_id].append(link.configuration_id)
+    for ticket in rows:
+        ticket._configuration_ids = found[ticket.id]
+    return rows
+
+
+@blp.route("")
+class Tickets(MethodView):
+    @blp.arguments(TicketQuery, location="query")
+    @blp.response(200, page_schema(TicketSchema))
+    def get(self, args):
+        """Tickets of the caller's clients, newest first; `assignee_id=unassigned` for the unowned."""
+        principal().require("ticket:read")
+        page = keyset_page(_filtered(args), Ticket, args)
+        _with_configurations(page["items"])
+        return page
+
+    @blp.arguments(TicketInput)
+    @blp.response(201, TicketSchema)
+    def post(self, data):
+        """Open a ticket on the board given (or the default board), in its default status unless named."""
+        principal().require("ticket:write")
+        return tickets.create_ticket(principal(), **data)
+
+
+@blp.route("/<uuid:ticket_id>")
+class TicketById(MethodView):
+    @blp.response(200, TicketSchema)
+    def get(self, ticket_id):
+        principal().require("ticket:read")
+        return tickets.get_ticket(principal(), ticket_id)
+
+    @blp.arguments(TicketPatch(partial=True))
+    @blp.response(200, TicketSchema)
+    def patch(self, data, ticket_id):
+        """Change status (by name, on the ticket's board), priority, assignee, estimate, text or configurations."""
+        principal().require("ticket:write")
+        return tickets.update_ticket(principal(), ticket_id, **data)

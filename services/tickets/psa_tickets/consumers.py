@@ -1,0 +1,44 @@
+"""Events the tickets service consumes. Each handler runs inside a transaction and the event's tenant."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from psa_shared.events import Event
+
+from .servicedesk.models import ConfigurationRef, TimeEntry
+
+
+def _naive_utc(text) -> dt.datetime:
+    moment = text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def configuration_changed(event: Event, payload: dict) -> None:
+    """Keep the read model of the vault's configurations; an older update than what we hold is ignored."""
+    updated_at = _naive_utc(payload["updated_at"])
+    row = ConfigurationRef.get_or_none(ConfigurationRef.id == payload["id"])
+    values = {
+        "client_id": payload["client_id"],
+        "name": payload["name"],
+        "deleted": not payload["active"],
+        "updated_at": updated_at,
+    }
+    if row is None:
+        ConfigurationRef.create(id=payload["id"], **values)
+    elif row.updated_at <= updated_at:
+        ConfigurationRef.update(**values).where(ConfigurationRef.id == row.id).execute()
+
+
+def invoice_posted(event: Event, payload: dict) -> None:
+    """Posted entries become immutable here: edits and deletes answer 409 from now on."""
+    ids = list(payload["time_entry_ids"])
+    if ids:
+        TimeEntry.update(billed_invoice_id=payload["invoice_id"]).where(TimeEntry.id.in_(ids)).execute()
+
+
+HANDLERS = {
+    "configuration.created": configuration_changed,
+    "configuration.updated": configuration_changed,
+    "invoice.posted": invoice_posted,
+}

@@ -1,0 +1,93 @@
+"""Auto-close: a ticket waiting on the client closes after N unanswered attempts in a row and/or D
+business days, with the board's note. Counting starts when the ticket entered the waiting status;
+an attempt that reached the client, or leaving that status, starts it again."""
+
+from __future__ import annotations
+
+from psa_shared import tenancy
+
+from ..database import db, emit
+from . import boards, clock, sla
+from .events import ticket_payload
+from .models import Board, Note, Ticket, TimeEntry
+from .tickets import move_to
+
+DEFAULT_NOTE = (
+    "We tried to reach you several times without an answer, so we are closing this request. "
+    "Open a new request whenever you are ready and we will pick it up."
+)
+
+
+def unanswered_attempts(ticket: Ticket) -> int:
+    """No-response attempts since the ticket started waiting, counted back to the last one that reached."""
+    attempts = (
+        TimeEntry.select(TimeEntry.outcome)
+        .where(
+            (TimeEntry.ticket == ticket.id)
+            & TimeEntry.outcome.is_null(False)
+            & (TimeEntry.started_at >= ticket.waiting_since)
+        )
+        .order_by(TimeEntry.started_at.desc(), TimeEntry.id.desc())
+    )
+    count = 0
+    for attempt in attempts:
+        if attempt.outcome != "no_response":
+            break
+        count += 1
+    return count
+
+
+def due(ticket: Ticket, board: Board) -> bool:
+    """Whether the board's policy closes this ticket now."""
+    if ticket.status_kind != "waiting" or ticket.waiting_since is None:
+        return False
+    if board.autoclose_attempts and unanswered_attempts(ticket) >= board.autoclose_attempts:
+        return True
+    if board.autoclose_business_days:
+        days = sla.business_days_between(boards.calendar(), ticket.waiting_since, clock.now())
+        return days >= board.autoclose_business_days
+    return False
+
+
+def close(ticket: Ticket, board: Board) -> None:
+    """Close with the board's note, written by the system and shown to the client (inside a transaction)."""
+    old = move_to(ticket, boards.closing_status(board), None)
+    Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
+                created_at=clock.now())  # fmt: skip
+    ticket.updated_at = clock.now()
+    ticket.save()
+    emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old})
+
+
+def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
+    """Run on each new time entry on a ticket; True when it closed the ticket."""
+    board = Board.get_by_id(ticket.board_id)
+    if not due(ticket, board):
+        return False
+    close(ticket, board)
+    return True
+
+
+def sweep() -> int:
+    """Close every waiting ticket of the tenant in context whose board's policy says so."""
+    closed = 0
+    policed = Board.select().where(
+        Board.autoclose_attempts.is_null(False) | Board.autoclose_business_days.is_null(False)
+    )
+    for board in policed:
+        waiting = Ticket.select().where((Ticket.board == board.id) & (Ticket.status_kind == "waiting"))
+        for ticket in waiting:
+            with db.proxy.atomic():
+                if due(ticket, board):
+                    close(ticket, board)
+                    closed += 1
+    return closed
+
+
+def sweep_tenant(tenant_id) -> int:
+    token = tenancy.actor.set("system:autoclose")
+    try:
+        with tenancy.tenant_scope(tenant_id):
+            return sweep()
+    finally:
+        tenancy.actor.reset(token)

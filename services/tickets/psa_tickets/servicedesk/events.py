@@ -1,0 +1,56 @@
+"""Event payloads of tickets and time entries: what billing and the vault need, never internal notes."""
+
+from psa_shared.events import utc_iso
+
+from .models import Ticket, TicketConfiguration, TimeEntry
+
+
+def configuration_ids(ticket_id) -> list:
+    if ticket_id is None:
+        return []
+    rows = TicketConfiguration.select(TicketConfiguration.configuration_id).where(
+        TicketConfiguration.ticket == ticket_id
+    )
+    return sorted((r.configuration_id for r in rows), key=str)
+
+
+def ticket_payload(ticket: Ticket) -> dict:
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "client_id": ticket.client_id,
+        "contact_id": ticket.contact_id,
+        "board_id": ticket.board_id,
+        "status": ticket.status.name,
+        "status_kind": ticket.status_kind,
+        "priority": ticket.priority,
+        "summary": ticket.summary,
+        "assignee_id": ticket.assignee_id,
+        "estimate_minutes": ticket.estimate_minutes,
+        "configuration_ids": configuration_ids(ticket.id),
+        "created_at": utc_iso(ticket.created_at),
+        "updated_at": utc_iso(ticket.updated_at),
+        "closed_at": utc_iso(ticket.closed_at) if ticket.closed_at else None,
+    }
+
+
+def time_entry_payload(entry: TimeEntry, ticket_number: int | None = None) -> dict:
+    return {
+        "id": entry.id,
+        "ticket_id": entry.ticket_id,
+        "task_id": entry.task_id,
+        "ticket_number": ticket_number,
+        "client_id": entry.client_id,
+        "member_id": entry.member_id,
+        "started_at": utc_iso(entry.started_at),
+        "minutes": entry.minutes,
+        "billing": entry.billing,
+        "notes": entry.notes,
+        "work_type": entry.work_type,
+        "configuration_ids": configuration_ids(entry.ticket_id),
+        "updated_at": utc_iso(entry.updated_at),
+    }
+
+
+def time_entry_deleted_payload(entry: TimeEntry) -> dict:
+    return {"id": entry.id, "ticket_id": entry.ticket_id, "task_id": entry.task_id, "client_id": entry.client_id}

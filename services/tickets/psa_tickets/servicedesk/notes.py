@@ -1,0 +1,26 @@
+"""Notes on a ticket: internal to the MSP, or visible to the client (a member's first is the response)."""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+
+from ..database import db
+from . import clock
+from .models import Note, Ticket
+from .tickets import get_ticket, mark_responded
+
+
+def add_note(principal: Principal, ticket_id, text: str, internal: bool = True) -> Note:
+    with db.proxy.atomic():
+        ticket = get_ticket(principal, ticket_id, for_update=True)
+        now = clock.now()
+        note = Note.create(ticket=ticket.id, author=principal.member_id, text=text, internal=internal, created_at=now)
+        if not internal:
+            mark_responded(ticket, now)
+        ticket.updated_at = now
+        ticket.save(only=[Ticket.responded_at, Ticket.updated_at])
+    return note
+
+
+def ticket_notes(ticket: Ticket):
+    return Note.select().where(Note.ticket == ticket.id)

@@ -1,0 +1,113 @@
+"""SLA clocks in business time: the tenant's workdays and hours in its time zone, holidays excluded.
+
+Pure functions on naive UTC datetimes (as stored). A ticket's due times are its creation time
+plus the target plus the business minutes it spent waiting on the client, so a priority change or
+a pause simply recomputes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+MAX_DAYS = 3660  # a target never spans more than ten years of calendar; stops a loop on bad settings
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    time_zone: str = "UTC"
+    start_minute: int = 8 * 60
+    end_minute: int = 17 * 60
+    workdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})  # ISO weekdays, Monday = 1
+    holidays: frozenset[dt.date] = field(default_factory=frozenset)
+
+    def is_workday(self, day: dt.date) -> bool:
+        return day.isoweekday() in self.workdays and day not in self.holidays
+
+    def window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The day's business hours as naive UTC; aware arithmetic is wall-clock, so 08:00 stays 08:00 across DST."""
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(self.time_zone))
+        opens = midnight + dt.timedelta(minutes=self.start_minute)
+        closes = midnight + dt.timedelta(minutes=self.end_minute)
+        return _utc(opens), _utc(closes)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.time_zone)).date()
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes: int) -> dt.datetime:
+    """The moment `minutes` business minutes after `start`."""
+    if not calendar.workdays or calendar.end_minute <= calendar.start_minute:
+        raise ValueError("the calendar has no business hours")
+    day, left = calendar.local_date(start), dt.timedelta(minutes=minutes)
+    for _ in range(MAX_DAYS):
+        if calendar.is_workday(day):
+            opens, closes = calendar.window(day)
+            begin = max(opens, start)
+            if begin <= closes:
+                if begin + left <= closes:
+                    return begin + left
+                left -= closes - begin
+        day += dt.timedelta(days=1)
+    raise ValueError("target too far in the future")
+
+
+def business_minutes_between(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:
+    """Business minutes in [start, end); 0 when end is not after start."""
+    if end <= start:
+        return 0
+    total, day, last = dt.timedelta(), calendar.local_date(start), calendar.local_date(end)
+    while day <= last:
+        if calendar.is_workday(day):
+            opens, closes = calendar.window(day)
+            overlap = min(closes, end) - max(opens, start)
+            total += max(overlap, dt.timedelta())
+        day += dt.timedelta(days=1)
+    return int(total.total_seconds() // 60)
+
+
+def business_days_between(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:
+    """Business days that began after `start`'s local date, up to and including `end`'s."""
+    count, day, last = 0, calendar.local_date(start) + dt.timedelta(days=1), calendar.local_date(end)
+    while day <= last:
+        count += calendar.is_workday(day)
+        day += dt.timedelta(days=1)
+    return count
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a ticket's SLA needs: when it started, its targets, how long it was paused."""
+
+    created_at: dt.datetime
+    respond_minutes: int | None
+    resolve_minutes: int | None
+    paused_minutes: int = 0
+
+
+def due_times(calendar: BusinessCalendar, clock: Clock) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(respond due, resolve due); None where the board sets no target for the priority."""
+
+    def due(target):
+        if target is None:
+            return None
+        return add_business_minutes(calendar, clock.created_at, target + clock.paused_minutes)
+
+    return due(clock.respond_minutes), due(clock.resolve_minutes)
+
+
+def stopped_at(now: dt.datetime, waiting_since: dt.datetime | None, closed_at: dt.datetime | None) -> dt.datetime:
+    """Where the SLA clock stands: frozen while waiting on the client, stopped when closed."""
+    return closed_at or waiting_since or now
+
+
+def breached(due: dt.datetime | None, done_at: dt.datetime | None, clock_at: dt.datetime) -> bool:
+    """A target is breached when it was met late, or is still unmet and its due time has passed."""
+    if due is None:
+        return False
+    return (done_at or clock_at) > due

@@ -1,0 +1,191 @@
+"""Service requests: open, read within grants, change, and the trail rows every change leaves."""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+from psa_shared.errors import NotFound, field_error
+
+from ..database import db, emit
+from ..directory.clients import get_client
+from ..directory.models import Contact, Member, next_number
+from . import boards, clock, sla
+from .events import ticket_payload
+from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration
+
+TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minutes", "contact_id")
+
+
+def visible_tickets(principal: Principal):
+    query = Ticket.select()
+    if not principal.member.all_clients:
+        query = query.where(Ticket.client.in_(list(principal.member.client_ids) or [None]))
+    return query
+
+
+def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
+    """A ticket of a client the caller is granted; any other reads as not found."""
+    query = Ticket.select().where(Ticket.id == ticket_id)
+    if for_update and db.is_postgres:
+        query = query.for_update()  # spent minutes and status move under concurrent writers
+    ticket = query.first()
+    if ticket is None or not principal.sees_client(ticket.client_id):
+        raise NotFound("ticket not found")
+    return ticket
+
+
+def member_of_tenant(member_id, field: str) -> Member:
+    member = Member.get_or_none(Member.id == member_id) if member_id else None
+    if member is None:
+        raise field_error(field, "member not found")
+    return member
+
+
+def _check_contact(contact_id, client_id) -> None:
+    contact = Contact.get_or_none(Contact.id == contact_id)
+    if contact is None or contact.client_id != client_id:
+        raise field_error("contact_id", "contact not found for this client")
+
+
+def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
+    wanted = set(configuration_ids)
+    found = set()
+    if wanted:
+        rows = ConfigurationRef.select(ConfigurationRef.id).where(
+            ConfigurationRef.id.in_(list(wanted))
+            & (ConfigurationRef.client_id == ticket.client_id)
+            & (ConfigurationRef.deleted == False)  # noqa: E712
+        )
+        found = {r.id for r in rows}
+    if missing := wanted - found:
+        raise field_error(
+            "configuration_ids", f"configuration not found for this client: {sorted(map(str, missing))[0]}"
+        )
+    TicketConfiguration.delete().where(TicketConfiguration.ticket == ticket.id).execute()
+    for configuration_id in sorted(wanted, key=str):
+        TicketConfiguration.create(ticket=ticket.id, configuration_id=configuration_id)
+
+
+def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True) -> None:
+    TicketChange.create(
+        ticket=ticket.id,
+        actor=actor_id,
+        kind=kind,
+        old_value=None if old is None else str(old)[:200],
+        new_value=None if new is None else str(new)[:200],
+        text=text,
+        client_visible=client_visible,
+        at=clock.now(),
+    )
+
+
+def refresh_due_times(ticket: Ticket) -> None:
+    target = boards.targets(ticket.board).get(ticket.priority)
+    clock_ = sla.Clock(
+        created_at=ticket.created_at,
+        respond_minutes=target.respond_minutes if target else None,
+        resolve_minutes=target.resolve_minutes if target else None,
+        paused_minutes=ticket.sla_paused_minutes,
+    )
+    ticket.respond_due_at, ticket.resolve_due_at = sla.due_times(boards.calendar(), clock_)
+
+
+def create_ticket(principal: Principal, *, client_id, summary: str, **fields) -> Ticket:
+    now = clock.now()
+    with db.proxy.atomic():
+        client = get_client(principal, client_id, field="client_id")
+        board_id = fields.pop("board_id", None)
+        board = boards.get_board(board_id, "board_id") if board_id else boards.default_board()
+        status_name = fields.pop("status", None)
+        status = boards.status_named(board, status_name) if status_name else boards.default_status(board)
+        if fields.get("contact_id"):
+            _check_contact(fields["contact_id"], client.id)
+        if fields.get("assignee_id"):
+            member_of_tenant(fields["assignee_id"], "assignee_id")
+        configuration_ids = fields.pop("configuration_ids", None) or []
+        ticket = Ticket(
+            number=next_number("ticket"), client=client.id, board=board.id, status=status.id, summary=summary,
+            created_at=now, updated_at=now, **{k: v for k, v in fields.items() if v is not None},
+        )  # fmt: skip
+        _enter(ticket, status, now)
+        refresh_due_times(ticket)
+        ticket.save(force_insert=True)
+        _set_configurations(ticket, configuration_ids)
+        record(ticket, principal.member_id, "created", f"Ticket #{ticket.number} opened: {summary}")
+        emit("ticket.created", ticket_payload(ticket))
+    return ticket
+
+
+def _enter(ticket: Ticket, status: Status, now) -> None:
+    """Move the ticket's clocks for entering `status`: waiting pauses the SLA, closed stops it."""
+    if ticket.status_kind == "waiting" and status.kind != "waiting" and ticket.waiting_since:
+        ticket.sla_paused_minutes += sla.business_minutes_between(boards.calendar(), ticket.waiting_since, now)
+    if status.kind == "waiting" and ticket.status_kind != "waiting":
+        ticket.waiting_since = now
+    elif status.kind != "waiting":
+        ticket.waiting_since = None
+    ticket.closed_at = (ticket.closed_at or now) if status.kind == "closed" else None
+    ticket.status, ticket.status_kind = status.id, status.kind
+
+
+def move_to(ticket: Ticket, status: Status, actor_id) -> str:
+    """Change the ticket's status, trail it, refresh due times; returns the old status name (caller emits)."""
+    old = ticket.status.name
+    _enter(ticket, status, clock.now())
+    refresh_due_times(ticket)
+    record(ticket, actor_id, "status", f"Status changed from {old} to {status.name}", old, status.name)
+    return old
+
+
+def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
+    with db.proxy.atomic():
+        ticket = get_ticket(principal, ticket_id, for_update=True)
+        actor, old_status = principal.member_id, None
+        if "status" in changes:
+            status = boards.status_named(ticket.board, changes.pop("status"))
+            if status.id != ticket.status_id:
+                old_status = move_to(ticket, status, actor)
+        if changes.get("contact_id"):
+            _check_contact(changes["contact_id"], ticket.client_id)
+        if changes.get("assignee_id"):
+            member_of_tenant(changes["assignee_id"], "assignee_id")
+        touched = _apply_fields(ticket, actor, changes)
+        if "configuration_ids" in changes:
+            _set_configurations(ticket, changes["configuration_ids"] or [])
+            touched = True
+        ticket.updated_at = clock.now()
+        ticket.save()
+        if old_status is not None:
+            emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old_status})
+        if touched:
+            emit("ticket.updated", ticket_payload(ticket))
+    return ticket
+
+
+def _apply_fields(ticket: Ticket, actor, changes: dict) -> bool:
+    touched = False
+    for name in TRACKED:
+        if name not in changes or getattr(ticket, name) == changes[name]:
+            continue
+        old, new = getattr(ticket, name), changes[name]
+        setattr(ticket, name, new)
+        touched = True
+        if name == "priority":
+            record(ticket, actor, "priority", f"Priority changed from {old} to {new}", old, new)
+            refresh_due_times(ticket)
+        elif name == "assignee_id":
+            who = Member.get_by_id(new).name if new else None
+            record(ticket, actor, "assignee", f"Assigned to {who}" if who else "Unassigned", old, new)
+        elif name == "estimate_minutes":
+            text = f"Estimate changed from {_minutes(old)} to {_minutes(new)}"
+            record(ticket, actor, "estimate", text, old, new, client_visible=False)
+    return touched
+
+
+def _minutes(value) -> str:
+    return "none" if value is None else f"{value} min"
+
+
+def mark_responded(ticket: Ticket, at) -> None:
+    """The first client-visible action by a member stops the respond clock (caller saves)."""
+    if ticket.responded_at is None:
+        ticket.responded_at = at

@@ -1,0 +1,128 @@
+"""Time entries on tickets and project tasks; spent minutes kept on the parent in the same transaction.
+
+Project code calls these too: `log_time(principal, task=task, client_id=project.client_id, ...)`.
+"""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+from psa_shared.errors import Conflict, NotFound, field_error
+
+from ..database import db, emit
+from ..projects.models import Task
+from . import autoclose, clock
+from .events import time_entry_deleted_payload, time_entry_payload
+from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
+from .tickets import mark_responded, member_of_tenant
+
+MAX_MINUTES = 24 * 60
+FIELDS = ("member_id", "started_at", "minutes", "billing", "notes", "internal_notes", "outcome", "work_type")
+
+
+def _check(fields: dict) -> None:
+    """The rules the API schema also enforces, for callers that skip the schema."""
+    minutes = fields.get("minutes", 0)
+    if not isinstance(minutes, int) or not 0 <= minutes <= MAX_MINUTES:
+        raise field_error("minutes", f"whole minutes from 0 to {MAX_MINUTES}")
+    if fields.get("billing", "billable") not in BILLING_OPTIONS:
+        raise field_error("billing", f"one of {', '.join(BILLING_OPTIONS)}")
+    if fields.get("outcome") not in (None, *OUTCOMES):
+        raise field_error("outcome", f"one of {', '.join(OUTCOMES)} or null")
+    if unknown := set(fields) - set(FIELDS):
+        raise field_error(sorted(unknown)[0], "unknown field")
+
+
+def _add_spent(entry: TimeEntry, delta: int) -> None:
+    if not delta:
+        return
+    if entry.ticket_id:
+        Ticket.update(spent_minutes=Ticket.spent_minutes + delta).where(Ticket.id == entry.ticket_id).execute()
+    if entry.task_id:
+        Task.update(spent_minutes=Task.spent_minutes + delta).where(Task.id == entry.task_id).execute()
+
+
+def _after_touch(entry: TimeEntry) -> None:
+    """A member's client-visible note is the ticket's first response."""
+    if entry.ticket_id and entry.notes:
+        ticket = Ticket.get_by_id(entry.ticket_id)
+        if ticket.responded_at is None:
+            mark_responded(ticket, entry.created_at)
+            ticket.save(only=[Ticket.responded_at])
+
+
+def log_time(
+    principal: Principal, *, ticket: Ticket | None = None, task: Task | None = None, client_id=None, **fields
+) -> TimeEntry:
+    """Log work on a ticket or a task (exactly one). The caller has checked the parent is visible.
+
+    Args:
+        principal: the caller; `member_id` defaults to them.
+        ticket / task: the parent row; its spent minutes move with the entry.
+        client_id: the task's client (for a ticket it is the ticket's and may be omitted).
+        fields: started_at (naive UTC, default now), minutes (0..1440), billing, notes,
+            internal_notes, outcome (reached | no_response | None), work_type, member_id.
+    """
+    if (ticket is None) == (task is None):
+        raise ValueError("log time on exactly one of ticket or task")
+    _check(fields)
+    now = clock.now()
+    with db.proxy.atomic():
+        member = member_of_tenant(fields.pop("member_id", None) or principal.member_id, "member_id")
+        fields.setdefault("started_at", now)
+        entry = TimeEntry.create(
+            ticket=ticket.id if ticket else None,
+            task_id=task.id if task else None,
+            client_id=ticket.client_id if ticket else client_id,
+            member=member.id,
+            created_at=now,
+            updated_at=now,
+            **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
+        )
+        _add_spent(entry, entry.minutes)
+        _after_touch(entry)
+        emit("time_entry.logged", time_entry_payload(entry, ticket.number if ticket else None))
+        if ticket is not None:
+            autoclose.after_entry(Ticket.get_by_id(ticket.id), entry)
+    return entry
+
+
+def get_ticket_entry(ticket: Ticket, entry_id) -> TimeEntry:
+    entry = TimeEntry.get_or_none((TimeEntry.id == entry_id) & (TimeEntry.ticket == ticket.id))
+    if entry is None:
+        raise NotFound("time entry not found")
+    return entry
+
+
+def _refuse_billed(entry: TimeEntry) -> None:
+    if entry.billed_invoice_id:
+        message = "the entry is on a posted invoice; correct it with a credit note"
+        raise Conflict(message, errors={"billed_invoice_id": [message]})
+
+
+def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> TimeEntry:
+    """Edit an unbilled entry; the parent's spent minutes follow the new minutes."""
+    _check({"minutes": entry.minutes, **changes})
+    with db.proxy.atomic():
+        entry = TimeEntry.get_by_id(entry.id)  # fresh: billing may have posted it meanwhile
+        _refuse_billed(entry)
+        if "member_id" in changes:
+            entry.member = member_of_tenant(changes.pop("member_id"), "member_id").id
+        old_minutes = entry.minutes
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        entry.updated_at = clock.now()
+        entry.save()
+        _add_spent(entry, entry.minutes - old_minutes)
+        _after_touch(entry)
+        number = Ticket.get_by_id(entry.ticket_id).number if entry.ticket_id else None
+        emit("time_entry.updated", time_entry_payload(entry, number))
+    return entry
+
+
+def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
+    with db.proxy.atomic():
+        entry = TimeEntry.get_by_id(entry.id)
+        _refuse_billed(entry)
+        _add_spent(entry, -entry.minutes)
+        entry.delete_instance()
+        emit("time_entry.deleted", time_entry_deleted_payload(entry))
