@@ -6,7 +6,7 @@ from psa_shared.auth import KeyRing
 from psa_shared.config import Settings
 from psa_shared.web import create_service_app
 
-from .api import auth, clients, members, reports, schedule, work
+from .api import auth, boards, clients, members, reports, schedule, ticket_time, ticket_trail, tickets, work
 from .api import projects as projects_api
 from .database import db
 from .directory.tokens import lookup_member
@@ -21,7 +21,8 @@ def create_app(settings: Settings) -> Flask:
         lookup=lookup_member,
         blueprints=[auth.blp, auth.jwks_blp, members.blp, clients.blp, clients.contacts_blp]
         + [projects_api.blp, projects_api.tasks_blp, schedule.blp, work.blp]
-        + [reports.backlog_blp, reports.availability_blp],
+        + [reports.backlog_blp, reports.availability_blp]
+        + [boards.blp, tickets.blp, ticket_time.blp, ticket_trail.blp, ticket_trail.client_reports_blp],
     )
     app.extensions["psa_keyring"] = keyring
     app.extensions["psa_settings"] = settings

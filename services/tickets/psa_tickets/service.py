@@ -2,9 +2,10 @@
 
 from psa_shared.services import Service
 
-from . import cli, demo, models  # noqa: F401  (models: every table known before binding)
+from . import cli, consumers, demo, models  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .database import db, inbox, outbox
+from .servicedesk.commands import tickets_group
 
 SERVICE = Service(
     name="tickets",
@@ -13,6 +14,8 @@ SERVICE = Service(
         "/api/v1/members",
         "/api/v1/clients",
         "/api/v1/contacts",
+        "/api/v1/tickets",
+        "/api/v1/boards",
         "/api/v1/projects",
         "/api/v1/tasks",
         "/api/v1/schedule",
@@ -25,6 +28,7 @@ SERVICE = Service(
     outbox=outbox,
     inbox=inbox,
     app_factory=create_app,
-    commands=(cli.tenant_group, cli.token_group),
+    handlers=lambda: consumers.HANDLERS,
+    commands=(cli.tenant_group, cli.token_group, tickets_group),
     on_first_run=demo.seed,
 )
