@@ -1,0 +1,82 @@
+"""The dispatcher's work queue: what needs someone next, tickets and project tasks in one list."""
+
+import datetime as dt
+
+from .projects_seed import board, project, task, ticket
+
+
+def at(day: int, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour)
+
+
+def test_queue_orders_by_priority_then_due_time_then_age(tenant, psa):
+    acme = tenant.client("Acme")
+    desk = board(psa, tenant)
+    late_p2 = ticket(psa, tenant, acme["id"], desk, priority="P2", resolve_due_at=at(5), created_at=at(1))
+    soon_p2 = ticket(psa, tenant, acme["id"], desk, priority="P2", resolve_due_at=at(3), created_at=at(2))
+    no_due_old = ticket(psa, tenant, acme["id"], desk, priority="P2", created_at=at(1))
+    outage = ticket(psa, tenant, acme["id"], desk, priority="P1", created_at=at(4), summary="Server down")
+    ticket(psa, tenant, acme["id"], desk, priority="P1", kind="closed")
+    waiting = ticket(psa, tenant, acme["id"], desk, priority="P4", kind="waiting", estimate_minutes=30)
+    move = project(tenant.api, acme["id"])
+    cabling = task(tenant.api, move["id"], priority="P2", estimate_minutes=300, due_at="2026-03-04T09:00:00Z")
+    task(tenant.api, move["id"], priority="P1", done=True)
+    items = tenant.api.get("/api/v1/work").json["items"]
+    assert [i["id"] for i in items] == [outage, soon_p2, cabling["id"], late_p2, no_due_old, waiting]
+    assert items[0]["kind"] == "ticket" and items[0]["summary"] == "Server down" and items[0]["number"]
+    assert items[2] == {
+        "kind": "task",
+        "id": cabling["id"],
+        "number": None,
+        "summary": "Cable desks",
+        "client_id": acme["id"],
+        "priority": "P2",
+        "assignee_id": None,
+        "due_at": "2026-03-04T09:00:00Z",
+        "created_at": cabling["created_at"],
+        "estimate_minutes": 300,
+        "remaining_minutes": 300,
+    }
+    assert items[-1]["remaining_minutes"] == 30
+
+
+def test_pages_walk_the_whole_queue_without_repeats(tenant, psa):
+    acme = tenant.client("Acme")
+    desk = board(psa, tenant)
+    expected = [ticket(psa, tenant, acme["id"], desk, priority=f"P{1 + n % 3}", created_at=at(1 + n)) for n in range(7)]
+    move = project(tenant.api, acme["id"])
+    expected += [task(tenant.api, move["id"], priority=f"P{1 + n % 3}")["id"] for n in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = tenant.api.get("/api/v1/work?limit=5" + (f"&after={cursor}" if cursor else "")).json
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
+    assert [i["id"] for i in tenant.api.get("/api/v1/work?limit=200").json["items"]] == seen
+
+
+def test_filter_by_member_or_unassigned(tenant, psa):
+    acme = tenant.client("Acme")
+    ann = tenant.member("technician")
+    desk = board(psa, tenant)
+    anns_ticket = ticket(psa, tenant, acme["id"], desk, assignee=ann.id)
+    nobodys = ticket(psa, tenant, acme["id"], desk)
+    anns_task = task(tenant.api, project(tenant.api, acme["id"])["id"], assignee_id=ann.id)
+    mine = tenant.api.get(f"/api/v1/work?member_id={ann.id}").json["items"]
+    assert {i["id"] for i in mine} == {anns_ticket, anns_task["id"]}
+    assert [i["id"] for i in tenant.api.get("/api/v1/work?unassigned=true").json["items"]] == [nobodys]
+    both = tenant.api.get(f"/api/v1/work?unassigned=true&member_id={ann.id}")
+    assert both.status_code == 422 and "unassigned" in both.json["errors"]
+    assert tenant.api.get("/api/v1/work?after=garbage").status_code == 422
+
+
+def test_tech_queue_holds_only_granted_clients(tenant, psa):
+    acme, bolt = tenant.client("Acme"), tenant.client("Bolt")
+    desk = board(psa, tenant)
+    visible = ticket(psa, tenant, acme["id"], desk)
+    ticket(psa, tenant, bolt["id"], desk)
+    task(tenant.api, project(tenant.api, bolt["id"])["id"])
+    tech = tenant.member("technician", grants=[acme["id"]])
+    assert [i["id"] for i in tech.api.get("/api/v1/work").json["items"]] == [visible]
