@@ -8,6 +8,7 @@ Set `PSA_TEST_BACKENDS=embedded` (or `real`) to run only one.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import uuid
@@ -130,6 +131,8 @@ def psa_backend(request, tmp_path_factory):
                 pytest.fail("CI=true but PostgreSQL or RabbitMQ is unreachable on 127.0.0.1")
             pytest.skip("PostgreSQL or RabbitMQ unreachable: real-backend run skipped")
         env["PSA_BROKER_URL"] = AMQP_URL
+        # Outside embedded mode the vault refuses to generate its own master key: give it one.
+        env["PSA_VAULT_MASTER_KEYS"] = "test:" + base64.b64encode(os.urandom(32)).decode()
         for service in discover_services():
             env[f"PSA_{service.name.upper()}_DATABASE_URL"] = _fresh_pg_database(f"psa_test_{service.name}_{run}")
     env["PSA_BUS_PREFIX"] = f"test-{run}."

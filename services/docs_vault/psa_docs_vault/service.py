@@ -2,13 +2,18 @@
 
 from psa_shared.services import Service
 
-from . import models, projection  # noqa: F401  (models: every table known before binding)
+from . import keys, models, offboarding, projection  # noqa: F401  (models: every table known before binding)
 from .app import create_app
+from .cli import vault
 from .database import db, inbox, outbox
 
 
 def handlers() -> dict:
-    return {**projection.HANDLERS}
+    return {
+        **projection.HANDLERS,
+        "member.deactivated": offboarding.on_member_deactivated,  # projection first, then rotation work
+        "vault.key_rotated": keys.on_key_rotated,
+    }
 
 
 SERVICE = Service(
@@ -19,4 +24,5 @@ SERVICE = Service(
     inbox=inbox,
     app_factory=create_app,
     handlers=handlers,
+    commands=(vault,),
 )

@@ -1,0 +1,1 @@
+"""The vault's HTTP API: one module per resource."""

@@ -1,0 +1,224 @@
+"""The vault's audit log: append-only, hash-chained per tenant, with the chain head kept apart.
+
+Each row's hash is sha256 over the previous row's hash and the row's canonical JSON; the head
+(last hash and row count) lives in its own table and moves in the same transaction as the
+append. `verify` recomputes the chain, so an edited row, a deleted row (a gap) or a cut tail
+(fewer rows than the head counts) is detected. Writes serialise per tenant on the head row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import peewee
+from flask import current_app, has_request_context, request
+
+from psa_shared import tenancy
+from psa_shared.outbox import utcnow
+
+from .database import Model, db
+
+GENESIS = "0" * 64
+ACTIONS = ("reveal", "export", "create", "update", "delete", "settings")
+
+
+class AuditRow(Model):
+    seq = peewee.BigIntegerField()
+    at = peewee.DateTimeField()
+    actor_id = peewee.UUIDField(null=True)
+    action = peewee.CharField(max_length=20)
+    outcome = peewee.CharField(max_length=10)  # allowed | denied
+    detail = peewee.CharField(max_length=40, null=True)  # why denied: not_found, no_grant, rate_limited, ...
+    client_id = peewee.UUIDField(null=True)
+    credential_id = peewee.UUIDField(null=True)
+    reason = peewee.CharField(max_length=500, null=True)
+    address = peewee.CharField(max_length=64, null=True)
+    request_id = peewee.CharField(max_length=64, null=True)
+    prev_hash = peewee.CharField(max_length=64)
+    hash = peewee.CharField(max_length=64)
+
+    class Meta:
+        table_name = "vault_audit"
+        indexes = (
+            (("tenant_id", "seq"), True),
+            (("tenant_id", "actor_id", "action", "at"), False),
+            (("tenant_id", "credential_id"), False),
+        )
+
+
+class AuditHead(Model):
+    """One row per tenant (`id` is the tenant id): the chain's checkpoint."""
+
+    count = peewee.BigIntegerField(default=0)
+    last_hash = peewee.CharField(max_length=64, default=GENESIS)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "vault_audit_head"
+
+
+CHAINED = (
+    "tenant_id",
+    "seq",
+    "at",
+    "actor_id",
+    "action",
+    "outcome",
+    "detail",
+    "client_id",
+    "credential_id",
+    "reason",
+    "address",
+    "request_id",
+)
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, int):
+        return value
+    return str(value)
+
+
+def row_hash(prev_hash: str, values: dict) -> str:
+    canonical = json.dumps({k: _plain(values.get(k)) for k in CHAINED}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+
+
+@contextmanager
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite (no upgrade deadlock), plain on PostgreSQL."""
+    if db.proxy.in_transaction() or db.is_postgres:
+        with db.proxy.atomic() as txn:
+            yield txn
+    else:
+        with db.proxy.atomic("IMMEDIATE") as txn:
+            yield txn
+
+
+def lock_head() -> AuditHead:
+    """The tenant's head row, locked until commit, so appends (and rate-limit counts) serialise."""
+    tenant = tenancy.current_tenant()
+    AuditHead.insert(id=tenant).on_conflict_ignore().execute()
+    query = AuditHead.select().where(AuditHead.id == tenant)
+    if db.is_postgres:
+        query = query.for_update()
+    return query.get()
+
+
+@dataclass
+class Context:
+    """Who is asking and from where, captured once per request."""
+
+    actor_id: uuid.UUID | None
+    address: str | None = None
+    request_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def client_address() -> str | None:
+    """The peer address; X-Forwarded-For only when the peer is a trusted proxy, read right to left."""
+    if not has_request_context():
+        return None
+    peer = request.remote_addr
+    settings = current_app.extensions.get("psa_settings")
+    trusted = set(settings.trusted_proxies) if settings else set()
+    if peer not in trusted:
+        return _valid(peer)
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return _valid(hop)
+    return _valid(peer)
+
+
+def _valid(address: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return "invalid"
+
+
+def request_context(actor_id) -> Context:
+    return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
+
+
+def append(ctx: Context, action: str, outcome: str, **values) -> AuditRow:
+    """Append one row to the tenant's chain (call inside write_transaction; the head is locked here)."""
+    if not db.proxy.in_transaction():
+        raise RuntimeError("audit rows are written inside the change's transaction")
+    head = lock_head()
+    row = {
+        "tenant_id": tenancy.current_tenant(),
+        "seq": head.count + 1,
+        "at": utcnow(),
+        "actor_id": ctx.actor_id,
+        "action": action,
+        "outcome": outcome,
+        "detail": values.get("detail"),
+        "client_id": values.get("client_id"),
+        "credential_id": values.get("credential_id"),
+        "reason": values.get("reason"),
+        "address": ctx.address,
+        "request_id": (ctx.request_id or "")[:64] or None,
+    }
+    digest = row_hash(head.last_hash, row)
+    created = AuditRow.create(**row, prev_hash=head.last_hash, hash=digest)
+    AuditHead.update(count=row["seq"], last_hash=digest, updated_at=row["at"]).where(AuditHead.id == head.id).execute()
+    return created
+
+
+def denied(ctx: Context, action: str, detail: str, **values) -> None:
+    """A refused attempt, committed on its own: the caller raises the refusal afterwards."""
+    with write_transaction():
+        append(ctx, action, "denied", detail=detail, **values)
+
+
+@dataclass
+class Verdict:
+    tenant_id: uuid.UUID
+    rows: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify() -> Verdict:
+    """Recompute the tenant-in-context's chain and compare it with its head."""
+    tenant = tenancy.current_tenant()
+    problems: list[str] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+    for row in AuditRow.select().order_by(AuditRow.seq).iterator():
+        count += 1
+        values = {k: getattr(row, k) for k in CHAINED}
+        if row.seq != expected_seq:
+            problems.append(f"gap: expected row {expected_seq}, found {row.seq}")
+        if row.prev_hash != prev:
+            problems.append(f"row {row.seq}: does not follow the row before it")
+        if row_hash(row.prev_hash, values) != row.hash:
+            problems.append(f"row {row.seq}: content does not match its hash (edited)")
+        prev, expected_seq = row.hash, row.seq + 1
+    head = AuditHead.get_or_none(AuditHead.id == tenant)
+    head_count, head_hash = (head.count, head.last_hash) if head else (0, GENESIS)
+    if head_count != count:
+        problems.append(f"head counts {head_count} rows, the chain has {count} (rows cut or added)")
+    if head_hash != prev:
+        problems.append("head hash does not match the last row (tail cut or replaced)")
+    return Verdict(tenant, count, problems)
+
+
+def tenant_ids() -> list[uuid.UUID]:
+    """Every tenant with an audit chain (for the CLI, which runs outside any tenant)."""
+    cursor = db.proxy.execute_sql(f'SELECT id FROM "{AuditHead._meta.table_name}"')
+    return [uuid.UUID(str(r[0])) for r in cursor.fetchall()]

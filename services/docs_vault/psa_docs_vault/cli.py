@@ -1,0 +1,76 @@
+"""`psa vault ...`: key rotation jobs and audit verification, run outside any request."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from psa_shared.tenancy import tenant_scope
+
+from . import audit, keys, rotation
+
+
+def _bound():
+    from psa_shared.cli import bound_system
+
+    system = bound_system("docs_vault")
+    keys.configure(system.settings)
+    return system
+
+
+def _tenants(tenant: str | None, found: list[uuid.UUID]) -> list[uuid.UUID]:
+    return [uuid.UUID(tenant)] if tenant else found
+
+
+@click.group("vault")
+def vault() -> None:
+    """Docs vault maintenance: master and tenant key rotation, audit verification."""
+
+
+@vault.command("rotate-master-key")
+def rotate_master_key() -> None:
+    """Rewrap every tenant's data keys under the current (first) master key. Safe to rerun."""
+    system = _bound()
+    remaining = 0
+    with system.service("docs_vault").db.proxy.connection_context():
+        for tenant in rotation.tenant_ids():
+            with tenant_scope(tenant):
+                progress = rotation.rewrap_master()
+            remaining += progress.remaining
+            click.echo(f"{tenant}: {progress.done} rewrapped, {progress.remaining} remaining")
+    if remaining:
+        raise click.ClickException(f"{remaining} data keys still under an old master key; rerun")
+    click.echo("every data key is wrapped by the current master key; older master keys may be removed")
+
+
+@vault.command("rotate-tenant-key")
+@click.option("--tenant", help="Only this tenant (default: every tenant).")
+@click.option("--max-rows", type=int, default=None, help="Stop after this many rows (run in slices).")
+def rotate_tenant_key(tenant: str | None, max_rows: int | None) -> None:
+    """New data key version, every credential re-encrypted under it. Resumable: rerun to finish."""
+    system = _bound()
+    with system.service("docs_vault").db.proxy.connection_context():
+        for tenant_id in _tenants(tenant, rotation.tenant_ids()):
+            with tenant_scope(tenant_id):
+                progress = rotation.rotate_tenant(max_rows=max_rows)
+            click.echo(f"{tenant_id}: {progress.done} re-encrypted, {progress.remaining} remaining")
+
+
+@vault.command("verify-audit")
+@click.option("--tenant", help="Only this tenant (default: every tenant).")
+def verify_audit(tenant: str | None) -> None:
+    """Recompute every tenant's audit chain; exits non-zero on any edit, gap or cut tail."""
+    system = _bound()
+    failed = 0
+    with system.service("docs_vault").db.proxy.connection_context():
+        for tenant_id in _tenants(tenant, audit.tenant_ids()):
+            with tenant_scope(tenant_id):
+                verdict = audit.verify()
+            status = "ok" if verdict.ok else "TAMPERED"
+            click.echo(f"{tenant_id}: {verdict.rows} rows, {status}")
+            for problem in verdict.problems:
+                click.echo(f"  {problem}")
+            failed += not verdict.ok
+    if failed:
+        raise click.ClickException(f"{failed} tenant chain(s) failed verification")

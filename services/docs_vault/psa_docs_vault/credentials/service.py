@@ -1,0 +1,231 @@
+"""Credential rules: grant checks, encryption on write, and reveal/export with their audit rows.
+
+Refusals (unknown id, another tenant's id, no grant, rate limit, missing permission) are written
+to the actor's own chain and committed before the refusal is raised, so a 404 still leaves a trace.
+A reveal's audit row commits with the reveal: if it cannot be written, no secret leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from psa_shared.auth import Principal
+from psa_shared.errors import Forbidden, NotFound, TooManyRequests, field_error
+from psa_shared.events import utc_iso
+from psa_shared.ids import new_id
+from psa_shared.outbox import utcnow
+
+from .. import audit, crypto, ratelimit
+from ..audit import AuditRow, Context
+from ..database import emit
+from ..projection import ClientRecord
+from . import settings
+from .models import Credential, CredentialChange
+
+try:  # configurations ship with the vault; without them a configuration_id stays unvalidated
+    from ..configurations.models import Configuration
+except ImportError:  # pragma: no cover
+    Configuration = None
+
+SECRET = "secret"
+METADATA = ("name", "username", "url", "notes", "configuration_id")
+
+
+def visible(p: Principal):
+    query = Credential.select()
+    if not p.member.all_clients:
+        query = query.where(Credential.client_id.in_(list(p.member.client_ids)))
+    return query
+
+
+def get_visible(p: Principal, credential_id) -> Credential:
+    row = Credential.get_or_none(Credential.id == credential_id)
+    if row is None or not p.sees_client(row.client_id):
+        raise NotFound("credential not found")
+    return row
+
+
+def check_client(p: Principal, client_id, field: str = "client_id") -> None:
+    if ClientRecord.get_or_none(ClientRecord.id == client_id) is None or not p.sees_client(client_id):
+        raise field_error(field, "client not found")
+
+
+def check_configuration(configuration_id, client_id) -> None:
+    """A credential may point at a configuration of the same client (in this tenant) only."""
+    if configuration_id is None or Configuration is None:
+        return
+    found = Configuration.get_or_none(Configuration.id == configuration_id)
+    if found is None or str(found.client_id) != str(client_id):
+        raise field_error("configuration_id", "configuration not found for this client")
+
+
+def _payload(row: Credential, secret_changed: bool) -> dict:
+    return {
+        "id": row.id,
+        "client_id": row.client_id,
+        "configuration_id": row.configuration_id,
+        "name": row.name,
+        "secret_changed": secret_changed,
+        "changed_at": utc_iso(row.changed_at),
+    }
+
+
+def _find_for(p: Principal, ctx: Context, credential_id, action: str, permission: str) -> Credential:
+    """The credential the caller may act on, or a denied row committed and the refusal raised."""
+    if permission not in p.permissions:
+        audit.denied(ctx, action, "forbidden", credential_id=credential_id)
+        raise Forbidden(f"this action needs the '{permission}' permission")
+    row = Credential.get_or_none(Credential.id == credential_id)
+    if row is None:
+        audit.denied(ctx, action, "not_found", credential_id=credential_id)
+        raise NotFound("credential not found")
+    if not p.sees_client(row.client_id):
+        audit.denied(ctx, action, "no_grant", credential_id=credential_id, client_id=row.client_id)
+        raise NotFound("credential not found")
+    return row
+
+
+def create(p: Principal, ctx: Context, data: dict) -> Credential:
+    check_client(p, data["client_id"])
+    check_configuration(data.get("configuration_id"), data["client_id"])
+    row = Credential(id=new_id(), **{k: v for k, v in data.items() if k != SECRET})
+    with audit.write_transaction():
+        row.key_version, row.secret_ct = crypto.encrypt_field(row.id, SECRET, data[SECRET])
+        row.save(force_insert=True)
+        CredentialChange.create(
+            credential_id=row.id, actor_id=ctx.actor_id, fields=" ".join(sorted(data)), secret_changed=True
+        )
+        audit.append(ctx, "create", "allowed", client_id=row.client_id, credential_id=row.id)
+        emit("credential.created", _payload(row, True))
+    return row
+
+
+def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
+    row = _find_for(p, ctx, credential_id, "update", "vault:write")
+    if "configuration_id" in data:
+        check_configuration(data["configuration_id"], row.client_id)
+    now = utcnow()
+    with audit.write_transaction():
+        for name in METADATA:
+            if name in data:
+                setattr(row, name, data[name])
+        secret_changed = SECRET in data
+        if secret_changed:
+            row.key_version, row.secret_ct = crypto.encrypt_field(row.id, SECRET, data[SECRET])
+            row.changed_at = now
+        row.updated_at = now
+        row.save()
+        CredentialChange.create(
+            credential_id=row.id, actor_id=ctx.actor_id, fields=" ".join(sorted(data)), secret_changed=secret_changed
+        )
+        audit.append(ctx, "update", "allowed", client_id=row.client_id, credential_id=row.id)
+        emit("credential.updated", _payload(row, secret_changed))
+    return row
+
+
+def delete(p: Principal, ctx: Context, credential_id) -> None:
+    row = _find_for(p, ctx, credential_id, "delete", "vault:write")
+    with audit.write_transaction():
+        Credential.delete().where(Credential.id == row.id).execute()
+        CredentialChange.create(credential_id=row.id, actor_id=ctx.actor_id, fields="deleted", secret_changed=True)
+        audit.append(ctx, "delete", "allowed", client_id=row.client_id, credential_id=row.id)
+        emit("credential.deleted", _payload(row, True))
+
+
+def _retry_after(member_id, now: dt.datetime) -> int:
+    oldest = (
+        AuditRow.select(AuditRow.at)
+        .where(
+            (AuditRow.actor_id == member_id)
+            & (AuditRow.action == "reveal")
+            & (AuditRow.outcome == "allowed")
+            & (AuditRow.at > now - ratelimit.WINDOW)
+        )
+        .order_by(AuditRow.at)
+        .first()
+    )
+    if oldest is None:
+        return 1
+    return max(1, int((oldest.at + ratelimit.WINDOW - now).total_seconds()) + 1)
+
+
+def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
+    """The secret, returned only once its audit row has committed with it."""
+    rules = settings.current()
+    if rules["reason_required"] and not reason:
+        raise field_error("reason", "this tenant requires a reason to reveal a secret")
+    refusal: Exception | None = None
+    secret = None
+    with audit.write_transaction():
+        audit.lock_head()  # serialises this member's count with every other process's reveals
+        row = Credential.get_or_none(Credential.id == credential_id)
+        if "vault:reveal" not in p.permissions:
+            audit.append(ctx, "reveal", "denied", detail="forbidden", credential_id=credential_id, reason=reason)
+            refusal = Forbidden("this action needs the 'vault:reveal' permission")
+        elif row is None:
+            audit.append(ctx, "reveal", "denied", detail="not_found", credential_id=credential_id, reason=reason)
+            refusal = NotFound("credential not found")
+        elif not p.sees_client(row.client_id):
+            audit.append(
+                ctx, "reveal", "denied", detail="no_grant", credential_id=row.id, client_id=row.client_id, reason=reason
+            )
+            refusal = NotFound("credential not found")
+        else:
+            now = utcnow()
+            count = ratelimit.reveals_in_window(p.member_id, now)
+            limit = rules["reveal_limit_per_hour"]
+            if count >= limit:
+                first = not ratelimit.burst_already_reported(p.member_id, now)
+                audit.append(
+                    ctx, "reveal", "denied", detail="rate_limited", credential_id=row.id, client_id=row.client_id
+                )
+                if first:
+                    emit(
+                        "vault.reveal_burst",
+                        {
+                            "member_id": p.member_id,
+                            "count": count + 1,
+                            "limit": limit,
+                            "window_seconds": int(ratelimit.WINDOW.total_seconds()),
+                        },
+                    )
+                refusal = TooManyRequests(
+                    f"reveal limit of {limit} per hour reached",
+                    headers={"Retry-After": str(_retry_after(p.member_id, now))},
+                )
+            else:
+                secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+                audit.append(ctx, "reveal", "allowed", credential_id=row.id, client_id=row.client_id, reason=reason)
+    if refusal is not None:
+        raise refusal
+    return secret
+
+
+def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
+    """Every visible credential with its secret (admins only), one audit row per credential."""
+    if "vault:export" not in p.permissions:
+        audit.denied(ctx, "export", "forbidden", client_id=None)
+        raise Forbidden("this action needs the 'vault:export' permission")
+    if client_id is not None:
+        check_client(p, client_id)
+    items = []
+    with audit.write_transaction():
+        query = visible(p)
+        if client_id is not None:
+            query = query.where(Credential.client_id == client_id)
+        for row in query.order_by(Credential.id):
+            secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+            audit.append(ctx, "export", "allowed", credential_id=row.id, client_id=row.client_id)
+            items.append(
+                {
+                    "id": row.id,
+                    "client_id": row.client_id,
+                    "configuration_id": row.configuration_id,
+                    "name": row.name,
+                    "username": row.username,
+                    "url": row.url,
+                    "secret": secret,
+                }
+            )
+    return items

@@ -1,0 +1,25 @@
+"""The tenant's vault rules: how many reveals a member may make per hour, and whether a reason is required."""
+
+from psa_shared.outbox import utcnow
+from psa_shared.tenancy import current_tenant
+
+from ..database import db, emit
+from .models import VaultSettings
+
+DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}
+
+
+def current() -> dict:
+    row = VaultSettings.get_or_none(VaultSettings.id == current_tenant())
+    if row is None:
+        return dict(DEFAULTS)
+    return {"reveal_limit_per_hour": row.reveal_limit_per_hour, "reason_required": row.reason_required}
+
+
+def update(**changes) -> dict:
+    values = {**current(), **changes}
+    with db.proxy.atomic():
+        VaultSettings.insert(id=current_tenant(), **values).on_conflict_ignore().execute()
+        VaultSettings.update(updated_at=utcnow(), **values).where(VaultSettings.id == current_tenant()).execute()
+        emit("vault.settings_changed", values)
+    return values

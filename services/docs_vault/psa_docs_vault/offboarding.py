@@ -1,0 +1,66 @@
+"""Offboarding: which credentials a member saw (revealed or exported) that nobody has changed since,
+and the rotation work raised when they are deactivated."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee
+
+from . import projection
+from .audit import AuditRow
+from .credentials.models import Credential
+from .database import emit
+
+SEEN = ("reveal", "export")
+
+
+def at_risk(member_id, visible_to=None) -> list[dict]:
+    """Credentials whose secret did not change after the member last saw it, oldest sighting first."""
+    last_seen = (
+        AuditRow.select(AuditRow.credential_id, peewee.fn.MAX(AuditRow.at).alias("seen_at"))
+        .where((AuditRow.actor_id == member_id) & (AuditRow.outcome == "allowed") & AuditRow.action.in_(SEEN))
+        .group_by(AuditRow.credential_id)
+    )
+    seen = {row.credential_id: row.seen_at for row in last_seen}
+    if not seen:
+        return []
+    items = []
+    for credential in Credential.select().where(Credential.id.in_(list(seen))):
+        seen_at = seen[credential.id]
+        if isinstance(seen_at, str):  # SQLite hands aggregates back as text
+            seen_at = AuditRow.at.python_value(seen_at)
+        if credential.changed_at > seen_at:
+            continue
+        if visible_to is not None and not visible_to.sees_client(credential.client_id):
+            continue
+        items.append(
+            {
+                "credential_id": credential.id,
+                "client_id": credential.client_id,
+                "name": credential.name,
+                "last_seen_at": seen_at,
+                "changed_at": credential.changed_at,
+            }
+        )
+    return sorted(items, key=lambda item: (item["last_seen_at"], str(item["credential_id"])))
+
+
+def on_member_deactivated(event, payload: dict) -> None:
+    """Apply the projection first (their tokens die here too), then raise rotation work if any."""
+    projection.on_member(event, payload)
+    if payload.get("active", False):
+        return
+    by_client: dict = defaultdict(list)
+    for item in at_risk(payload["id"]):
+        by_client[item["client_id"]].append(item["credential_id"])
+    if not by_client:
+        return
+    emit(
+        "vault.rotation_required",
+        {
+            "member_id": payload["id"],
+            "member_name": payload["name"],
+            "clients": [{"client_id": c, "credential_ids": ids} for c, ids in sorted(by_client.items(), key=str)],
+        },
+    )

@@ -1,0 +1,160 @@
+"""Credentials as an MSP lives with them: grants decide, secrets stay hidden, reveals are audited."""
+
+from psa_docs_vault.audit import AuditRow
+
+from .credentials_kit import audit_rows, reveal, settle, store
+
+
+def test_tech_granted_two_of_ten_clients_sees_exactly_two_clients_credentials(psa, tenant):
+    clients = [tenant.client(f"Client {i}") for i in range(10)]
+    settle(psa)
+    for client in clients:
+        store(tenant.api, client["id"], name=f"Admin of {client['name']}")
+    tech = tenant.member("technician", grants=[clients[0]["id"], clients[1]["id"]])
+    settle(psa)
+    seen = tech.api.get("/api/v1/credentials?limit=200").json["items"]
+    assert {c["client_id"] for c in seen} == {clients[0]["id"], clients[1]["id"]}
+    assert len(seen) == 2
+    assert all("secret" not in c for c in seen)
+
+
+def test_reveal_without_grant_is_404_and_exactly_one_denied_audit_row(psa, tenant):
+    mine, theirs = tenant.client("Granted Co"), tenant.client("Not Granted Co")
+    settle(psa)
+    credential = store(tenant.api, theirs["id"])
+    tech = tenant.member("technician", grants=[mine["id"]])
+    settle(psa)
+    response = reveal(tech.api, credential["id"])
+    assert response.status_code == 404
+    assert "secret" not in (response.json or {})
+    rows = audit_rows(psa, tenant.id, actor_id=tech.id)
+    assert [(r.action, r.outcome, r.detail) for r in rows] == [("reveal", "denied", "no_grant")]
+    assert str(rows[0].credential_id) == credential["id"]
+    assert tech.api.get(f"/api/v1/credentials/{credential['id']}").status_code == 404
+
+
+def test_granted_reveal_returns_the_secret_and_one_allowed_row_with_request_details(psa, tenant):
+    client = tenant.client("Acme Dental")
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="hunter2")
+    tech = tenant.member("technician", grants=[client["id"]])
+    settle(psa)
+    response = tech.api.post(
+        f"/api/v1/credentials/{credential['id']}/reveal",
+        json={"reason": "firewall reboot"},
+        headers={"X-Correlation-Id": "req-42", "X-Forwarded-For": "198.51.100.7"},
+        environ_overrides={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert response.status_code == 200 and response.json == {"secret": "hunter2"}
+    (row,) = audit_rows(psa, tenant.id, actor_id=tech.id)
+    assert (row.action, row.outcome, row.reason, row.request_id) == ("reveal", "allowed", "firewall reboot", "req-42")
+    assert str(row.client_id) == client["id"] and row.address == "203.0.113.9"  # an untrusted peer: XFF ignored
+
+
+def test_reveal_of_unknown_or_foreign_id_writes_denied_row_in_the_actors_chain(psa, tenant, other_tenant):
+    settle(psa)
+    foreign_client = other_tenant.client("Their client")
+    settle(psa)
+    foreign = store(other_tenant.api, foreign_client["id"])
+    assert reveal(tenant.api, foreign["id"]).status_code == 404
+    rows = audit_rows(psa, tenant.id, actor_id=tenant.admin_id)
+    assert [(r.action, r.outcome, r.detail) for r in rows] == [("reveal", "denied", "not_found")]
+    assert audit_rows(psa, other_tenant.id, action="reveal") == []
+
+
+def test_secret_never_appears_in_list_or_read_and_update_records_a_change(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="first-secret")
+    read = tenant.api.get(f"/api/v1/credentials/{credential['id']}").json
+    assert "secret" not in read and "secret" not in credential
+    changed = tenant.api.patch(f"/api/v1/credentials/{credential['id']}", json={"secret": "second-secret"})
+    assert changed.status_code == 200
+    assert changed.json["changed_at"] > credential["changed_at"]
+    renamed = tenant.api.patch(f"/api/v1/credentials/{credential['id']}", json={"name": "Renamed"}).json
+    assert renamed["changed_at"] == changed.json["changed_at"]
+    assert reveal(tenant.api, credential["id"]).json == {"secret": "second-secret"}
+    from psa_docs_vault.credentials.models import CredentialChange
+
+    from .credentials_kit import vault_db
+
+    with vault_db(psa, tenant.id):
+        changes = list(CredentialChange.select().order_by(CredentialChange.at))
+    assert [c.secret_changed for c in changes] == [True, True, False]
+
+
+def test_when_the_audit_cannot_be_written_nothing_is_revealed(psa, tenant, monkeypatch):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="never-leaks")
+
+    def broken_insert(*args, **kwargs):
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr(AuditRow, "create", broken_insert)
+    response = reveal(tenant.api, credential["id"])
+    assert response.status_code == 500
+    assert b"never-leaks" not in response.data
+    monkeypatch.undo()
+    assert audit_rows(psa, tenant.id, action="reveal") == []
+
+
+def test_tenant_requiring_a_reason_refuses_a_reveal_without_one(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    put = tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 60, "reason_required": True})
+    assert put.status_code == 200
+    response = reveal(tenant.api, credential["id"], reason=None)
+    assert response.status_code == 422 and "reason" in response.json["errors"]
+    assert reveal(tenant.api, credential["id"], reason="onsite visit").status_code == 200
+
+
+def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 3, "reason_required": False})
+    tech = tenant.member("technician", grants=[client["id"]])
+    settle(psa)
+    codes = [reveal(tech.api, credential["id"]).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    limited = reveal(tech.api, credential["id"])
+    assert limited.content_type == "application/problem+json" and int(limited.headers["Retry-After"]) > 0
+    rows = audit_rows(psa, tenant.id, actor_id=tech.id)
+    assert [r.outcome for r in rows] == ["allowed"] * 3 + ["denied"] * 3
+    assert {r.detail for r in rows if r.outcome == "denied"} == {"rate_limited"}
+    outbox = psa.service("docs_vault").outbox.model
+    with psa.service("docs_vault").db.proxy.connection_context():
+        bursts = list(outbox.select().where(outbox.type == "vault.reveal_burst"))
+    assert len(bursts) == 1
+
+
+def test_only_admins_export_and_every_exported_credential_is_audited(psa, tenant):
+    a, b = tenant.client("A"), tenant.client("B")
+    settle(psa)
+    for client in (a, a, b):
+        store(tenant.api, client["id"], secret=f"pw-{client['name']}")
+    tech = tenant.member("technician")
+    settle(psa)
+    refused = tech.api.post("/api/v1/credentials/export", json={})
+    assert refused.status_code == 403
+    assert [(r.action, r.outcome) for r in audit_rows(psa, tenant.id, actor_id=tech.id)] == [("export", "denied")]
+    exported = tenant.api.post("/api/v1/credentials/export", json={"client_id": a["id"]})
+    assert exported.status_code == 200
+    assert [i["secret"] for i in exported.json["items"]] == ["pw-A", "pw-A"]
+    assert len(audit_rows(psa, tenant.id, action="export", outcome="allowed")) == 2
+
+
+def test_admin_filters_the_audit_log_by_member_and_action(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    tech = tenant.member("technician", grants=[client["id"]])
+    settle(psa)
+    reveal(tech.api, credential["id"])
+    page = tenant.api.get(f"/api/v1/audit?actor_id={tech.id}&action=reveal").json
+    assert [(i["action"], i["outcome"], i["credential_id"]) for i in page["items"]] == [
+        ("reveal", "allowed", credential["id"])
+    ]
+    assert tech.api.get("/api/v1/audit").status_code == 403
