@@ -10,8 +10,9 @@ from psa_shared.web import ListArgs, keyset_page, page_schema, principal
 
 from ..projects import projects, task_time
 from ..projects.models import Phase, Project, Task
-from ..servicedesk.models import BILLING_OPTIONS, OUTCOMES, PRIORITIES, TimeEntry
+from ..servicedesk.models import PRIORITIES, TimeEntry
 from . import fields as f
+from .ticket_time import TimeEntrySchema
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v1/projects", description="Client projects")
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Project tasks")
@@ -61,21 +62,8 @@ class TaskQuery(ListArgs):
     done = fields.Boolean()
 
 
-class TaskTimeEntrySchema(ma.Schema):
-    id = fields.UUID(dump_only=True)
-    ticket_id = fields.UUID(dump_only=True)
+class TaskTimeEntrySchema(TimeEntrySchema):
     task_id = fields.UUID(dump_only=True)
-    member_id = fields.UUID(load_default=None)
-    started_at = UtcDateTime(required=True)
-    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1440))
-    billing = fields.String(load_default="billable", validate=validate.OneOf(BILLING_OPTIONS))
-    notes = f.text(10_000)
-    internal_notes = f.text(10_000)
-    outcome = fields.String(allow_none=True, validate=validate.OneOf(OUTCOMES))
-    work_type = f.text(60)
-    billed_invoice_id = fields.UUID(dump_only=True)
-    created_at = UtcDateTime(dump_only=True)
-    updated_at = UtcDateTime(dump_only=True)
 
 
 @blp.route("")

@@ -11,8 +11,8 @@ from psa_shared.errors import NotFound, field_error
 
 from ..database import db, emit
 from ..directory.clients import get_client
-from ..directory.models import Member
 from ..servicedesk.models import Board
+from ..servicedesk.tickets import member_of_tenant
 from .models import Phase, Project, Task
 
 
@@ -32,11 +32,15 @@ def task_payload(task: Task, project: Project) -> dict:
     }
 
 
+def within_grants(query, client_field, principal: Principal):
+    """Narrow a query to rows of the clients the caller sees."""
+    if principal.member.all_clients:
+        return query
+    return query.where(client_field.in_(list(principal.member.client_ids) or [None]))
+
+
 def visible_projects(principal: Principal):
-    query = Project.select()
-    if not principal.member.all_clients:
-        query = query.where(Project.client.in_(list(principal.member.client_ids) or [None]))
-    return query
+    return within_grants(Project.select(), Project.client, principal)
 
 
 def get_project(principal: Principal, project_id, field: str | None = None) -> Project:
@@ -57,14 +61,6 @@ def get_task(principal: Principal, task_id, field: str | None = None) -> tuple[T
             raise field_error(field, "task not found")
         raise NotFound("task not found")
     return row, project
-
-
-def check_member(member_id, field: str) -> Member:
-    """A member of this tenant named in a body (an assignee, the one who worked or is scheduled)."""
-    member = Member.get_or_none(Member.id == member_id)
-    if member is None:
-        raise field_error(field, "member not found")
-    return member
 
 
 def check_board(board_id) -> None:
@@ -122,7 +118,7 @@ def create_task(principal: Principal, project_id, phase_id=None, assignee_id=Non
         project = get_project(principal, project_id)
         check_phase(project, phase_id)
         if assignee_id is not None:
-            check_member(assignee_id, "assignee_id")
+            member_of_tenant(assignee_id, "assignee_id")
         task = Task.create(project=project.id, phase=phase_id, assignee=assignee_id, **fields)
         emit("task.created", task_payload(task, project))
     return task
@@ -136,7 +132,7 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
             task.phase = changes.pop("phase_id")
         if "assignee_id" in changes:
             if changes["assignee_id"] is not None:
-                check_member(changes["assignee_id"], "assignee_id")
+                member_of_tenant(changes["assignee_id"], "assignee_id")
             task.assignee = changes.pop("assignee_id")
         for name, value in changes.items():
             setattr(task, name, value)

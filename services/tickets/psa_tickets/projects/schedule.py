@@ -13,8 +13,9 @@ from psa_shared.events import utc_iso
 
 from ..database import db, emit
 from ..servicedesk.models import Ticket
+from ..servicedesk.tickets import member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import check_member, get_task
+from .projects import get_task
 
 
 def schedule_payload(entry: ScheduleEntry) -> dict:
@@ -36,7 +37,7 @@ def visible_entries(principal: Principal):
         .join(Task, JOIN.LEFT_OUTER, on=(ScheduleEntry.task == Task.id))
         .join(Project, JOIN.LEFT_OUTER, on=(Task.project == Project.id))
     )
-    if not principal.member.all_clients:
+    if not principal.member.all_clients:  # booked on a ticket or on a task: either client may grant it
         granted = list(principal.member.client_ids) or [None]
         query = query.where(Ticket.client.in_(granted) | Project.client.in_(granted))
     return query
@@ -63,7 +64,7 @@ def _check_target(principal: Principal, ticket_id, task_id) -> None:
 
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
     with db.proxy.atomic():
-        check_member(member_id, "member_id")
+        member_of_tenant(member_id, "member_id")
         _check_target(principal, ticket_id, task_id)
         entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
         emit("schedule.created", schedule_payload(entry))
@@ -74,7 +75,7 @@ def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
         if "member_id" in changes:
-            entry.member = check_member(changes.pop("member_id"), "member_id").id
+            entry.member = member_of_tenant(changes.pop("member_id"), "member_id").id
         if "ticket_id" in changes or "task_id" in changes:
             ticket_id, task_id = changes.pop("ticket_id", None), changes.pop("task_id", None)
             _check_target(principal, ticket_id, task_id)

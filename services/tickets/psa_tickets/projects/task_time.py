@@ -1,33 +1,13 @@
-"""Time logged against a project task: the TimeEntry row (task_id set), the task's spent minutes
-and the `time_entry.logged` event move together in one transaction."""
+"""Time logged against a project task, through the service desk's `log_time` (same rules, same
+event, spent minutes kept on the task in the same transaction), after the project's grant check."""
 
 from __future__ import annotations
 
 from psa_shared.auth import Principal
-from psa_shared.events import utc_iso
 
-from ..database import db, emit
 from ..servicedesk.models import TimeEntry
-from .models import Task
-from .projects import check_member, get_task
-
-
-def entry_payload(entry: TimeEntry, client_id) -> dict:
-    return {
-        "id": entry.id,
-        "ticket_id": None,
-        "task_id": entry.task_id,
-        "ticket_number": None,
-        "client_id": client_id,
-        "member_id": entry.member_id,
-        "started_at": utc_iso(entry.started_at),
-        "minutes": entry.minutes,
-        "billing": entry.billing,
-        "notes": entry.notes,
-        "work_type": entry.work_type,
-        "configuration_ids": [],
-        "updated_at": utc_iso(entry.updated_at),
-    }
+from ..servicedesk.time_entries import log_time
+from .projects import get_task
 
 
 def task_entries(principal: Principal, task_id):
@@ -35,13 +15,6 @@ def task_entries(principal: Principal, task_id):
     return TimeEntry.select().where(TimeEntry.task_id == task.id)
 
 
-def log_task_time(principal: Principal, task_id, member_id=None, **fields) -> TimeEntry:
-    with db.proxy.atomic():
-        task, project = get_task(principal, task_id)
-        if member_id is not None:
-            check_member(member_id, "member_id")
-        entry = TimeEntry.create(task_id=task.id, member=member_id or principal.member_id, **fields)
-        # An expression, not read-modify-write: two concurrent entries both count.
-        Task.update(spent_minutes=Task.spent_minutes + entry.minutes).where(Task.id == task.id).execute()
-        emit("time_entry.logged", entry_payload(entry, project.client_id))
-    return entry
+def log_task_time(principal: Principal, task_id, **fields) -> TimeEntry:
+    task, project = get_task(principal, task_id)
+    return log_time(principal, task=task, client_id=project.client_id, **fields)

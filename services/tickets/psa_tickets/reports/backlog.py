@@ -17,6 +17,7 @@ from psa_shared.auth import Principal
 
 from ..directory.models import Member
 from ..projects.models import Project, Task
+from ..projects.projects import within_grants
 from ..servicedesk.models import Board, Ticket
 
 
@@ -31,16 +32,10 @@ def weeks(pipe: int, capacity: int) -> str | None:
     return str((Decimal(pipe) / Decimal(capacity)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _granted(query, client_field, principal: Principal):
-    if principal.member.all_clients:
-        return query
-    return query.where(client_field.in_(list(principal.member.client_ids) or [None]))
-
-
 def _ticket_sums(principal: Principal):
     pipe = fn.SUM(remaining(Ticket)).alias("pipe")
     base = Ticket.select(Ticket.assignee, Ticket.board, pipe).where(Ticket.status_kind != "closed")
-    return _granted(base, Ticket.client, principal).group_by(Ticket.assignee, Ticket.board).tuples()
+    return within_grants(base, Ticket.client, principal).group_by(Ticket.assignee, Ticket.board).tuples()
 
 
 def _task_sums(principal: Principal):
@@ -50,7 +45,7 @@ def _task_sums(principal: Principal):
         .join(Project, on=(Task.project == Project.id))
         .where(~Task.done, ~Project.closed)
     )
-    return _granted(base, Project.client, principal).group_by(Task.assignee, Project.board_id).tuples()
+    return within_grants(base, Project.client, principal).group_by(Task.assignee, Project.board_id).tuples()
 
 
 def _key(value):

@@ -17,13 +17,10 @@ from psa_shared.errors import InvalidInput
 from psa_shared.web import decode_cursor, encode_cursor
 
 from ..projects.models import Project, Task
+from ..projects.projects import within_grants
 from ..servicedesk.models import Ticket
 
 NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
-
-
-def _remaining(estimate, spent):
-    return None if estimate is None else max(estimate - spent, 0)
 
 
 def _after(cursor: str | None):
@@ -53,26 +50,28 @@ def _ordered(query, model, due_field, after, limit):
     return query.order_by(model.priority, due_key, model.created_at, model.id).limit(limit + 1)
 
 
+def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
+    return {
+        "kind": kind,
+        "id": row.id,
+        "number": number,
+        "summary": summary,
+        "client_id": client_id,
+        "priority": row.priority,
+        "assignee_id": row.assignee_id,
+        "due_at": due_at,
+        "created_at": row.created_at,
+        "estimate_minutes": row.estimate_minutes,
+        "remaining_minutes": None if row.estimate_minutes is None else max(row.estimate_minutes - row.spent_minutes, 0),
+    }
+
+
 def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
-    query = Ticket.select().where(Ticket.status_kind != "closed")
-    if not principal.member.all_clients:
-        query = query.where(Ticket.client.in_(list(principal.member.client_ids) or [None]))
-    query = _assigned(query, Ticket.assignee, args)
+    query = within_grants(Ticket.select().where(Ticket.status_kind != "closed"), Ticket.client, principal)
+    rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, Ticket.resolve_due_at, after, limit)
     return [
-        {
-            "kind": "ticket",
-            "id": t.id,
-            "number": t.number,
-            "summary": t.summary,
-            "client_id": t.client_id,
-            "priority": t.priority,
-            "assignee_id": t.assignee_id,
-            "due_at": t.resolve_due_at,
-            "created_at": t.created_at,
-            "estimate_minutes": t.estimate_minutes,
-            "remaining_minutes": _remaining(t.estimate_minutes, t.spent_minutes),
-        }
-        for t in _ordered(query, Ticket, Ticket.resolve_due_at, after, limit)
+        _item("ticket", t, number=t.number, summary=t.summary, client_id=t.client_id, due_at=t.resolve_due_at)
+        for t in rows
     ]
 
 
@@ -82,25 +81,9 @@ def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
         .join(Project, on=(Task.project == Project.id))
         .where(~Task.done, ~Project.closed)
     )
-    if not principal.member.all_clients:
-        query = query.where(Project.client.in_(list(principal.member.client_ids) or [None]))
-    query = _assigned(query, Task.assignee, args)
-    return [
-        {
-            "kind": "task",
-            "id": t.id,
-            "number": None,
-            "summary": t.name,
-            "client_id": t.project.client_id,
-            "priority": t.priority,
-            "assignee_id": t.assignee_id,
-            "due_at": t.due_at,
-            "created_at": t.created_at,
-            "estimate_minutes": t.estimate_minutes,
-            "remaining_minutes": _remaining(t.estimate_minutes, t.spent_minutes),
-        }
-        for t in _ordered(query, Task, Task.due_at, after, limit)
-    ]
+    query = within_grants(query, Project.client, principal)
+    rows = _ordered(_assigned(query, Task.assignee, args), Task, Task.due_at, after, limit)
+    return [_item("task", t, number=None, summary=t.name, client_id=t.project.client_id, due_at=t.due_at) for t in rows]
 
 
 def _assigned(query, assignee, args: dict):
