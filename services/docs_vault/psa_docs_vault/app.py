@@ -8,6 +8,7 @@ from psa_shared.web import create_service_app
 
 from . import keys
 from .api import audit as audit_api
+from .api import configurations
 from .api import credentials as credentials_api
 from .api import reports as reports_api
 from .database import db
@@ -21,7 +22,13 @@ def create_app(settings: Settings) -> Flask:
         db=db,
         keyring=KeyRing.load(settings, issuer=False),
         lookup=lookup_member,
-        blueprints=[credentials_api.blp, audit_api.blp, reports_api.blp],
+        blueprints=[
+            configurations.blp,
+            configurations.files_blp,
+            credentials_api.blp,
+            audit_api.blp,
+            reports_api.blp,
+        ],
     )
     app.extensions["psa_settings"] = settings
     return app

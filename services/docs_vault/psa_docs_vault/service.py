@@ -2,7 +2,7 @@
 
 from psa_shared.services import Service
 
-from . import keys, models, offboarding, projection  # noqa: F401  (models: every table known before binding)
+from . import history, keys, models, offboarding, projection  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .cli import vault
 from .database import db, inbox, outbox
@@ -11,6 +11,7 @@ from .database import db, inbox, outbox
 def handlers() -> dict:
     return {
         **projection.HANDLERS,
+        **history.HANDLERS,
         "member.deactivated": offboarding.on_member_deactivated,  # projection first, then rotation work
         "vault.key_rotated": keys.on_key_rotated,
     }

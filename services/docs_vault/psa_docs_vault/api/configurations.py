@@ -1,0 +1,196 @@
+"""/api/v1/configurations: client configurations, their attachments and their history, within grants."""
+
+from urllib.parse import quote
+
+import marshmallow as ma
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from psa_shared.fields import UtcDateTime
+from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+
+from ..attachments import service as attachments
+from ..attachments.models import Attachment
+from ..attachments.store import chunks, current_store, max_bytes
+from ..configurations import fields as f
+from ..configurations import service as configurations
+from ..configurations.models import TYPES, Configuration
+from ..history import configuration_history
+
+blp = Blueprint("configurations", __name__, url_prefix="/api/v1/configurations", description="Client configurations")
+files_blp = Blueprint(
+    "attachments", __name__, url_prefix="/api/v1/configurations", description="Files attached to configurations"
+)
+
+
+class ConfigurationSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    client_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    serial = f.text(100)
+    manufacturer = f.text(100)
+    model = f.text(100, attribute="device_model")
+    ip_addresses = f.ip_list(attribute="ip_list")
+    external_ip = f.ExternalIp(allow_none=True)
+    location = f.text(200)
+    warranty_end = fields.Date(allow_none=True)
+    custom_fields = f.custom_fields(attribute="custom")
+    notes = f.text(10_000)
+    active = fields.Boolean()
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class ConfigurationQuery(ListArgs):
+    client_id = fields.UUID()
+    type = fields.String(validate=validate.OneOf(TYPES))
+    q = fields.String(validate=validate.Length(min=1, max=200))
+    active = fields.Boolean()
+
+
+class TicketLineSchema(ma.Schema):
+    ticket_id = fields.UUID()
+    number = fields.Integer(allow_none=True)
+    summary = fields.String(allow_none=True)
+    opened_at = UtcDateTime()
+    closed_at = UtcDateTime(allow_none=True)
+
+
+class HistorySchema(ma.Schema):
+    configuration_id = fields.UUID()
+    last_worked_by = fields.Nested(
+        ma.Schema.from_dict({"id": fields.UUID(), "name": fields.String(allow_none=True)}, name="Worker"),
+        allow_none=True,
+    )
+    last_worked_at = UtcDateTime(allow_none=True)
+    ticket_count = fields.Integer()
+    tickets = fields.List(fields.Nested(TicketLineSchema))
+
+
+class HistoryQuery(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.UUID(dump_only=True)
+    configuration_id = fields.UUID(dump_only=True)
+    filename = fields.String(dump_only=True)
+    content_type = fields.String(dump_only=True)
+    size = fields.Integer(dump_only=True)
+    sha256 = fields.String(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+
+
+UPLOAD = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            }
+        }
+    }
+}
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact one (RFC 6266 / 5987)."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@blp.route("")
+class Configurations(MethodView):
+    @blp.arguments(ConfigurationQuery, location="query")
+    @blp.response(200, page_schema(ConfigurationSchema))
+    def get(self, args):
+        """List the configurations of granted clients, newest first."""
+        principal().require("vault:read")
+        query = configurations.visible_configurations(principal())
+        for name in ("client_id", "type", "active"):
+            if name in args:
+                query = query.where(getattr(Configuration, name) == args[name])
+        if "q" in args:
+            q = args["q"]
+            query = query.where(Configuration.name.contains(q) | Configuration.serial.contains(q))
+        return keyset_page(query, Configuration, args)
+
+    @blp.arguments(ConfigurationSchema)
+    @blp.response(201, ConfigurationSchema)
+    def post(self, data):
+        principal().require("vault:write")
+        return configurations.create_configuration(principal(), **data)
+
+
+@blp.route("/<uuid:configuration_id>")
+class ConfigurationById(MethodView):
+    @blp.response(200, ConfigurationSchema)
+    def get(self, configuration_id):
+        principal().require("vault:read")
+        return configurations.get_configuration(principal(), configuration_id)
+
+    @blp.arguments(ConfigurationSchema(partial=True))
+    @blp.response(200, ConfigurationSchema)
+    def patch(self, data, configuration_id):
+        principal().require("vault:write")
+        return configurations.update_configuration(principal(), configuration_id, **data)
+
+    @blp.response(204)
+    def delete(self, configuration_id):
+        """Retire: the configuration turns inactive and keeps its history and attachments."""
+        principal().require("vault:write")
+        configurations.retire_configuration(principal(), configuration_id)
+
+
+@blp.route("/<uuid:configuration_id>/history")
+class ConfigurationHistory(MethodView):
+    @blp.arguments(HistoryQuery, location="query")
+    @blp.response(200, HistorySchema)
+    def get(self, args, configuration_id):
+        """Who last logged time on it, and every ticket that concerned it (newest first)."""
+        principal().require("vault:read")
+        configuration = configurations.get_configuration(principal(), configuration_id)
+        return configuration_history(configuration.id, args["limit"])
+
+
+@files_blp.route("/<uuid:configuration_id>/attachments")
+class Attachments(MethodView):
+    @files_blp.arguments(ListArgs, location="query")
+    @files_blp.response(200, page_schema(AttachmentSchema))
+    def get(self, args, configuration_id):
+        principal().require("vault:read")
+        return keyset_page(attachments.list_attachments(principal(), configuration_id), Attachment, args)
+
+    @files_blp.doc(**UPLOAD)
+    @files_blp.response(201, AttachmentSchema)
+    def post(self, configuration_id):
+        """Attach a file (multipart field `file`): size-limited, allow-listed types, checksummed."""
+        principal().require("vault:write")
+        limit = max_bytes(current_app.extensions["psa_settings"])
+        if request.content_length and request.content_length > limit + 64 * 1024:  # refuse before reading it
+            raise attachments.too_large(limit)
+        upload = request.files.get("file")
+        return attachments.add_attachment(principal(), configuration_id, upload, current_store(), limit)
+
+
+@files_blp.route("/<uuid:configuration_id>/attachments/<uuid:attachment_id>")
+class AttachmentById(MethodView):
+    @files_blp.response(200, content_type="application/octet-stream")
+    def get(self, configuration_id, attachment_id):
+        """Download the file under its original name, after its checksum is verified."""
+        principal().require("vault:read")
+        attachment = attachments.get_attachment(principal(), configuration_id, attachment_id)
+        stream = attachments.open_verified(attachment, current_store())
+        response = Response(chunks(stream), mimetype=attachment.content_type, direct_passthrough=True)
+        response.headers["Content-Disposition"] = content_disposition(attachment.filename)
+        response.headers["Content-Length"] = str(attachment.size)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @files_blp.response(204)
+    def delete(self, configuration_id, attachment_id):
+        principal().require("vault:write")
+        attachments.delete_attachment(principal(), configuration_id, attachment_id, current_store())

@@ -1,0 +1,1 @@
+"""Files attached to configurations (license files, device configs), kept outside the database."""

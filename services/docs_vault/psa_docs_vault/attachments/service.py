@@ -1,0 +1,129 @@
+"""Attach, list, fetch and delete a configuration's files, with the configuration's access checks.
+
+Bytes are written to the store before the row commits, and removed again if it does not; a
+deleted row's bytes are removed after commit. A crash between the two leaves an orphan file,
+never a row pointing at nothing that was promised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from werkzeug.datastructures import FileStorage
+
+from psa_shared.auth import Principal
+from psa_shared.errors import InvalidInput, NotFound, Problem
+from psa_shared.ids import new_id
+from psa_shared.tenancy import current_tenant
+
+from ..configurations.service import get_configuration
+from ..database import db, emit
+from .models import Attachment
+from .store import AttachmentStore, TooLarge, attachment_key, sha256_of
+from .types import Refused, clean_filename, content_type_for
+
+log = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(Problem):
+    status, title = 413, "Payload too large"
+
+
+class UnsupportedMediaType(Problem):
+    status, title = 415, "Unsupported media type"
+
+
+class Damaged(Problem):
+    status, title = 500, "Stored file damaged"
+
+
+def _file_error(problem: type[Problem], message: str) -> Problem:
+    return problem(f"file: {message}", errors={"file": [message]})
+
+
+def too_large(limit: int) -> Problem:
+    return _file_error(PayloadTooLarge, f"larger than the limit of {limit} bytes")
+
+
+def attachment_payload(attachment: Attachment, client_id) -> dict:
+    fields = ("id", "configuration_id", "filename", "content_type", "size", "sha256")
+    return {name: getattr(attachment, name) for name in fields} | {"client_id": client_id}
+
+
+def add_attachment(
+    principal: Principal, configuration_id, upload: FileStorage | None, store: AttachmentStore, limit: int
+) -> Attachment:
+    configuration = get_configuration(principal, configuration_id)
+    if upload is None:
+        raise _file_error(InvalidInput, "send the file as multipart form field 'file'")
+    try:
+        filename = clean_filename(upload.filename)
+    except Refused as refused:
+        raise _file_error(InvalidInput, str(refused)) from None
+    head = upload.stream.read(512)
+    upload.stream.seek(0)
+    try:
+        content_type = content_type_for(filename, upload.mimetype, head)
+    except Refused as refused:
+        raise _file_error(UnsupportedMediaType, str(refused)) from None
+    attachment_id = new_id()
+    key = attachment_key(current_tenant(), attachment_id)
+    try:
+        size, digest = store.put(key, upload.stream, limit)
+    except TooLarge:
+        raise too_large(limit) from None
+    try:
+        with db.proxy.atomic():
+            attachment = Attachment.create(
+                id=attachment_id,
+                configuration=configuration.id,
+                filename=filename,
+                content_type=content_type,
+                size=size,
+                sha256=digest,
+                uploaded_by=principal.member_id,
+            )
+            emit("attachment.added", attachment_payload(attachment, configuration.client_id))
+    except Exception:
+        store.delete(key)
+        raise
+    return attachment
+
+
+def list_attachments(principal: Principal, configuration_id):
+    configuration = get_configuration(principal, configuration_id)
+    return Attachment.select().where(Attachment.configuration == configuration.id)
+
+
+def get_attachment(principal: Principal, configuration_id, attachment_id) -> Attachment:
+    configuration = get_configuration(principal, configuration_id)
+    attachment = Attachment.get_or_none(
+        (Attachment.id == attachment_id) & (Attachment.configuration == configuration.id)
+    )
+    if attachment is None:
+        raise NotFound("attachment not found")
+    return attachment
+
+
+def open_verified(attachment: Attachment, store: AttachmentStore):
+    """The stored bytes, opened for reading after their checksum matched the one recorded at upload."""
+    key = attachment_key(attachment.tenant_id, attachment.id)
+    try:
+        with store.open(key) as stream:
+            intact = sha256_of(stream) == attachment.sha256
+        if intact:
+            return store.open(key)
+    except FileNotFoundError:
+        pass
+    log.error("attachment %s failed its checksum or is missing from the store", attachment.id)
+    raise Damaged("the stored file is missing or does not match its checksum; restore it from backup")
+
+
+def delete_attachment(principal: Principal, configuration_id, attachment_id, store: AttachmentStore) -> None:
+    with db.proxy.atomic():
+        attachment = get_attachment(principal, configuration_id, attachment_id)
+        client_id = attachment.configuration.client_id
+        payload = attachment_payload(attachment, client_id)
+        attachment.delete_instance()
+        emit("attachment.removed", payload)
+    store.delete(attachment_key(attachment.tenant_id, attachment.id))

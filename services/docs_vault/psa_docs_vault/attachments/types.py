@@ -1,0 +1,75 @@
+"""Which files a configuration may carry: an allow-list by extension, checked against the bytes.
+
+The stored content type is ours, never the client's; executables are refused whatever they are
+called, so a download link in the vault cannot hand a technician a disguised program.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+OCTET = "application/octet-stream"
+# extension -> the content type we serve it with
+ALLOWED = {
+    ".txt": "text/plain",
+    ".log": "text/plain",
+    ".md": "text/plain",
+    ".csv": "text/csv",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    **dict.fromkeys((".lic", ".key", ".cfg", ".conf", ".ini", ".xml", ".json", ".bak", ".pem", ".crt"), OCTET),
+    **dict.fromkeys((".cer", ".p12", ".pfx", ".ovpn", ".rsc"), OCTET),
+}
+# What a browser or curl may declare for each of our types, besides the generic octet-stream.
+DECLARED = {
+    "text/plain": {"text/plain", "text/markdown", "text/x-log"},
+    "text/csv": {"text/csv", "text/plain", "application/vnd.ms-excel"},
+    "application/pdf": {"application/pdf"},
+    "application/zip": {"application/zip", "application/x-zip-compressed"},
+    "image/png": {"image/png"},
+    "image/jpeg": {"image/jpeg", "image/jpg", "image/pjpeg"},
+    OCTET: {OCTET, "text/plain", "application/xml", "text/xml", "application/json", "application/x-pem-file"},
+}
+MAGIC = {
+    "application/pdf": (b"%PDF-",),
+    "application/zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+EXECUTABLE = (b"MZ", b"\x7fELF", b"#!", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+
+
+class Refused(ValueError):
+    """The file is not one the vault keeps; the message says why."""
+
+
+def clean_filename(raw: str | None) -> str:
+    """The name to show and download under: last path component, no control characters, bounded."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C").strip()
+    if set(name) <= {".", " "}:  # "." and ".." are no names
+        name = ""
+    if not name:
+        raise Refused("the file needs a name")
+    if len(name) > 200:
+        raise Refused("the file name is longer than 200 characters")
+    return name
+
+
+def content_type_for(filename: str, declared: str | None, head: bytes) -> str:
+    """Our content type for an upload, or Refused: extension allowed, declared type consistent, bytes agree."""
+    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    ours = ALLOWED.get(extension)
+    if ours is None:
+        raise Refused(f"files of type {extension or '(none)'!r} are not accepted")
+    declared = (declared or OCTET).split(";", 1)[0].strip().lower()
+    if declared != OCTET and declared not in DECLARED[ours]:
+        raise Refused(f"content type {declared!r} does not match a {extension} file")
+    if head.startswith(EXECUTABLE):
+        raise Refused("executable files are not accepted")
+    if ours in MAGIC and not head.startswith(MAGIC[ours]):
+        raise Refused(f"the content is not a {extension} file")
+    return ours

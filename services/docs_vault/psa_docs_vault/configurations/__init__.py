@@ -1,0 +1,1 @@
+"""Configurations: the devices, licenses and other things an MSP documents per client."""

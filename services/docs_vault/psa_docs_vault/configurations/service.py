@@ -1,0 +1,84 @@
+"""Configurations of the clients the caller is granted: create, read, change, retire.
+
+A configuration's client must be one the vault has heard of (ClientRecord, fed by `client.*`
+events) and one the caller is granted; anything else does not exist for them.
+"""
+
+from __future__ import annotations
+
+from psa_shared.auth import Principal
+from psa_shared.errors import NotFound, field_error
+from psa_shared.events import utc_iso
+from psa_shared.outbox import utcnow
+
+from ..database import db, emit
+from ..projection import ClientRecord
+from .models import Configuration
+
+
+def visible_configurations(principal: Principal):
+    """Configurations of every client the caller may see."""
+    query = Configuration.select()
+    if not principal.member.all_clients:
+        query = query.where(Configuration.client_id.in_(list(principal.member.client_ids) or [None]))
+    return query
+
+
+def get_configuration(principal: Principal, configuration_id) -> Configuration:
+    """A configuration of a granted client; any other (another tenant's too) reads as not found."""
+    configuration = Configuration.get_or_none(Configuration.id == configuration_id)
+    if configuration is None or not principal.sees_client(configuration.client_id):
+        raise NotFound("configuration not found")
+    return configuration
+
+
+def check_client(principal: Principal, client_id, field: str = "client_id") -> ClientRecord:
+    """A client known to the vault and granted to the caller, else 422 naming the field."""
+    client = ClientRecord.get_or_none(ClientRecord.id == client_id) if client_id else None
+    if client is None or not principal.sees_client(client.id):
+        raise field_error(field, "client not found")
+    return client
+
+
+def configuration_payload(configuration: Configuration) -> dict:
+    return {
+        "id": configuration.id,
+        "client_id": configuration.client_id,
+        "type": configuration.type,
+        "name": configuration.name,
+        "active": configuration.active,
+        "updated_at": utc_iso(configuration.updated_at),
+    }
+
+
+def _assign(configuration: Configuration, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(configuration, name, value)
+    configuration.updated_at = utcnow()
+
+
+def create_configuration(principal: Principal, client_id, **fields) -> Configuration:
+    with db.proxy.atomic():
+        client = check_client(principal, client_id)
+        configuration = Configuration(client_id=client.id)
+        _assign(configuration, fields)
+        configuration.created_at = configuration.updated_at
+        configuration.save(force_insert=True)
+        emit("configuration.created", configuration_payload(configuration))
+    return configuration
+
+
+def update_configuration(principal: Principal, configuration_id, **changes) -> Configuration:
+    with db.proxy.atomic():
+        configuration = get_configuration(principal, configuration_id)
+        if "client_id" in changes:
+            changes["client_id"] = check_client(principal, changes["client_id"]).id
+        _assign(configuration, changes)
+        configuration.save()
+        emit("configuration.updated", configuration_payload(configuration))
+    return configuration
+
+
+def retire_configuration(principal: Principal, configuration_id) -> Configuration:
+    """Retiring keeps the record and its history (tickets still name it); it only turns inactive."""
+    return update_configuration(principal, configuration_id, active=False)
