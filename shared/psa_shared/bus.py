@@ -143,7 +143,12 @@ class Consumer:
             queue.bind(connection.default_channel).declare()
 
     def on_message(self, body, message) -> None:
-        event = events.Event.from_json(message.body)
+        try:
+            event = events.Event.from_json(message.body)
+        except (ValueError, TypeError):
+            log.error("%s: unreadable message %s dead-lettered", self.service, message.properties.get("message_id"))
+            message.reject(requeue=False)
+            return
         try:
             self.apply(event)
         except Exception:
