@@ -23,15 +23,30 @@ ALLOWED = {
     **dict.fromkeys((".lic", ".key", ".cfg", ".conf", ".ini", ".xml", ".json", ".bak", ".pem", ".crt"), OCTET),
     **dict.fromkeys((".cer", ".p12", ".pfx", ".ovpn", ".rsc"), OCTET),
 }
-# What a browser or curl may declare for each of our types, besides the generic octet-stream.
+# Declared types refused whatever the extension: programs, scripts, and pages a browser would run.
+REFUSED_DECLARED = {
+    "application/x-msdownload",
+    "application/x-msdos-program",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-dosexec",
+    "application/x-executable",
+    "application/x-elf",
+    "application/x-msi",
+    "application/x-sh",
+    "application/x-shellscript",
+    "application/x-bat",
+    "application/java-archive",
+    "application/javascript",
+    "text/javascript",
+    "text/html",
+    "image/svg+xml",
+}
+# For the types we can recognise by their bytes, what a browser or curl may declare besides octet-stream.
 DECLARED = {
-    "text/plain": {"text/plain", "text/markdown", "text/x-log"},
-    "text/csv": {"text/csv", "text/plain", "application/vnd.ms-excel"},
-    "application/pdf": {"application/pdf"},
+    "application/pdf": {"application/pdf", "application/x-pdf"},
     "application/zip": {"application/zip", "application/x-zip-compressed"},
     "image/png": {"image/png"},
     "image/jpeg": {"image/jpeg", "image/jpg", "image/pjpeg"},
-    OCTET: {OCTET, "text/plain", "application/xml", "text/xml", "application/json", "application/x-pem-file"},
 }
 MAGIC = {
     "application/pdf": (b"%PDF-",),
@@ -66,7 +81,10 @@ def content_type_for(filename: str, declared: str | None, head: bytes) -> str:
     if ours is None:
         raise Refused(f"files of type {extension or '(none)'!r} are not accepted")
     declared = (declared or OCTET).split(";", 1)[0].strip().lower()
-    if declared != OCTET and declared not in DECLARED[ours]:
+    if declared in REFUSED_DECLARED:
+        raise Refused(f"content type {declared!r} is not accepted")
+    # Text and device files arrive under many declared types (.key, .bak, .cfg); only the refusals apply.
+    if ours in DECLARED and declared != OCTET and declared not in DECLARED[ours]:
         raise Refused(f"content type {declared!r} does not match a {extension} file")
     if head.startswith(EXECUTABLE):
         raise Refused("executable files are not accepted")
