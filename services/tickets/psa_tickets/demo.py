@@ -11,6 +11,7 @@ from .directory import clients, members
 from .directory.models import Member, Tenant
 from .directory.tenants import create_tenant
 from .directory.tokens import member_view
+from .servicedesk.demo_story import seed_mailbox_story
 
 DEMO_TENANT = "Demo MSP"
 ADMIN_EMAIL = "admin@demo-msp.example"
@@ -27,6 +28,7 @@ def seed(settings: Settings) -> str:
             tenant, admin = create_tenant(DEMO_TENANT, ADMIN_EMAIL, password, "America/Chicago")
             with tenant_scope(tenant.id):
                 _sample_directory(Principal(member_view(admin)))
+                seed_mailbox_story(Principal(member_view(admin)), "Acme Dental", "tech@demo-msp.example")
         with tenant_scope(tenant.id):
             admin = Member.get(Member.email == ADMIN_EMAIL)
             token = KeyRing.load(settings, issuer=True).mint(member_view(admin), DEMO_TOKEN_TTL)

@@ -1,0 +1,54 @@
+"""The mailbox story in the demo tenant: eight calls, a handout, waiting on the client, auto-closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from psa_shared.auth import Principal
+
+from ..directory.models import Client, Contact, Member
+from ..directory.tokens import member_view
+from . import boards, clock, notes, tickets, time_entries
+
+VOICEMAIL = {"minutes": 0, "billing": "billable", "notes": "Called client. Left voicemail.", "outcome": "no_response"}
+CLOSING_NOTE = (
+    "We tried to reach you three times without an answer, so we are closing this request for now. "
+    "Open a new request whenever you are ready and we will clean out your mailbox."
+)
+
+
+def seed_mailbox_story(admin: Principal, client_name: str, tech_email: str) -> None:
+    """Replay the story over the last two weeks (09:00 UTC-ish mornings), through the service functions."""
+    client = Client.get(Client.name == client_name)
+    contact = Contact.get(Contact.client == client.id)
+    tech = Principal(member_view(Member.get(Member.email == tech_email)))
+    board = boards.default_board()
+    boards.update_board(board.id, autoclose_attempts=3, autoclose_note=CLOSING_NOTE)
+    start = (clock.now() - dt.timedelta(days=14)).replace(hour=15, minute=0, second=0, microsecond=0)
+
+    def at(day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+        return start + dt.timedelta(days=day, hours=hour, minutes=minute)
+
+    with clock.travel(at(0)):
+        ticket = tickets.create_ticket(
+            admin, client_id=client.id, contact_id=contact.id, summary="Clean out my mailbox (almost full)",
+            description="Dana's mailbox is at 49 of 50 GB; she wants old mail archived.",
+            assignee_id=tech.member_id, estimate_minutes=60,
+        )  # fmt: skip
+
+    def call(day, hour, **fields):
+        with clock.travel(at(day, hour)):
+            time_entries.log_time(tech, ticket=tickets.get_ticket(tech, ticket.id), started_at=at(day, hour), **fields)
+
+    for day, hour in ((0, 1), (1, 2), (2, 0), (3, 5), (6, 1), (7, 3)):
+        call(day, hour, **VOICEMAIL, internal_notes="Mailbox 49.5 of 50 GB.")
+    call(8, 2, minutes=5, billing="billable", outcome="reached", notes="Reached client; she asked for a handout.")
+    with clock.travel(at(8, 2, 20)):
+        notes.add_note(tech, ticket.id, "Emailed the handout: archiving old mail in Outlook.", internal=False)
+        tickets.update_ticket(tech, ticket.id, priority="P4")
+    call(9, 4, **VOICEMAIL)
+    with clock.travel(at(9, 4, 10)):
+        notes.add_note(tech, ticket.id, "Dana replied she is too busy this month.", internal=True)
+        tickets.update_ticket(tech, ticket.id, status="Waiting on Client")
+    for day, hour in ((10, 1), (11, 2), (12, 1)):  # the third unanswered attempt closes it by policy
+        call(day, hour, **VOICEMAIL)

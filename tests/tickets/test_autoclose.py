@@ -1,0 +1,77 @@
+"""Auto-close: waiting tickets close by the board's policy, and only from when they started waiting."""
+
+import datetime as dt
+
+from click.testing import CliRunner
+
+from psa_tickets.servicedesk import clock
+from psa_tickets.servicedesk.commands import tickets_group
+
+MONDAY = dt.datetime(2026, 3, 2, 9, 0)
+
+
+def setup(tenant, **policy):
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    assert tenant.api.patch(f"/api/v1/boards/{board['id']}", json=policy).status_code == 200
+    with clock.travel(MONDAY):
+        ticket = tenant.api.post("/api/v1/tickets", json={"client_id": tenant.client()["id"], "summary": "Mailbox"})
+    return f"/api/v1/tickets/{ticket.json['id']}"
+
+
+def attempt(tenant, path, at, outcome="no_response"):
+    with clock.travel(at):
+        made = tenant.api.post(f"{path}/time-entries", json={"minutes": 0, "outcome": outcome, "notes": "Called"})
+    assert made.status_code == 201
+
+
+def status(tenant, path):
+    return tenant.api.get(path).json["status"]
+
+
+def test_attempts_before_waiting_do_not_count(tenant):
+    path = setup(tenant, autoclose_attempts=2)
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=1))
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=2))
+    assert status(tenant, path) == "New"  # not waiting: nothing closes
+    with clock.travel(MONDAY + dt.timedelta(hours=3)):
+        tenant.api.patch(path, json={"status": "Waiting on Client"})
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=4))
+    assert status(tenant, path) == "Waiting on Client"
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=5))
+    assert status(tenant, path) == "Closed"
+
+
+def test_reaching_the_client_or_leaving_waiting_starts_the_count_again(tenant):
+    path = setup(tenant, autoclose_attempts=2)
+    with clock.travel(MONDAY):
+        tenant.api.patch(path, json={"status": "Waiting on Client"})
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=1))
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=2), outcome="reached")
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=3))
+    assert status(tenant, path) == "Waiting on Client"
+    with clock.travel(MONDAY + dt.timedelta(hours=4)):
+        tenant.api.patch(path, json={"status": "In Progress"})
+        tenant.api.patch(path, json={"status": "Waiting on Client"})
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=5))
+    assert status(tenant, path) == "Waiting on Client"
+    attempt(tenant, path, MONDAY + dt.timedelta(hours=6))
+    assert status(tenant, path) == "Closed"
+
+
+def test_sweep_closes_after_business_days_waiting_with_the_board_note(tenant, psa, monkeypatch):
+    path = setup(tenant, autoclose_business_days=3, autoclose_note="Closing for now; write back any time.")
+    friday = MONDAY + dt.timedelta(days=4)
+    with clock.travel(friday):
+        tenant.api.patch(path, json={"status": "Waiting on Client"})
+    runner = CliRunner()
+    with clock.travel(friday + dt.timedelta(days=4)):  # Tuesday: two business days
+        assert runner.invoke(tickets_group, ["sweep"]).output == "auto-closed 0 ticket(s)\n"
+    assert status(tenant, path) == "Waiting on Client"
+    with clock.travel(friday + dt.timedelta(days=5)):  # Wednesday: three
+        result = runner.invoke(tickets_group, ["sweep"])
+    assert result.exit_code == 0 and result.output == "auto-closed 1 ticket(s)\n", result.output
+    closed = tenant.api.get(path).json
+    assert closed["status"] == "Closed" and closed["closed_at"] == "2026-03-11T09:00:00Z"
+    client_trail = tenant.api.get(f"{path}/timeline?audience=client").json["items"]
+    assert client_trail[-1]["kind"] == "note" and client_trail[-1]["text"] == "Closing for now; write back any time."
+    assert client_trail[-1]["actor"]["id"] is None

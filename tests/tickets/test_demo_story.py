@@ -1,0 +1,22 @@
+"""The demo tenant of `make run` tells the mailbox story."""
+
+from psa_shared.tenancy import tenant_scope
+from psa_tickets import demo
+from psa_tickets.directory.models import Tenant
+from psa_tickets.servicedesk.models import Ticket
+from psa_tickets.servicedesk.timeline import timeline
+
+
+def test_demo_tenant_holds_the_auto_closed_mailbox_ticket(psa):
+    demo.seed(psa.settings)
+    with psa.service("tickets").db.proxy.connection_context():
+        tenant = Tenant.get(Tenant.name == demo.DEMO_TENANT)
+        with tenant_scope(tenant.id):
+            ticket = Ticket.get(Ticket.summary.startswith("Clean out my mailbox"))
+            assert ticket.status.name == "Closed" and ticket.priority == "P4" and ticket.spent_minutes == 5
+            trail = timeline(ticket)
+    calls = [i for i in trail if i["kind"] == "time_entry"]
+    assert len(calls) == 11 and sum(i["outcome"] == "no_response" for i in calls) == 10
+    assert {i["actor"]["name"] for i in calls} == {"Tom Tech"}
+    assert trail[-1]["kind"] == "note" and "new request" in trail[-1]["text"]
+    assert demo.seed(psa.settings).startswith("Demo tenant")  # a second start seeds nothing twice
