@@ -1,0 +1,77 @@
+"""The audit chain: any edited row, missing row or cut tail is detected by `psa vault verify-audit`."""
+
+import pytest
+from click.testing import CliRunner
+
+from psa_docs_vault import audit
+from psa_docs_vault.audit import AuditHead, AuditRow
+from psa_docs_vault.cli import vault
+
+from .credentials_kit import reveal, settle, store, vault_db
+
+
+@pytest.fixture
+def chained(psa, tenant):
+    """Six audit rows: one create, four reveals and one refused reveal."""
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    for _ in range(4):
+        assert reveal(tenant.api, credential["id"]).status_code == 200
+    assert reveal(tenant.api, "01900000-0000-7000-8000-000000000000").status_code == 404
+    with vault_db(psa, tenant.id):
+        assert audit.verify().ok and audit.verify().rows == 6
+    return tenant
+
+
+def _verify(psa, tenant_id):
+    with vault_db(psa, tenant_id):
+        return audit.verify()
+
+
+def test_an_untouched_chain_verifies_from_the_cli(psa, chained):
+    result = CliRunner().invoke(vault, ["verify-audit"])
+    assert result.exit_code == 0, result.output
+    assert f"{chained.id}: 6 rows, ok" in result.output
+
+
+def test_editing_an_audit_row_is_detected(psa, chained):
+    with vault_db(psa, chained.id):
+        AuditRow.update(reason="nothing to see").where(AuditRow.seq == 3).execute()
+    verdict = _verify(psa, chained.id)
+    assert not verdict.ok and any("row 3" in p and "edited" in p for p in verdict.problems)
+    result = CliRunner().invoke(vault, ["verify-audit", "--tenant", chained.id])
+    assert result.exit_code != 0 and "TAMPERED" in result.output
+
+
+def test_deleting_a_row_in_the_middle_is_detected(psa, chained):
+    with vault_db(psa, chained.id):
+        AuditRow.delete().where(AuditRow.seq == 2).execute()
+    verdict = _verify(psa, chained.id)
+    assert not verdict.ok and any("gap" in p for p in verdict.problems)
+
+
+def test_cutting_the_tail_is_detected_by_the_head_checkpoint(psa, chained):
+    with vault_db(psa, chained.id):
+        AuditRow.delete().where(AuditRow.seq >= 5).execute()
+    verdict = _verify(psa, chained.id)
+    assert not verdict.ok and any("head counts 6" in p for p in verdict.problems)
+
+
+def test_rewinding_the_head_with_the_tail_is_still_a_mismatch(psa, chained):
+    """Cutting rows and lowering the count is caught unless the attacker also forges the hash."""
+    with vault_db(psa, chained.id):
+        AuditRow.delete().where(AuditRow.seq == 6).execute()
+        AuditHead.update(count=5).execute()
+    assert not _verify(psa, chained.id).ok
+
+
+def test_a_refused_reveal_of_another_tenants_id_lands_in_the_actors_chain_only(psa, chained, other_tenant):
+    settle(psa)
+    foreign_client = other_tenant.client()
+    settle(psa)
+    foreign = store(other_tenant.api, foreign_client["id"])
+    before = _verify(psa, other_tenant.id).rows
+    assert reveal(chained.api, foreign["id"]).status_code == 404
+    assert _verify(psa, chained.id).rows == 7 and _verify(psa, chained.id).ok
+    assert _verify(psa, other_tenant.id).rows == before

@@ -1,0 +1,52 @@
+"""1,000 canary secrets: stored, listed, revealed once, and found nowhere they should not be."""
+
+import logging
+import uuid
+
+from .credentials_kit import reveal, settle
+
+
+def _dump_vault_tables(psa) -> str:
+    """Every row of every vault table, as text (what a database dump would show)."""
+    service = psa.service("docs_vault")
+    out = []
+    with service.db.proxy.connection_context():
+        for model in service.db.models:
+            cursor = service.db.proxy.execute_sql(f'SELECT * FROM "{model._meta.table_name}"')
+            out.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(out)
+
+
+def test_a_thousand_canary_secrets_appear_nowhere_but_in_their_reveal(psa, tenant, caplog, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    canary = f"CANARY{uuid.uuid4().hex}"
+    client = tenant.client("Canary Co")
+    settle(psa)
+    ids = []
+    for i in range(1000):
+        made = tenant.api.post(
+            "/api/v1/credentials",
+            json={"client_id": client["id"], "name": f"Device {i}", "username": "admin", "secret": f"{canary}-{i}"},
+        )
+        assert made.status_code == 201 and canary not in made.get_data(as_text=True)
+        ids.append(made.json["id"])
+    listed, cursor = [], None
+    while True:
+        page = tenant.api.get("/api/v1/credentials?limit=200" + (f"&after={cursor}" if cursor else ""))
+        assert canary not in page.get_data(as_text=True)
+        listed += page.json["items"]
+        if not (cursor := page.json["next_cursor"]):
+            break
+    assert len(listed) == 1000
+    assert canary not in tenant.api.get(f"/api/v1/credentials/{ids[7]}").get_data(as_text=True)
+    patched = tenant.api.patch(f"/api/v1/credentials/{ids[8]}", json={"secret": f"{canary}-changed"})
+    assert canary not in patched.get_data(as_text=True)
+    assert reveal(tenant.api, ids[7]).json == {"secret": f"{canary}-7"}
+    assert canary not in tenant.api.get("/api/v1/audit?limit=200").get_data(as_text=True)
+    settle(psa)  # events relayed (and broker messages consumed) too
+
+    assert canary not in caplog.text
+    assert canary not in _dump_vault_tables(psa)  # outbox, audit, credentials, keys, changes
+    if psa.backend == "embedded":
+        files = list((tmp_path / "var").glob("docs_vault.db*"))
+        assert files and not any(canary.encode() in f.read_bytes() for f in files)

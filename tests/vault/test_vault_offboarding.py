@@ -1,0 +1,89 @@
+"""Offboarding: a leaving tech's tokens die in the vault, and what they saw is listed for rotation."""
+
+import json
+import time
+
+from psa_shared.auth import KeyRing
+from psa_shared.tenancy import tenant_scope
+
+from .credentials_kit import reveal, settle, store
+
+
+def _vault_events(psa, event_type):
+    outbox = psa.service("docs_vault").outbox.model
+    with psa.service("docs_vault").db.proxy.connection_context():
+        return [json.loads(r.body) for r in outbox.select().where(outbox.type == event_type)]
+
+
+def test_deactivated_tech_token_is_refused_by_the_vault_once_the_event_is_applied(psa, tenant):
+    tech = tenant.member("technician")
+    settle(psa)
+    assert tech.api.get("/api/v1/credentials").status_code == 200
+    assert tenant.api.post(f"/api/v1/members/{tech.id}/deactivate").status_code == 200
+    settle(psa)
+    assert tech.api.get("/api/v1/credentials").status_code == 401
+    assert tech.api.post("/api/v1/credentials/export", json={}).status_code == 401
+
+
+def test_a_member_the_vault_has_not_heard_of_is_refused(psa, tenant):
+    tech = tenant.member("technician")  # no settle: the vault does not know them yet
+    assert tech.api.get("/api/v1/credentials").status_code == 401
+
+
+def test_a_token_stops_working_at_expiry_even_when_no_event_arrives(psa, tenant):
+    from psa_tickets.directory.models import Member
+    from psa_tickets.directory.tokens import member_view
+
+    tech = tenant.member("technician")
+    settle(psa)
+    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
+        short = KeyRing.load(psa.settings, issuer=True).mint(member_view(Member.get_by_id(tech.id)), 1)
+    api = psa.http.as_token(short)
+    assert api.get("/api/v1/credentials").status_code == 200
+    time.sleep(2.1)
+    expired = api.get("/api/v1/credentials")
+    assert expired.status_code == 401 and expired.content_type == "application/problem+json"
+
+
+def test_at_risk_after_fifty_reveals_of_which_ten_were_since_rotated_lists_exactly_forty(psa, tenant):
+    clients = [tenant.client(f"Client {i}") for i in range(5)]
+    settle(psa)
+    tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 1000, "reason_required": False})
+    credentials = [store(tenant.api, c["id"], secret=f"pw-{c['name']}-{i}") for c in clients for i in range(10)]
+    tech = tenant.member("technician", all_clients=True)
+    settle(psa)
+    for credential in credentials:
+        assert reveal(tech.api, credential["id"]).status_code == 200
+    rotated = credentials[::5]  # two per client
+    for credential in rotated:
+        assert tenant.api.patch(f"/api/v1/credentials/{credential['id']}", json={"secret": "new"}).status_code == 200
+    report = tenant.api.get(f"/api/v1/reports/at-risk?member={tech.id}")
+    assert report.status_code == 200
+    listed = {item["credential_id"] for item in report.json["items"]}
+    assert len(listed) == 40
+    assert listed == {c["id"] for c in credentials} - {c["id"] for c in rotated}
+
+    assert tenant.api.post(f"/api/v1/members/{tech.id}/deactivate").status_code == 200
+    settle(psa)
+    (event,) = _vault_events(psa, "vault.rotation_required")
+    payload = event["payload"]
+    assert payload["member_id"] == tech.id and payload["member_name"] == "Technician"
+    assert {c["client_id"] for c in payload["clients"]} == {c["id"] for c in clients}
+    assert sum(len(c["credential_ids"]) for c in payload["clients"]) == 40
+    assert tech.api.get("/api/v1/credentials").status_code == 401
+
+
+def test_a_deactivated_member_who_saw_nothing_raises_no_rotation_work(psa, tenant):
+    tech = tenant.member("technician")
+    settle(psa)
+    tenant.api.post(f"/api/v1/members/{tech.id}/deactivate")
+    settle(psa)
+    assert _vault_events(psa, "vault.rotation_required") == []
+
+
+def test_at_risk_is_for_admins_and_names_an_unknown_member_as_the_field_at_fault(psa, tenant):
+    tech = tenant.member("technician")
+    settle(psa)
+    assert tech.api.get(f"/api/v1/reports/at-risk?member={tech.id}").status_code == 403
+    unknown = tenant.api.get("/api/v1/reports/at-risk?member=01900000-0000-7000-8000-000000000000")
+    assert unknown.status_code == 422 and "member" in unknown.json["errors"]
