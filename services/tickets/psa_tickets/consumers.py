@@ -6,6 +6,7 @@ import datetime as dt
 
 from psa_shared.events import Event
 
+from .rotation import rotation_required
 from .servicedesk.models import ConfigurationRef, TimeEntry
 
 
@@ -41,4 +42,5 @@ HANDLERS = {
     "configuration.created": configuration_changed,
     "configuration.updated": configuration_changed,
     "invoice.posted": invoice_posted,
+    "vault.rotation_required": rotation_required,
 }

@@ -1,0 +1,86 @@
+"""Offboarding: the vault's `vault.rotation_required` opens one rotation ticket per client on the
+tenant's default board, naming the member and how many credentials to change."""
+
+import uuid
+
+from psa_shared.tenancy import tenant_scope
+
+
+def rotation_required(psa, tenant, member_id, member_name: str, clients: dict) -> None:
+    """Emit the event the way the vault does: through its outbox, in a transaction, as the tenant."""
+    vault = psa.service("docs_vault")
+    payload = {
+        "member_id": member_id,
+        "member_name": member_name,
+        "clients": [{"client_id": c, "credential_ids": ids} for c, ids in clients.items()],
+    }
+    with vault.db.proxy.connection_context(), tenant_scope(tenant.id), vault.db.proxy.atomic():
+        vault.outbox.emit("vault.rotation_required", payload)
+    psa.settle()
+
+
+def tickets_of(tenant, client_id=None) -> list[dict]:
+    query = {"limit": 200} | ({"client_id": client_id} if client_id else {})
+    response = tenant.api.get("/api/v1/tickets", query_string=query)
+    assert response.status_code == 200, response.json
+    return response.json["items"]
+
+
+def credential_ids(n: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(n)]
+
+
+def test_offboarded_tech_leaves_one_rotation_ticket_per_client(psa, tenant):
+    dental, law, bakery = tenant.client("Dental"), tenant.client("Law firm"), tenant.client("Bakery")
+    tom = tenant.member("technician", all_clients=True)
+    rotation_required(psa, tenant, tom.id, "Tom Tech", {dental["id"]: credential_ids(3), law["id"]: credential_ids(1)})
+    dental_tickets, law_tickets = tickets_of(tenant, dental["id"]), tickets_of(tenant, law["id"])
+    assert [t["summary"] for t in dental_tickets] == ["Rotate 3 credentials seen by Tom Tech (offboarded)"]
+    assert [t["summary"] for t in law_tickets] == ["Rotate 1 credential seen by Tom Tech (offboarded)"]
+    assert tickets_of(tenant, bakery["id"]) == []
+    boards = tenant.api.get("/api/v1/boards").json["items"]
+    default = next(b for b in boards if b["is_default"])
+    assert {t["board_id"] for t in dental_tickets + law_tickets} == {default["id"]}
+    assert all(t["status_kind"] == "open" and t["priority"] == "P2" for t in dental_tickets + law_tickets)
+
+
+def test_rotation_ticket_lists_the_credentials_to_change(psa, tenant):
+    client = tenant.client("Dental")
+    ids = credential_ids(2)
+    rotation_required(psa, tenant, str(uuid.uuid4()), "Tom Tech", {client["id"]: ids})
+    (ticket,) = tickets_of(tenant, client["id"])
+    description = tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["description"]
+    assert all(f"/api/v1/credentials/{c}" in description for c in ids)
+
+
+def test_redelivered_rotation_event_opens_no_second_ticket(psa, tenant):
+    client = tenant.client("Dental")
+    rotation_required(psa, tenant, str(uuid.uuid4()), "Tom Tech", {client["id"]: credential_ids(2)})
+    tickets = psa.service("tickets")
+    with tickets.db.proxy.connection_context():
+        inbox = list(tickets.inbox.model.select().where(tickets.inbox.model.type == "vault.rotation_required"))
+    assert len(inbox) == 1
+    vault = psa.service("docs_vault")
+    with vault.db.proxy.connection_context():
+        vault.outbox.model.update(published_at=None).execute()  # the relay publishes the same event again
+    psa.settle()
+    assert len(tickets_of(tenant, client["id"])) == 1
+
+
+def test_rotation_ticket_for_a_client_unknown_to_the_tickets_service_is_skipped(psa, tenant):
+    client = tenant.client("Dental")
+    rotation_required(
+        psa,
+        tenant,
+        str(uuid.uuid4()),
+        "Tom Tech",
+        {str(uuid.uuid4()): credential_ids(1), client["id"]: credential_ids(1)},
+    )
+    assert len(tickets_of(tenant)) == 1
+
+
+def test_rotation_tickets_stay_in_their_tenant(psa, tenant, other_tenant):
+    client = tenant.client("Dental")
+    rotation_required(psa, tenant, str(uuid.uuid4()), "Tom Tech", {client["id"]: credential_ids(4)})
+    assert len(tickets_of(tenant)) == 1
+    assert tickets_of(other_tenant) == []
