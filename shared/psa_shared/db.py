@@ -25,7 +25,9 @@ def open_database(url: str) -> peewee.Database:
         path = url[len("sqlite:///") :]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        # BEGIN IMMEDIATE: a deferred transaction that reads, then writes after another connection
+        # committed, fails at once with "database is locked" (busy_timeout cannot help it).
+        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False)
     return db_url.connect(url, max_connections=20, stale_timeout=300, autoconnect=True)
 
 
