@@ -9,7 +9,7 @@ from ..database import Model
 
 
 class Attachment(Model):
-    configuration = peewee.ForeignKeyField(Configuration, backref="attachments")
+    configuration = peewee.ForeignKeyField(Configuration, backref="attachments", index=False)  # in the tenant index
     filename = peewee.CharField(max_length=200)  # shown and offered on download, never a path
     content_type = peewee.CharField(max_length=100)  # ours, from the allow-list
     size = peewee.BigIntegerField()
