@@ -10,7 +10,7 @@ from ..database import db, emit
 from . import boards, clock, sla
 from .events import ticket_payload
 from .models import Board, Note, Ticket, TimeEntry
-from .tickets import move_to
+from .tickets import move_to, save
 
 DEFAULT_NOTE = (
     "We tried to reach you several times without an answer, so we are closing this request. "
@@ -55,7 +55,7 @@ def close(ticket: Ticket, board: Board) -> None:
     Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
                 created_at=clock.now())  # fmt: skip
     ticket.updated_at = clock.now()
-    ticket.save()
+    save(ticket)
     emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old})
 
 
@@ -74,10 +74,12 @@ def sweep() -> int:
     policed = Board.select().where(
         Board.autoclose_attempts.is_null(False) | Board.autoclose_business_days.is_null(False)
     )
-    for board in policed:
-        waiting = Ticket.select().where((Ticket.board == board.id) & (Ticket.status_kind == "waiting"))
-        for ticket in waiting:
+    for board in list(policed):
+        waiting = Ticket.select(Ticket.id).where((Ticket.board == board.id) & (Ticket.status_kind == "waiting"))
+        for ticket_id in [t.id for t in waiting]:
             with db.proxy.atomic():
+                query = Ticket.select().where(Ticket.id == ticket_id)
+                ticket = (query.for_update() if db.is_postgres else query).first()  # fresh, under lock
                 if due(ticket, board):
                     close(ticket, board)
                     closed += 1

@@ -65,6 +65,12 @@ def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
         TicketConfiguration.create(ticket=ticket.id, configuration_id=configuration_id)
 
 
+def save(ticket: Ticket) -> None:
+    """Write a changed ticket, leaving alone the columns other writers move by SQL (spent, responded)."""
+    skip = {"id", "tenant_id", "spent_minutes", "responded_at"}
+    ticket.save(only=[f for f in Ticket._meta.sorted_fields if f.name not in skip])
+
+
 def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True) -> None:
     TicketChange.create(
         ticket=ticket.id,
@@ -153,7 +159,7 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
             _set_configurations(ticket, changes["configuration_ids"] or [])
             touched = True
         ticket.updated_at = clock.now()
-        ticket.save()
+        save(ticket)
         if old_status is not None:
             emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old_status})
         if touched:
