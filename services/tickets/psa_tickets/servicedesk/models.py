@@ -120,7 +120,12 @@ class TimeEntry(Model):
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("tenant_id", "ticket", "started_at"), False), (("tenant_id", "member", "started_at"), False))
+        indexes = (
+            (("tenant_id", "ticket", "started_at"), False),
+            (("tenant_id", "member", "started_at"), False),
+            (("tenant_id", "task_id", "started_at"), False),  # a task's entries
+            (("tenant_id", "started_at"), False),  # a week's logged time (availability)
+        )
 
 
 class Note(Model):
