@@ -122,7 +122,7 @@ class Settings(MethodView):
     @blp.response(200, VaultSettingsSchema)
     def put(self, data):
         principal().require("settings:write")
-        return settings.update(**data)
+        return settings.update(_ctx(), **data)
 
 
 @blp.route("/export")

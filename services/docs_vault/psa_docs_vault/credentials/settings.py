@@ -3,7 +3,8 @@
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import current_tenant
 
-from ..database import db, emit
+from .. import audit
+from ..database import emit
 from .models import VaultSettings
 
 DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}
@@ -16,10 +17,12 @@ def current() -> dict:
     return {"reveal_limit_per_hour": row.reveal_limit_per_hour, "reason_required": row.reason_required}
 
 
-def update(**changes) -> dict:
+def update(ctx: audit.Context, **changes) -> dict:
+    """Change the rules; the change is itself an audit row (a raised limit is worth knowing about)."""
     values = {**current(), **changes}
-    with db.proxy.atomic():
+    with audit.write_transaction():
         VaultSettings.insert(id=current_tenant(), **values).on_conflict_ignore().execute()
         VaultSettings.update(updated_at=utcnow(), **values).where(VaultSettings.id == current_tenant()).execute()
+        audit.append(ctx, "settings", "allowed")
         emit("vault.settings_changed", values)
     return values
