@@ -18,7 +18,9 @@ from psa_shared.auth import Principal
 from ..directory.models import Member
 from ..projects.models import Project, Task
 from ..projects.projects import within_grants
-from ..servicedesk.models import Board, Ticket
+from ..servicedesk.models import STATUS_KINDS, Board, Ticket
+
+OPEN_KINDS = tuple(kind for kind in STATUS_KINDS if kind != "closed")
 
 
 def remaining(model):
@@ -33,9 +35,11 @@ def weeks(pipe: int, capacity: int) -> str | None:
 
 
 def _ticket_sums(principal: Principal):
+    """Grouped by status kind too, so the sums stream through the covering index in its order."""
     pipe = fn.SUM(remaining(Ticket)).alias("pipe")
-    base = Ticket.select(Ticket.assignee, Ticket.board, pipe).where(Ticket.status_kind != "closed")
-    return within_grants(base, Ticket.client, principal).group_by(Ticket.assignee, Ticket.board).tuples()
+    base = Ticket.select(Ticket.assignee, Ticket.board, pipe).where(Ticket.status_kind.in_(OPEN_KINDS))
+    grouped = within_grants(base, Ticket.client, principal).group_by(Ticket.status_kind, Ticket.assignee, Ticket.board)
+    return grouped.tuples()
 
 
 def _task_sums(principal: Principal):
