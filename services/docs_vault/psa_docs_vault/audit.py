@@ -47,7 +47,7 @@ class AuditRow(Model):
         table_name = "vault_audit"
         indexes = (
             (("tenant_id", "seq"), True),
-            (("tenant_id", "actor_id", "action", "at"), False),
+            (("tenant_id", "actor_id", "action", "outcome", "at"), False),  # the rate-limit count
             (("tenant_id", "credential_id"), False),
         )
 
@@ -105,14 +105,20 @@ def write_transaction():
             yield txn
 
 
-def lock_head() -> AuditHead:
-    """The tenant's head row, locked until commit, so appends (and rate-limit counts) serialise."""
+def lock_head(*extra) -> AuditHead:
+    """The tenant's head row, locked until commit, so appends (and rate-limit counts) serialise.
+
+    `extra` columns (aliased subqueries) are read in the same round trip, under the lock.
+    """
     tenant = tenancy.current_tenant()
-    AuditHead.insert(id=tenant).on_conflict_ignore().execute()
-    query = AuditHead.select().where(AuditHead.id == tenant)
+    query = AuditHead.select(AuditHead, *extra).where(AuditHead.id == tenant)
     if db.is_postgres:
         query = query.for_update()
-    return query.get()
+    head = query.first()
+    if head is None:  # the tenant's first row: create the head, then lock it like any other time
+        AuditHead.insert(id=tenant).on_conflict_ignore().execute()
+        head = query.get()
+    return head
 
 
 @dataclass
@@ -152,11 +158,14 @@ def request_context(actor_id) -> Context:
     return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
 
 
-def append(ctx: Context, action: str, outcome: str, **values) -> AuditRow:
-    """Append one row to the tenant's chain (call inside write_transaction; the head is locked here)."""
+def append(ctx: Context, action: str, outcome: str, head: AuditHead | None = None, **values) -> AuditRow:
+    """Append one row to the tenant's chain, inside the change's transaction.
+
+    Pass the head if this transaction already locked it (the caller counted under the lock).
+    """
     if not db.proxy.in_transaction():
         raise RuntimeError("audit rows are written inside the change's transaction")
-    head = lock_head()
+    head = head or lock_head()
     row = {
         "tenant_id": tenancy.current_tenant(),
         "seq": head.count + 1,
@@ -174,6 +183,7 @@ def append(ctx: Context, action: str, outcome: str, **values) -> AuditRow:
     digest = row_hash(head.last_hash, row)
     created = AuditRow.create(**row, prev_hash=head.last_hash, hash=digest)
     AuditHead.update(count=row["seq"], last_hash=digest, updated_at=row["at"]).where(AuditHead.id == head.id).execute()
+    head.count, head.last_hash = row["seq"], digest  # a second append in this transaction chains on
     return created
 
 

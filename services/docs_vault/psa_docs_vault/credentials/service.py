@@ -71,17 +71,17 @@ def _payload(row: Credential, secret_changed: bool) -> dict:
     }
 
 
-def _find_for(p: Principal, ctx: Context, credential_id, action: str, permission: str) -> Credential:
+def _find_for(p: Principal, ctx: Context, credential_id, action: str, permission: str, reason=None) -> Credential:
     """The credential the caller may act on, or a denied row committed and the refusal raised."""
     if permission not in p.permissions:
-        audit.denied(ctx, action, "forbidden", credential_id=credential_id)
+        audit.denied(ctx, action, "forbidden", credential_id=credential_id, reason=reason)
         raise Forbidden(f"this action needs the '{permission}' permission")
     row = Credential.get_or_none(Credential.id == credential_id)
     if row is None:
-        audit.denied(ctx, action, "not_found", credential_id=credential_id)
+        audit.denied(ctx, action, "not_found", credential_id=credential_id, reason=reason)
         raise NotFound("credential not found")
     if not p.sees_client(row.client_id):
-        audit.denied(ctx, action, "no_grant", credential_id=credential_id, client_id=row.client_id)
+        audit.denied(ctx, action, "no_grant", credential_id=credential_id, client_id=row.client_id, reason=reason)
         raise NotFound("credential not found")
     return row
 
@@ -151,52 +151,40 @@ def _retry_after(member_id, now: dt.datetime) -> int:
 
 
 def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
-    """The secret, returned only once its audit row has committed with it."""
+    """The secret, returned only once its audit row has committed with it.
+
+    What needs no lock (rules, grant, decryption) happens first; the tenant's audit head is held
+    only for the rate-limit count and the append, since every reveal of a tenant queues on it.
+    """
     rules = settings.current()
     if rules["reason_required"] and not reason:
         raise field_error("reason", "this tenant requires a reason to reveal a secret")
-    refusal: Exception | None = None
-    secret = None
+    row = _find_for(p, ctx, credential_id, "reveal", "vault:reveal", reason=reason)
+    secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+    refusal = None
     with audit.write_transaction():
-        audit.lock_head()  # serialises this member's count with every other process's reveals
-        row = Credential.get_or_none(Credential.id == credential_id)
-        if "vault:reveal" not in p.permissions:
-            audit.append(ctx, "reveal", "denied", detail="forbidden", credential_id=credential_id, reason=reason)
-            refusal = Forbidden("this action needs the 'vault:reveal' permission")
-        elif row is None:
-            audit.append(ctx, "reveal", "denied", detail="not_found", credential_id=credential_id, reason=reason)
-            refusal = NotFound("credential not found")
-        elif not p.sees_client(row.client_id):
-            audit.append(
-                ctx, "reveal", "denied", detail="no_grant", credential_id=row.id, client_id=row.client_id, reason=reason
-            )
-            refusal = NotFound("credential not found")
+        now = utcnow()
+        # The head lock serialises this member's count with every other process's reveals.
+        head = audit.lock_head(ratelimit.window_column(p.member_id, now))
+        count = head.recent
+        limit = rules["reveal_limit_per_hour"]
+        if count < limit:
+            audit.append(ctx, "reveal", "allowed", head, credential_id=row.id, client_id=row.client_id, reason=reason)
         else:
-            now = utcnow()
-            count = ratelimit.reveals_in_window(p.member_id, now)
-            limit = rules["reveal_limit_per_hour"]
-            if count >= limit:
-                first = not ratelimit.burst_already_reported(p.member_id, now)
-                audit.append(
-                    ctx, "reveal", "denied", detail="rate_limited", credential_id=row.id, client_id=row.client_id
+            first = not ratelimit.burst_already_reported(p.member_id, now)
+            audit.append(
+                ctx, "reveal", "denied", head, detail="rate_limited", credential_id=row.id, client_id=row.client_id
+            )
+            if first:
+                window = int(ratelimit.WINDOW.total_seconds())
+                emit(
+                    "vault.reveal_burst",
+                    {"member_id": p.member_id, "count": count + 1, "limit": limit, "window_seconds": window},
                 )
-                if first:
-                    emit(
-                        "vault.reveal_burst",
-                        {
-                            "member_id": p.member_id,
-                            "count": count + 1,
-                            "limit": limit,
-                            "window_seconds": int(ratelimit.WINDOW.total_seconds()),
-                        },
-                    )
-                refusal = TooManyRequests(
-                    f"reveal limit of {limit} per hour reached",
-                    headers={"Retry-After": str(_retry_after(p.member_id, now))},
-                )
-            else:
-                secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-                audit.append(ctx, "reveal", "allowed", credential_id=row.id, client_id=row.client_id, reason=reason)
+            refusal = TooManyRequests(
+                f"reveal limit of {limit} per hour reached",
+                headers={"Retry-After": str(_retry_after(p.member_id, now))},
+            )
     if refusal is not None:
         raise refusal
     return secret
@@ -211,12 +199,13 @@ def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
         check_client(p, client_id)
     items = []
     with audit.write_transaction():
+        head = audit.lock_head()
         query = visible(p)
         if client_id is not None:
             query = query.where(Credential.client_id == client_id)
         for row in query.order_by(Credential.id):
             secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-            audit.append(ctx, "export", "allowed", credential_id=row.id, client_id=row.client_id)
+            audit.append(ctx, "export", "allowed", head, credential_id=row.id, client_id=row.client_id)
             items.append(
                 {
                     "id": row.id,
