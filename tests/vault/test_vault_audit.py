@@ -1,5 +1,8 @@
 """The audit chain: any edited row, missing row or cut tail is detected by `psa vault verify-audit`."""
 
+from contextlib import contextmanager
+
+import peewee
 import pytest
 from click.testing import CliRunner
 
@@ -24,6 +27,20 @@ def chained(psa, tenant):
     return tenant
 
 
+@contextmanager
+def tampering(psa, tenant_id):
+    """What someone with more rights than the app has could do: edit rows behind the triggers."""
+    db = psa.service("docs_vault").db
+    with vault_db(psa, tenant_id), db.proxy.atomic():
+        if db.is_postgres:
+            db.proxy.execute_sql("SET LOCAL session_replication_role = replica")
+        else:
+            db.proxy.execute_sql('DROP TRIGGER "vault_audit_append_only"')
+        yield
+    if not db.is_postgres:
+        audit.install_guards()
+
+
 def _verify(psa, tenant_id):
     with vault_db(psa, tenant_id):
         return audit.verify()
@@ -36,7 +53,7 @@ def test_an_untouched_chain_verifies_from_the_cli(psa, chained):
 
 
 def test_editing_an_audit_row_is_detected(psa, chained):
-    with vault_db(psa, chained.id):
+    with tampering(psa, chained.id):
         AuditRow.update(reason="nothing to see").where(AuditRow.seq == 3).execute()
     verdict = _verify(psa, chained.id)
     assert not verdict.ok and any("row 3" in p and "edited" in p for p in verdict.problems)
@@ -45,14 +62,14 @@ def test_editing_an_audit_row_is_detected(psa, chained):
 
 
 def test_deleting_a_row_in_the_middle_is_detected(psa, chained):
-    with vault_db(psa, chained.id):
+    with tampering(psa, chained.id):
         AuditRow.delete().where(AuditRow.seq == 2).execute()
     verdict = _verify(psa, chained.id)
     assert not verdict.ok and any("gap" in p for p in verdict.problems)
 
 
 def test_cutting_the_tail_is_detected_by_the_head_checkpoint(psa, chained):
-    with vault_db(psa, chained.id):
+    with tampering(psa, chained.id):
         AuditRow.delete().where(AuditRow.seq >= 5).execute()
     verdict = _verify(psa, chained.id)
     assert not verdict.ok and any("head counts 6" in p for p in verdict.problems)
@@ -60,7 +77,7 @@ def test_cutting_the_tail_is_detected_by_the_head_checkpoint(psa, chained):
 
 def test_rewinding_the_head_with_the_tail_is_still_a_mismatch(psa, chained):
     """Cutting rows and lowering the count is caught unless the attacker also forges the hash."""
-    with vault_db(psa, chained.id):
+    with tampering(psa, chained.id):
         AuditRow.delete().where(AuditRow.seq == 6).execute()
         AuditHead.update(count=5).execute()
     assert not _verify(psa, chained.id).ok
@@ -75,3 +92,14 @@ def test_a_refused_reveal_of_another_tenants_id_lands_in_the_actors_chain_only(p
     assert reveal(chained.api, foreign["id"]).status_code == 404
     assert _verify(psa, chained.id).rows == 7 and _verify(psa, chained.id).ok
     assert _verify(psa, other_tenant.id).rows == before
+
+
+def test_the_apps_own_connection_cannot_rewrite_audit_rows(psa, chained):
+    db = psa.service("docs_vault").db
+    with vault_db(psa, chained.id):
+        with pytest.raises(peewee.DatabaseError), db.proxy.atomic():
+            AuditRow.update(reason="rewritten").where(AuditRow.seq == 1).execute()
+        if db.is_postgres:
+            with pytest.raises(peewee.DatabaseError), db.proxy.atomic():
+                AuditRow.delete().where(AuditRow.seq == 1).execute()
+    assert _verify(psa, chained.id).ok

@@ -228,6 +228,34 @@ def verify() -> Verdict:
     return Verdict(tenant, count, problems)
 
 
+GUARD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the vault audit log is append-only'; END $$"""
+
+
+def install_guards() -> None:
+    """Refuse UPDATE (and, on PostgreSQL, DELETE) of audit rows in the database itself.
+
+    The hash chain detects tampering; this refuses the casual kind from the application's own
+    connection. Someone allowed to disable triggers is caught by `verify-audit` instead.
+    SQLite keeps DELETE possible, since test fixtures empty its tables with DELETE.
+    """
+    table = AuditRow._meta.table_name
+    with db.proxy.connection_context(), db.proxy.atomic():
+        if db.is_postgres:
+            # Workers start together; concurrent CREATE OR REPLACE of one function can fail otherwise.
+            db.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_vault_audit_guard'))")
+            db.proxy.execute_sql(GUARD_FUNCTION)
+            db.proxy.execute_sql(
+                f'CREATE OR REPLACE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION psa_vault_audit_append_only()"
+            )
+        else:
+            db.proxy.execute_sql(
+                f'CREATE TRIGGER IF NOT EXISTS "{table}_append_only" BEFORE UPDATE ON "{table}" '
+                "BEGIN SELECT RAISE(ABORT, 'the vault audit log is append-only'); END"
+            )
+
+
 def tenant_ids() -> list[uuid.UUID]:
     """Every tenant with an audit chain (for the CLI, which runs outside any tenant)."""
     cursor = db.proxy.execute_sql(f'SELECT id FROM "{AuditHead._meta.table_name}"')
