@@ -37,10 +37,10 @@ def test_a_token_stops_working_at_expiry_even_when_no_event_arrives(psa, tenant)
     tech = tenant.member("technician")
     settle(psa)
     with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
-        short = KeyRing.load(psa.settings, issuer=True).mint(member_view(Member.get_by_id(tech.id)), 1)
+        short = KeyRing.load(psa.settings, issuer=True).mint(member_view(Member.get_by_id(tech.id)), 2)
     api = psa.http.as_token(short)
     assert api.get("/api/v1/credentials").status_code == 200
-    time.sleep(2.1)
+    time.sleep(3.1)  # `exp` is whole seconds: a 2 s token lives between 1 and 2 s
     expired = api.get("/api/v1/credentials")
     assert expired.status_code == 401 and expired.content_type == "application/problem+json"
 
