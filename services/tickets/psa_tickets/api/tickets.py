@@ -18,10 +18,12 @@ blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="
 
 
 def _breach(ticket: Ticket) -> dict:
-    at = sla.stopped_at(clock.now(), ticket.waiting_since, ticket.closed_at)
-    respond = sla.breached(ticket.respond_due_at, ticket.responded_at, at)
-    resolve = sla.breached(ticket.resolve_due_at, ticket.closed_at, at)
-    return {"respond": respond, "resolve": resolve}
+    if getattr(ticket, "_breach", None) is None:  # three fields read it; work it out once
+        at = sla.stopped_at(clock.now(), ticket.waiting_since, ticket.closed_at)
+        respond = sla.breached(ticket.respond_due_at, ticket.responded_at, at)
+        resolve = sla.breached(ticket.resolve_due_at, ticket.closed_at, at)
+        ticket._breach = {"respond": respond, "resolve": resolve}
+    return ticket._breach
 
 
 class TicketSchema(ma.Schema):

@@ -75,6 +75,11 @@ class Ticket(Model):
     class Meta:
         indexes = (
             (("tenant_id", "number"), True),
+            # The list pages newest first by id: each filter gets an index ending in id, so no sort.
+            (("tenant_id", "id"), False),
+            (("tenant_id", "assignee", "id"), False),
+            (("tenant_id", "board", "id"), False),
+            (("tenant_id", "priority", "id"), False),
             (("tenant_id", "status_kind", "id"), False),
             (("tenant_id", "client", "id"), False),
             (("tenant_id", "assignee", "status_kind"), False),
