@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
 from .load import ROOT, drive, gunicorn, json_request, pick, probe
 from .seed import seed
 
+PREPARE = "from psa_shared.wsgi import create_app; create_app('tickets')"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SOLO = ("filtered ticket list", "backlog report")
 TARGETS = {
@@ -119,6 +121,9 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
     db.proxy.obj.close()
     print(f"[{backend}] seeded in {seeded.seconds:.0f} s", flush=True)
     info = {"backend": backend, "tickets": seeded.tickets, "entries": seeded.entries, "seed_seconds": seeded.seconds}
+    # Tables and indexes as the code on disk has them now, from one process: gunicorn workers
+    # creating a missing index at the same time race on PostgreSQL.
+    subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env={**os.environ, **env}, check=True)
     rows = []
     base_env = {**env, "PSA_BENCH_BASELINE_URL": url, "PSA_BENCH_TENANT": seeded.tenant_id}
     server = {"workers": knobs["workers"], "threads": knobs["threads"]}
