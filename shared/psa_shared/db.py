@@ -6,6 +6,7 @@ from pathlib import Path
 
 import peewee
 from playhouse import db_url
+from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
 # Plain postgresql:// URLs mean psycopg 3 with a pool: it is the driver we ship.
@@ -27,7 +28,16 @@ def open_database(url: str) -> peewee.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # BEGIN IMMEDIATE: a deferred transaction that reads, then writes after another connection
         # committed, fails at once with "database is locked" (busy_timeout cannot help it).
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False)
+        # Pooled: "close" after a request keeps the connection, since SQLite checkpoints the WAL
+        # (milliseconds of I/O) each time the last connection to a file really closes.
+        return PooledSqliteDatabase(
+            path,
+            pragmas=SQLITE_PRAGMAS,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+            max_connections=32,
+            stale_timeout=300,
+        )
     return db_url.connect(url, max_connections=20, stale_timeout=300, autoconnect=True)
 
 
