@@ -24,7 +24,7 @@ class Service:
         prefixes: URL path prefixes it owns, routed by longest match.
         db, outbox, inbox: its own database and the event tables in it.
         app_factory: builds its Flask app from Settings, after the database is bound.
-        handlers: returns `{event type: handler(event, payload)}` for what it consumes.
+        handlers: given Settings, returns `{event type: handler(event, payload)}` for what it consumes.
         commands: click commands and groups added to the root `psa` command (`psa tenant ...`).
         on_first_run: seeds demo data in an empty embedded install; returns what to print.
     """
@@ -35,7 +35,7 @@ class Service:
     outbox: Outbox
     inbox: Inbox
     app_factory: Callable[[Settings], Flask]
-    handlers: Callable[[], dict[str, Handler]] = dict
+    handlers: Callable[[Settings], dict[str, Handler]] = lambda settings: {}
     commands: tuple[click.Command, ...] = ()
     on_first_run: Callable[[Settings], str | None] | None = None
 
@@ -47,7 +47,7 @@ class Service:
         return Relay(settings, self.outbox, self.name)
 
     def consumer(self, settings: Settings) -> Consumer | None:
-        handlers = self.handlers()
+        handlers = self.handlers(settings)
         return Consumer(settings, self.name, self.inbox, handlers) if handlers else None
 
 

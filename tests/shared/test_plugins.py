@@ -1,12 +1,15 @@
 """The plugin host: strict loading, allow- and block-lists, the CLI hook."""
 
 import click
+import flask
 import pluggy
 import pytest
 from click.testing import CliRunner
 
 from psa_shared.config import Settings
 from psa_shared.plugins import hookimpl, plugin_manager, register_plugin, unregister_plugin
+from psa_shared.tenancy import current_tenant
+from psa_shared.web import public
 
 
 class RmmPlugin:
@@ -61,3 +64,55 @@ def test_secret_holding_services_load_only_allow_listed_plugins(in_process):
     assert plugin_manager(Settings.from_env({}), allow_list_only=True).get_plugin("rmm") is None
     allowed = Settings.from_env({"PSA_PLUGINS": "rmm"})
     assert plugin_manager(allowed, allow_list_only=True).get_plugin("rmm") is not None
+
+
+class WebhookPlugin:
+    """An RMM integration: a webhook endpoint and a reaction to new clients."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def psa_register_blueprints(self):
+        blueprint = flask.Blueprint("rmm_webhook", __name__)
+
+        @blueprint.post("/alerts")
+        @public
+        def alert():
+            return {"accepted": flask.request.get_json()["device"]}, 202
+
+        @blueprint.get("/whoami")
+        def whoami():
+            return {"tenant": str(current_tenant())}
+
+        return [("rmm", blueprint)]
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["client.created"]
+
+    @hookimpl
+    def psa_on_event(self, event, payload):
+        self.seen.append((event.type, payload["name"]))
+
+
+@pytest.fixture
+def rmm(in_process) -> WebhookPlugin:
+    """Installed before the system starts, as a plugin distribution would be."""
+    plugin = WebhookPlugin()
+    in_process(plugin, "rmm")
+    return plugin
+
+
+def test_plugin_webhook_is_mounted_under_its_name_and_authenticated_unless_public(rmm, psa, tenant):
+    response = psa.http.post("/api/v1/plugins/rmm/alerts", json={"device": "FW-01"})
+    assert response.status_code == 202 and response.json == {"accepted": "FW-01"}
+    assert psa.http.get("/api/v1/plugins/rmm/whoami").status_code == 401
+    assert tenant.api.get("/api/v1/plugins/rmm/whoami").json == {"tenant": tenant.id}
+
+
+def test_plugin_hears_events_in_the_worker_not_the_request(rmm, psa, tenant):
+    tenant.client("Acme Dental")
+    assert rmm.seen == []  # the request only wrote the outbox
+    psa.settle()
+    assert rmm.seen == [("client.created", "Acme Dental")]

@@ -8,7 +8,7 @@ from .cli import vault
 from .database import db, inbox, outbox
 
 
-def handlers() -> dict:
+def handlers(settings) -> dict:
     return {
         **projection.HANDLERS,
         **history.HANDLERS,

@@ -4,6 +4,7 @@ from flask import Flask
 
 from psa_shared.auth import KeyRing
 from psa_shared.config import Settings
+from psa_shared.plugins import plugin_manager
 from psa_shared.web import create_service_app
 
 from .api import auth, boards, clients, members, reports, schedule, ticket_time, ticket_trail, tickets, work
@@ -19,6 +20,7 @@ def create_app(settings: Settings) -> Flask:
         db=db,
         keyring=keyring,
         lookup=lookup_member,
+        plugins=plugin_manager(settings),
         blueprints=[auth.blp, auth.jwks_blp, members.blp, clients.blp, clients.contacts_blp]
         + [projects_api.blp, projects_api.tasks_blp, schedule.blp, work.blp]
         + [reports.backlog_blp, reports.availability_blp]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from psa_shared.config import Settings
 from psa_shared.events import Event
+from psa_shared.plugins import plugin_manager
 
 from .rotation import rotation_required
 from .servicedesk.models import ConfigurationRef, TimeEntry
@@ -36,6 +38,24 @@ def invoice_posted(event: Event, payload: dict) -> None:
     ids = list(payload["time_entry_ids"])
     if ids:
         TimeEntry.update(billed_invoice_id=payload["invoice_id"]).where(TimeEntry.id.in_(ids)).execute()
+
+
+def handlers(settings: Settings) -> dict:
+    """Our own handlers, and plugins' `psa_on_event` for the types they name in `psa_event_types`.
+
+    Plugins run here, in the event worker, never in a request: a failing plugin makes the event
+    retry and then dead-letter, it cannot fail a ticket save.
+    """
+    plugins = plugin_manager(settings)
+    wanted = {name for names in plugins.hook.psa_event_types() for name in names}
+
+    def handle(event: Event, payload: dict) -> None:
+        if event.type in HANDLERS:
+            HANDLERS[event.type](event, payload)
+        if event.type in wanted:
+            plugins.hook.psa_on_event(event=event, payload=payload)
+
+    return dict.fromkeys(HANDLERS.keys() | wanted, handle)
 
 
 HANDLERS = {
