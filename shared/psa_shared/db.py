@@ -75,7 +75,9 @@ class ServiceDatabase:
         return isinstance(self.proxy.obj, peewee.PostgresqlDatabase)
 
     def create_tables(self) -> None:
-        with self.proxy.connection_context():
+        with self.proxy.connection_context(), self.proxy.atomic():
+            if self.is_postgres:  # workers starting together must not race on CREATE INDEX
+                self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"psa-schema-{self.service}",))
             self.proxy.create_tables(self.models, safe=True)
 
     def drop_tables(self) -> None:
