@@ -12,6 +12,7 @@ from .directory.models import Member, Tenant
 from .directory.tenants import create_tenant
 from .directory.tokens import member_view
 from .servicedesk.demo_story import seed_mailbox_story
+from .servicedesk.tickets import create_ticket
 
 DEMO_TENANT = "Demo MSP"
 ADMIN_EMAIL = "admin@demo-msp.example"
@@ -54,3 +55,10 @@ def _sample_directory(admin: Principal) -> None:
     members.create_member("dispatch@demo-msp.example", "Dee Dispatcher", "dispatcher", weekly_capacity_hours=40)
     tech = members.create_member("tech@demo-msp.example", "Tom Tech", "technician", weekly_capacity_hours=40)
     members.set_grants(tech.id, False, [acme.id, riverside.id])
+    # Open work with estimates, so the backlog report has hours in the pipe.
+    for client, summary, minutes, assignee in (
+        (riverside, "Replace the front-desk printer", 90, tech.id),
+        (riverside, "Migrate the file share to SharePoint", 16 * 60, tech.id),
+        (acme, "New hire laptop for the hygienist", 120, None),
+    ):
+        create_ticket(admin, client_id=client.id, summary=summary, estimate_minutes=minutes, assignee_id=assignee)
