@@ -92,6 +92,20 @@ class PsaSystem(System):
             self._wsgi = self.wsgi()
         return Http(self._wsgi)
 
+    def emitted(self, type_: str | None = None) -> list:
+        """Every event the services wrote to their outboxes (published or not), oldest first."""
+        from .events import Event
+
+        found = []
+        for service in self.services:
+            model = service.outbox.model
+            with service.db.proxy.connection_context():
+                query = model.select().order_by(model.created_at, model.id)
+                if type_ is not None:
+                    query = query.where(model.type == type_)
+                found += [Event.from_json(row.body) for row in query]
+        return found
+
     def purge(self) -> None:
         from . import bus
 
@@ -165,3 +179,10 @@ def psa(psa_backend, tmp_path, monkeypatch) -> PsaSystem:
     system.stop_workers()
     for service in system.services:
         service.db.close()
+
+
+@pytest.fixture
+def bus(psa) -> PsaSystem:
+    """The system's bus, synchronous: `bus.settle()` relays every outbox and applies every event;
+    `bus.emitted("ticket.created")` lists what was written to the outboxes."""
+    return psa

@@ -164,3 +164,16 @@ def test_poison_event_goes_to_the_dead_letter_queue_after_five_deliveries(psa, t
 def test_every_event_type_has_a_documented_schema():
     for name, kind in events.CATALOGUE.items():
         assert kind.doc and kind.producer, name
+
+
+def test_every_directory_change_is_an_event(bus, tenant):
+    tech = tenant.member("technician")
+    acme = tenant.client("Acme Dental")
+    tenant.api.put(f"/api/v1/members/{tech.id}/grants", json={"all_clients": False, "client_ids": [acme["id"]]})
+    tenant.api.post(f"/api/v1/members/{tech.id}/deactivate")
+    types = [e.type for e in bus.emitted()]
+    for expected in ("tenant.created", "member.created", "client.created", "member.grants_changed",
+                     "member.deactivated"):  # fmt: skip
+        assert expected in types
+    deactivated = bus.emitted("member.deactivated")[-1]
+    assert deactivated.payload["id"] == tech.id and deactivated.actor == tenant.admin_id
