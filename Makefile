@@ -26,6 +26,7 @@ test-fast: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench.vault
 
 lint: install
 	$(BIN)/ruff check .
