@@ -76,6 +76,16 @@ class Principal:
     def sees_client(self, client_id) -> bool:
         return self.member.all_clients or uuid.UUID(str(client_id)) in self.member.client_ids
 
+    def within_grants(self, query, *client_columns):
+        """Narrow a query to rows whose client (any of the columns) the member is granted."""
+        if self.member.all_clients:
+            return query
+        granted = list(self.member.client_ids)
+        condition = client_columns[0].in_(granted)
+        for column in client_columns[1:]:
+            condition |= column.in_(granted)
+        return query.where(condition)
+
     def require_client(self, client_id, what: str = "client") -> None:
         """A client outside the member's grants does not exist for them: 404, not 403."""
         if not self.sees_client(client_id):

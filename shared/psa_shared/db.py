@@ -9,6 +9,8 @@ from playhouse import db_url
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
+from .tenancy import TenantModel
+
 # Plain postgresql:// URLs mean psycopg 3 with a pool: it is the driver we ship.
 db_url.register_database(PooledPsycopg3Database, "postgres", "postgresql")
 
@@ -39,6 +41,25 @@ def open_database(url: str) -> peewee.Database:
             stale_timeout=300,
         )
     return db_url.connect(url, max_connections=20, stale_timeout=300, autoconnect=True)
+
+
+def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Model]]:
+    """A service's two model bases bound to its database: tenant-owned (`Model`) and the short
+    list of tables above tenants (`GlobalModel`)."""
+
+    class Model(TenantModel):
+        __abstract__ = True
+
+        class Meta:
+            database = db.proxy
+
+    class GlobalModel(peewee.Model):
+        __abstract__ = True
+
+        class Meta:
+            database = db.proxy
+
+    return Model, GlobalModel
 
 
 class ServiceDatabase:

@@ -44,9 +44,7 @@ class Audit(MethodView):
         """Audit rows of the tenant, newest first, filtered by member, client, credential, action, outcome."""
         p = principal()
         p.require("audit:read")
-        query = AuditRow.select()
-        if not p.member.all_clients:
-            query = query.where(AuditRow.client_id.in_(list(p.member.client_ids)))
+        query = p.within_grants(AuditRow.select(), AuditRow.client_id)
         for name in ("actor_id", "client_id", "credential_id", "action", "outcome"):
             if name in args:
                 query = query.where(getattr(AuditRow, name) == args[name])

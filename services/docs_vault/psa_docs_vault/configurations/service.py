@@ -18,10 +18,7 @@ from .models import Configuration
 
 def visible_configurations(principal: Principal):
     """Configurations of every client the caller may see."""
-    query = Configuration.select()
-    if not principal.member.all_clients:
-        query = query.where(Configuration.client_id.in_(list(principal.member.client_ids) or [None]))
-    return query
+    return principal.within_grants(Configuration.select(), Configuration.client_id)
 
 
 def get_configuration(principal: Principal, configuration_id) -> Configuration:

@@ -18,8 +18,8 @@ from psa_shared.outbox import utcnow
 
 from .. import audit, crypto, ratelimit
 from ..audit import AuditRow, Context
+from ..configurations.service import check_client
 from ..database import emit
-from ..projection import ClientRecord
 from . import settings
 from .models import Credential, CredentialChange
 
@@ -33,10 +33,7 @@ METADATA = ("name", "username", "url", "notes", "configuration_id")
 
 
 def visible(p: Principal):
-    query = Credential.select()
-    if not p.member.all_clients:
-        query = query.where(Credential.client_id.in_(list(p.member.client_ids)))
-    return query
+    return p.within_grants(Credential.select(), Credential.client_id)
 
 
 def get_visible(p: Principal, credential_id) -> Credential:
@@ -44,11 +41,6 @@ def get_visible(p: Principal, credential_id) -> Credential:
     if row is None or not p.sees_client(row.client_id):
         raise NotFound("credential not found")
     return row
-
-
-def check_client(p: Principal, client_id, field: str = "client_id") -> None:
-    if ClientRecord.get_or_none(ClientRecord.id == client_id) is None or not p.sees_client(client_id):
-        raise field_error(field, "client not found")
 
 
 def check_configuration(configuration_id, client_id) -> None:

@@ -12,10 +12,7 @@ from .models import Client, ClientGrant, Contact, next_number, touch
 
 def visible_clients(principal: Principal):
     """Clients the caller may see: all of them, or the granted ones."""
-    query = Client.select()
-    if not principal.member.all_clients:
-        query = query.where(Client.id.in_(list(principal.member.client_ids) or [None]))
-    return query
+    return principal.within_grants(Client.select(), Client.id)
 
 
 def get_client(principal: Principal, client_id, field: str | None = None) -> Client:
@@ -49,10 +46,7 @@ def update_client(principal: Principal, client_id, **changes) -> Client:
 
 
 def visible_contacts(principal: Principal):
-    query = Contact.select()
-    if not principal.member.all_clients:
-        query = query.where(Contact.client.in_(list(principal.member.client_ids) or [None]))
-    return query
+    return principal.within_grants(Contact.select(), Contact.client)
 
 
 def get_contact(principal: Principal, contact_id) -> Contact:

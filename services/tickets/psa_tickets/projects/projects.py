@@ -32,15 +32,8 @@ def task_payload(task: Task, project: Project) -> dict:
     }
 
 
-def within_grants(query, client_field, principal: Principal):
-    """Narrow a query to rows of the clients the caller sees."""
-    if principal.member.all_clients:
-        return query
-    return query.where(client_field.in_(list(principal.member.client_ids) or [None]))
-
-
 def visible_projects(principal: Principal):
-    return within_grants(Project.select(), Project.client, principal)
+    return principal.within_grants(Project.select(), Project.client)
 
 
 def get_project(principal: Principal, project_id, field: str | None = None) -> Project:

@@ -37,10 +37,7 @@ def visible_entries(principal: Principal):
         .join(Task, JOIN.LEFT_OUTER, on=(ScheduleEntry.task == Task.id))
         .join(Project, JOIN.LEFT_OUTER, on=(Task.project == Project.id))
     )
-    if not principal.member.all_clients:  # booked on a ticket or on a task: either client may grant it
-        granted = list(principal.member.client_ids) or [None]
-        query = query.where(Ticket.client.in_(granted) | Project.client.in_(granted))
-    return query
+    return principal.within_grants(query, Ticket.client, Project.client)  # booked on a ticket or a task
 
 
 def get_entry(principal: Principal, entry_id) -> ScheduleEntry:

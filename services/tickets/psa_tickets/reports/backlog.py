@@ -17,7 +17,6 @@ from psa_shared.auth import Principal
 
 from ..directory.models import Member
 from ..projects.models import Project, Task
-from ..projects.projects import within_grants
 from ..servicedesk.models import STATUS_KINDS, Board, Ticket
 
 OPEN_KINDS = tuple(kind for kind in STATUS_KINDS if kind != "closed")
@@ -38,7 +37,7 @@ def _ticket_sums(principal: Principal):
     """Grouped by status kind too, so the sums stream through the covering index in its order."""
     pipe = fn.SUM(remaining(Ticket)).alias("pipe")
     base = Ticket.select(Ticket.assignee, Ticket.board, pipe).where(Ticket.status_kind.in_(OPEN_KINDS))
-    grouped = within_grants(base, Ticket.client, principal).group_by(Ticket.status_kind, Ticket.assignee, Ticket.board)
+    grouped = principal.within_grants(base, Ticket.client).group_by(Ticket.status_kind, Ticket.assignee, Ticket.board)
     return grouped.tuples()
 
 
@@ -49,7 +48,7 @@ def _task_sums(principal: Principal):
         .join(Project, on=(Task.project == Project.id))
         .where(~Task.done, ~Project.closed)
     )
-    return within_grants(base, Project.client, principal).group_by(Task.assignee, Project.board_id).tuples()
+    return principal.within_grants(base, Project.client).group_by(Task.assignee, Project.board_id).tuples()
 
 
 def _key(value):

@@ -17,7 +17,6 @@ from psa_shared.errors import InvalidInput
 from psa_shared.web import decode_cursor, encode_cursor
 
 from ..projects.models import Project, Task
-from ..projects.projects import within_grants
 from ..servicedesk.models import Ticket
 
 NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
@@ -67,7 +66,7 @@ def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
 
 
 def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
-    query = within_grants(Ticket.select().where(Ticket.status_kind != "closed"), Ticket.client, principal)
+    query = principal.within_grants(Ticket.select().where(Ticket.status_kind != "closed"), Ticket.client)
     rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, Ticket.resolve_due_at, after, limit)
     return [
         _item("ticket", t, number=t.number, summary=t.summary, client_id=t.client_id, due_at=t.resolve_due_at)
@@ -81,7 +80,7 @@ def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
         .join(Project, on=(Task.project == Project.id))
         .where(~Task.done, ~Project.closed)
     )
-    query = within_grants(query, Project.client, principal)
+    query = principal.within_grants(query, Project.client)
     rows = _ordered(_assigned(query, Task.assignee, args), Task, Task.due_at, after, limit)
     return [_item("task", t, number=None, summary=t.name, client_id=t.project.client_id, due_at=t.due_at) for t in rows]
 

@@ -16,10 +16,7 @@ TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minute
 
 
 def visible_tickets(principal: Principal):
-    query = Ticket.select()
-    if not principal.member.all_clients:
-        query = query.where(Ticket.client.in_(list(principal.member.client_ids) or [None]))
-    return query
+    return principal.within_grants(Ticket.select(), Ticket.client)
 
 
 def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
