@@ -5,6 +5,7 @@ Environment (all optional):
   PSA_BENCH_BACKENDS=sqlite,postgresql                  which databases (PostgreSQL on 127.0.0.1:5432)
   PSA_BENCH_SECONDS=5  PSA_BENCH_CONCURRENCY=8          measured seconds per scenario, client threads
   PSA_BENCH_WORKERS=2  PSA_BENCH_THREADS=4              gunicorn settings, the same for both apps
+  PSA_BENCH_ONLY="ticket create,backlog report"         run only these scenarios (default: all)
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
             "tests.bench.baseline:create_app()", base_env, log=work / f"gunicorn-base-{backend}.log", **server
         ) as base,
     ):
+        only = {n.strip() for n in os.environ.get("PSA_BENCH_ONLY", "").split(",") if n.strip()}
         for name, psa_request, psa_expect, base_request, base_expect in scenarios(seeded, seeded.token):
+            if only and name not in only:
+                continue
             status, body = probe(psa, psa_request)
             if status != psa_expect:
                 print(f"[{backend}] {name}: SKIPPED (probe answered {status}: {body[:120]})", flush=True)

@@ -35,6 +35,27 @@ class Counter(Model):
         indexes = ((("tenant_id", "name"), True),)
 
 
+class Generation(Model):
+    """How many times the tenant's members, grants, boards, SLA targets or settings have changed.
+
+    Each request reads this one integer and reuses what it cached for the same generation, so a
+    deactivation or a new grant still counts from the next request in every process. Bump it with
+    `directory_changed()` inside the transaction of the change: a bump committed apart from its
+    change would let another process cache the old rows under the new number.
+    """
+
+    value = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("tenant_id",), True),)
+
+
+def directory_changed() -> None:
+    """Call inside the transaction that changes members, grants, boards, statuses, targets or settings."""
+    if not Generation.update(value=Generation.value + 1).execute():
+        Generation.create(value=1)
+
+
 class Member(Model):
     email = peewee.CharField(max_length=254)
     name = peewee.CharField(max_length=200)
