@@ -9,6 +9,7 @@ from psa_shared.web import create_service_app
 
 from .api import auth, boards, clients, members, reports, schedule, ticket_time, ticket_trail, tickets, work
 from .api import projects as projects_api
+from .api import settings as settings_api
 from .database import db
 from .directory.tokens import lookup_member
 
@@ -23,7 +24,7 @@ def create_app(settings: Settings) -> Flask:
         plugins=plugin_manager(settings),
         blueprints=[auth.blp, auth.jwks_blp, members.blp, clients.blp, clients.contacts_blp]
         + [projects_api.blp, projects_api.tasks_blp, schedule.blp, work.blp]
-        + [reports.backlog_blp, reports.availability_blp]
+        + [reports.backlog_blp, reports.availability_blp, settings_api.blp]
         + [boards.blp, tickets.blp, ticket_time.blp, ticket_trail.blp, ticket_trail.client_reports_blp],
     )
     app.extensions["psa_keyring"] = keyring

@@ -16,6 +16,7 @@ SERVICE = Service(
         "/api/v1/contacts",
         "/api/v1/tickets",
         "/api/v1/boards",
+        "/api/v1/settings/business-hours",
         "/api/v1/projects",
         "/api/v1/tasks",
         "/api/v1/schedule",

@@ -1,0 +1,87 @@
+"""An MSP sets its business hours and holidays; SLA clocks count in them."""
+
+import datetime as dt
+
+import pytest
+
+from psa_tickets.servicedesk import clock
+
+PATH = "/api/v1/settings/business-hours"
+DEFAULTS = {
+    "time_zone": "UTC",
+    "workday_start": "08:00",
+    "workday_end": "17:00",
+    "workdays": [1, 2, 3, 4, 5],
+    "holidays": [],
+}
+AMSTERDAM = {
+    "time_zone": "Europe/Amsterdam",
+    "workday_start": "09:00",
+    "workday_end": "17:00",
+    "workdays": [5, 1, 2, 3, 4],
+    "holidays": ["2026-03-03", "2026-12-25"],
+}
+
+
+def test_new_tenant_reads_the_seeded_hours(tenant):
+    response = tenant.api.get(PATH)
+    assert response.status_code == 200 and response.json == DEFAULTS
+
+
+def test_sla_due_times_follow_the_amsterdam_hours_and_skip_the_holiday(tenant):
+    saved = tenant.api.put(PATH, json=AMSTERDAM)
+    assert saved.status_code == 200, saved.json
+    assert saved.json == {**AMSTERDAM, "workdays": [1, 2, 3, 4, 5]}
+    assert tenant.api.get(PATH).json == saved.json
+
+    # Monday 16:00 in Amsterdam (CET, UTC+1); Tuesday is the holiday.
+    with clock.travel(dt.datetime(2026, 3, 2, 15, 0)):
+        made = tenant.api.post("/api/v1/tickets", json={"client_id": tenant.client()["id"], "summary": "VPN down"})
+    assert made.status_code == 201, made.json
+    # P3: respond within 240 business minutes = Monday 16:00-17:00, then Wednesday 09:00-12:00 local.
+    assert made.json["respond_due_at"] == "2026-03-04T11:00:00Z"
+    # Resolve within 1440 = 60 on Monday + 480 Wednesday + 480 Thursday + 420 Friday, to 16:00 local.
+    assert made.json["resolve_due_at"] == "2026-03-06T15:00:00Z"
+
+
+def test_bad_hours_are_refused_naming_the_field_and_nothing_is_written(tenant):
+    tenant.api.put(PATH, json=AMSTERDAM)
+    for field, value in [
+        ("time_zone", "Mars/Olympus_Mons"),
+        ("time_zone", "localtime"),
+        ("workday_start", "8am"),
+        ("workday_start", "09:60"),
+        ("workday_end", "08:30"),
+        ("workday_end", "24:01"),
+        ("workdays", []),
+        ("workdays", [1, 1, 2]),
+        ("workdays", [0, 8]),
+        ("holidays", ["2026-02-30"]),
+        ("holidays", "2026-12-25"),
+    ]:
+        refused = tenant.api.put(PATH, json={**AMSTERDAM, "time_zone": "Asia/Tokyo", field: value})
+        assert refused.status_code == 422, (field, value)
+        assert refused.content_type == "application/problem+json"
+        assert any(name.split(".")[0] == field for name in refused.json["errors"]), (field, refused.json)
+    missing = tenant.api.put(PATH, json={k: v for k, v in AMSTERDAM.items() if k != "holidays"})
+    assert missing.status_code == 422 and "holidays" in missing.json["errors"]
+    assert tenant.api.get(PATH).json["time_zone"] == "Europe/Amsterdam"
+
+
+def test_a_desk_open_around_the_clock_ends_its_day_at_24_00(tenant):
+    hours = {**DEFAULTS, "workday_start": "00:00", "workday_end": "24:00", "workdays": [1, 2, 3, 4, 5, 6, 7]}
+    assert tenant.api.put(PATH, json=hours).json == hours
+
+
+@pytest.mark.parametrize("role", ["technician", "dispatcher"])
+def test_only_admins_change_business_hours(tenant, role):
+    member = tenant.member(role)
+    assert member.api.get(PATH).json == DEFAULTS
+    refused = member.api.put(PATH, json=AMSTERDAM)
+    assert refused.status_code == 403 and refused.content_type == "application/problem+json"
+    assert tenant.api.get(PATH).json == DEFAULTS
+
+
+def test_each_msp_reads_and_keeps_its_own_hours(tenant, other_tenant):
+    assert tenant.api.put(PATH, json=AMSTERDAM).status_code == 200
+    assert other_tenant.api.get(PATH).json == DEFAULTS
