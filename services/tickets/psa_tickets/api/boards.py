@@ -50,7 +50,7 @@ class StatusList(ma.Schema):
 
 
 def board_view(board: Board) -> dict:
-    targets = sorted(boards.targets(board).values(), key=lambda t: t.priority)
+    targets = sorted(boards.targets(board.id).values(), key=lambda t: t.priority)
     return {
         **{name: getattr(board, name) for name in ("id", "name", "is_default", "created_at")},
         **{name: getattr(board, name) for name in ("autoclose_attempts", "autoclose_business_days", "autoclose_note")},
@@ -94,7 +94,7 @@ class Statuses(MethodView):
     @blp.response(200, StatusList)
     def get(self, board_id):
         principal().require("ticket:read")
-        return {"items": boards.statuses(boards.get_board(board_id))}
+        return {"items": boards.statuses(boards.get_board(board_id).id)}
 
     @blp.arguments(StatusSchema)
     @blp.response(201, StatusSchema)

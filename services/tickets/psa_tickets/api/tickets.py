@@ -10,8 +10,9 @@ from marshmallow import fields, validate
 from psa_shared.fields import UtcDateTime
 from psa_shared.web import ListArgs, keyset_page, page_schema, principal
 
-from ..servicedesk import clock, sla, tickets
-from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Status, Ticket, TicketConfiguration
+from ..servicedesk import boards, clock, sla, tickets
+from ..servicedesk.events import ticket_configuration_ids
+from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Ticket, TicketConfiguration
 from . import fields as f
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Service requests")
@@ -32,7 +33,7 @@ class TicketSchema(ma.Schema):
     client_id = fields.UUID(dump_only=True)
     contact_id = fields.UUID(dump_only=True)
     board_id = fields.UUID(dump_only=True)
-    status = fields.Function(lambda t: t.status.name)
+    status = fields.Function(lambda t: boards.status_by_id(t.status_id).name)
     status_kind = fields.String(dump_only=True)
     priority = fields.String()
     summary = fields.String()
@@ -52,11 +53,7 @@ class TicketSchema(ma.Schema):
     breached = fields.Function(lambda t: any(_breach(t).values()))
 
     def _configuration_ids(self, ticket):
-        known = getattr(ticket, "_configuration_ids", None)
-        if known is None:
-            rows = TicketConfiguration.select().where(TicketConfiguration.ticket == ticket.id)
-            known = [r.configuration_id for r in rows]
-        return sorted(str(c) for c in known)
+        return [str(c) for c in ticket_configuration_ids(ticket)]
 
 
 class TicketInput(ma.Schema):
@@ -97,7 +94,7 @@ class TicketQuery(ListArgs):
 
 
 def _filtered(args: dict):
-    query = tickets.visible_tickets(principal()).select_extend(Status).join(Status)
+    query = tickets.visible_tickets(principal())
     for name, column in (("client_id", Ticket.client), ("board_id", Ticket.board), ("status_kind", Ticket.status_kind),
                          ("priority", Ticket.priority), ("number", Ticket.number)):  # fmt: skip
         if name in args:

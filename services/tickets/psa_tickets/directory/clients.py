@@ -7,7 +7,7 @@ from psa_shared.errors import NotFound, field_error
 
 from ..database import db, emit
 from .events import client_payload, contact_payload
-from .models import Client, ClientGrant, Contact, next_number, touch
+from .models import Client, ClientGrant, Contact, directory_changed, next_number, touch
 
 
 def visible_clients(principal: Principal):
@@ -30,6 +30,7 @@ def create_client(principal: Principal, **fields) -> Client:
         client = Client.create(number=next_number("client"), **fields)
         if not principal.member.all_clients:  # whoever adds a client keeps seeing it
             ClientGrant.create(member=principal.member_id, client=client.id)
+            directory_changed()
         emit("client.created", client_payload(client))
     return client
 

@@ -8,7 +8,7 @@ from psa_shared.errors import NotFound, field_error
 
 from ..database import db, emit
 from .events import member_payload
-from .models import Client, ClientGrant, Member, new_stamp, touch
+from .models import Client, ClientGrant, Member, directory_changed, new_stamp, touch
 from .passwords import hash_password
 
 
@@ -45,6 +45,7 @@ def create_member(
             weekly_capacity_minutes=_minutes(weekly_capacity_hours if weekly_capacity_hours is not None else 40),
             all_clients=(role == "admin") if all_clients is None else all_clients,
         )
+        directory_changed()
         emit("member.created", member_payload(member))
     return member
 
@@ -65,6 +66,7 @@ def update_member(member_id, **changes) -> Member:
             member.stamp = new_stamp()  # a new password signs out every session
         touch(member)
         member.save()
+        directory_changed()
         emit("member.updated", member_payload(member))
     return member
 
@@ -77,6 +79,7 @@ def deactivate_member(member_id) -> Member:
         member.stamp = new_stamp()
         touch(member)
         member.save()
+        directory_changed()
         emit("member.deactivated", member_payload(member))
     return member
 
@@ -94,6 +97,7 @@ def set_grants(member_id, all_clients: bool, client_ids: list) -> Member:
         member.all_clients = all_clients
         touch(member)
         member.save()
+        directory_changed()
         emit("member.grants_changed", member_payload(member))
     return member
 

@@ -10,6 +10,7 @@ from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
 
 from ..database import GlobalModel, Model
+from .snapshot import Generation, directory_changed  # noqa: F401  (writers of the rows it covers call it)
 
 
 def new_stamp() -> str:
@@ -33,27 +34,6 @@ class Counter(Model):
 
     class Meta:
         indexes = ((("tenant_id", "name"), True),)
-
-
-class Generation(Model):
-    """How many times the tenant's members, grants, boards, SLA targets or settings have changed.
-
-    Each request reads this one integer and reuses what it cached for the same generation, so a
-    deactivation or a new grant still counts from the next request in every process. Bump it with
-    `directory_changed()` inside the transaction of the change: a bump committed apart from its
-    change would let another process cache the old rows under the new number.
-    """
-
-    value = peewee.BigIntegerField(default=0)
-
-    class Meta:
-        indexes = ((("tenant_id",), True),)
-
-
-def directory_changed() -> None:
-    """Call inside the transaction that changes members, grants, boards, statuses, targets or settings."""
-    if not Generation.update(value=Generation.value + 1).execute():
-        Generation.create(value=1)
 
 
 class Member(Model):
@@ -129,11 +109,11 @@ class ApiKey(Model):
 
 def next_number(name: str) -> int:
     """The tenant's next number in sequence `name`; call inside the transaction that uses it."""
-    updated = Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
-    if not updated:
-        Counter.create(name=name, value=1)
-        return 1
-    return Counter.get(Counter.name == name).value
+    bumped = Counter.update(value=Counter.value + 1).where(Counter.name == name).returning(Counter.value)
+    for (value,) in bumped.tuples().execute():
+        return value
+    Counter.create(name=name, value=1)
+    return 1
 
 
 def touch(row) -> None:

@@ -15,6 +15,7 @@ from ..database import db
 from .events import granted_client_ids
 from .models import ApiKey, Member
 from .passwords import check_password
+from .snapshot import snapshot
 
 KEY_PREFIX = "psa"
 
@@ -34,8 +35,12 @@ def member_view(member: Member) -> MemberView:
 def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
     """The tickets service checks tokens against the directory itself: revocation is instant."""
     with tenant_scope(tenant_id):
-        member = Member.get_or_none(Member.id == member_id)
-        return member_view(member) if member else None
+        return snapshot().get(("member", member_id), lambda: _load_view(member_id))
+
+
+def _load_view(member_id) -> MemberView | None:
+    member = Member.get_or_none(Member.id == member_id)
+    return member_view(member) if member else None
 
 
 def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int) -> str:

@@ -51,7 +51,7 @@ def due(ticket: Ticket, board: Board) -> bool:
 
 def close(ticket: Ticket, board: Board) -> None:
     """Close with the board's note, written by the system and shown to the client (inside a transaction)."""
-    old = move_to(ticket, boards.closing_status(board), None)
+    old = move_to(ticket, boards.closing_status(board.id), None)
     Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
                 created_at=clock.now())  # fmt: skip
     ticket.updated_at = clock.now()
@@ -61,7 +61,7 @@ def close(ticket: Ticket, board: Board) -> None:
 
 def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
     """Run on each new time entry on a ticket; True when it closed the ticket."""
-    board = Board.get_by_id(ticket.board_id)
+    board = boards.get_board(ticket.board_id)
     if not due(ticket, board):
         return False
     close(ticket, board)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.tenancy import current_tenant
 
 from ..database import db
-from ..directory.models import Tenant, TenantSettings
+from ..directory.models import Tenant, TenantSettings, directory_changed
+from ..directory.snapshot import snapshot
 from . import sla
 from .models import Board, SlaTarget, Status
 
@@ -36,11 +38,39 @@ def seed_defaults() -> Board:
             board,
             [{"priority": p, "respond_minutes": r, "resolve_minutes": s} for p, (r, s) in DEFAULT_TARGETS.items()],
         )
+        directory_changed()
     return board
 
 
-def calendar() -> sla.BusinessCalendar:
-    """The tenant's business hours, in its time zone."""
+@dataclass
+class Boards:
+    """A tenant's boards, statuses, SLA targets and business calendar, as one generation has them."""
+
+    boards: dict = field(default_factory=dict)  # id -> Board
+    statuses: dict = field(default_factory=dict)  # id -> Status
+    by_board: dict = field(default_factory=dict)  # board id -> [Status] in board order
+    targets: dict = field(default_factory=dict)  # board id -> {priority: SlaTarget}
+    calendar: sla.BusinessCalendar = field(default_factory=sla.BusinessCalendar)
+
+
+def _load() -> Boards:
+    loaded = Boards(calendar=_read_calendar())
+    for board in Board.select():
+        loaded.boards[board.id] = board
+        loaded.by_board[board.id], loaded.targets[board.id] = [], {}
+    for status in Status.select().order_by(Status.position, Status.name):
+        loaded.statuses[status.id] = status
+        loaded.by_board[status.board_id].append(status)
+    for target in SlaTarget.select():
+        loaded.targets[target.board_id][target.priority] = target
+    return loaded
+
+
+def current() -> Boards:
+    return snapshot().get("boards", _load)
+
+
+def _read_calendar() -> sla.BusinessCalendar:
     tenant = Tenant.get_by_id(current_tenant())
     settings = TenantSettings.get_or_none() or TenantSettings()
     holidays = frozenset(dt.date.fromisoformat(d.strip()) for d in settings.holidays.split(",") if d.strip())
@@ -53,8 +83,14 @@ def calendar() -> sla.BusinessCalendar:
     )
 
 
+def calendar() -> sla.BusinessCalendar:
+    """The tenant's business hours, in its time zone."""
+    return current().calendar
+
+
 def get_board(board_id, field: str | None = None) -> Board:
-    board = Board.get_or_none(Board.id == board_id) if board_id else None
+    """A board to read (shared between requests: never change it; `board_for_update` is for that)."""
+    board = current().boards.get(board_id)
     if board is None:
         if field:
             raise field_error(field, "board not found")
@@ -62,42 +98,53 @@ def get_board(board_id, field: str | None = None) -> Board:
     return board
 
 
+def board_for_update(board_id) -> Board:
+    board = Board.get_or_none(Board.id == board_id)
+    if board is None:
+        raise NotFound("board not found")
+    return board
+
+
 def default_board() -> Board:
-    board = Board.get_or_none(Board.is_default == True)  # noqa: E712  (peewee expression)
+    board = next((b for b in current().boards.values() if b.is_default), None)
     if board is None:
         raise field_error("board_id", "the tenant has no default board; name one")
     return board
 
 
-def statuses(board: Board) -> list[Status]:
-    return list(Status.select().where(Status.board == board.id).order_by(Status.position, Status.name))
+def statuses(board_id) -> list[Status]:
+    return current().by_board.get(board_id, [])
 
 
-def status_named(board: Board, name: str, field: str = "status") -> Status:
-    status = Status.get_or_none((Status.board == board.id) & (Status.name == name))
+def status_by_id(status_id) -> Status:
+    return current().statuses.get(status_id) or Status.get_by_id(status_id)
+
+
+def status_named(board_id, name: str, field: str = "status") -> Status:
+    status = next((s for s in statuses(board_id) if s.name == name), None)
     if status is None:
-        raise field_error(field, f"no status {name!r} on board {board.name!r}")
+        raise field_error(field, f"no status {name!r} on board {get_board(board_id).name!r}")
     return status
 
 
-def default_status(board: Board) -> Status:
-    found = [s for s in statuses(board) if s.kind == "open"]
+def default_status(board_id) -> Status:
+    found = [s for s in statuses(board_id) if s.kind == "open"]
     marked = [s for s in found if s.is_default]
     if not (marked or found):
         raise field_error("board_id", "the board has no open status")
     return (marked or found)[0]
 
 
-def closing_status(board: Board) -> Status:
+def closing_status(board_id) -> Status:
     """Where auto-close puts a ticket: the board's last closed status ("Closed" by default)."""
-    closed = [s for s in statuses(board) if s.kind == "closed"]
+    closed = [s for s in statuses(board_id) if s.kind == "closed"]
     if not closed:
         raise Conflict("the board has no closed status")
     return closed[-1]
 
 
-def targets(board: Board) -> dict[str, SlaTarget]:
-    return {t.priority: t for t in SlaTarget.select().where(SlaTarget.board == board.id)}
+def targets(board_id) -> dict[str, SlaTarget]:
+    return current().targets.get(board_id, {})
 
 
 def set_targets(board: Board, rows: list[dict]) -> None:
@@ -126,12 +173,13 @@ def create_board(name: str, sla_targets: list[dict] | None = None, **policy) -> 
         for position, (status_name, kind) in enumerate(DEFAULT_STATUSES):
             Status.create(board=board.id, name=status_name, kind=kind, position=position, is_default=position == 0)
         set_targets(board, sla_targets or [])
+        directory_changed()
     return board
 
 
 def update_board(board_id, sla_targets: list[dict] | None = None, **changes) -> Board:
     with db.proxy.atomic():
-        board = get_board(board_id)
+        board = board_for_update(board_id)
         if "name" in changes:
             _check_name_free(changes["name"], board.id)
         if changes.get("is_default"):
@@ -141,12 +189,13 @@ def update_board(board_id, sla_targets: list[dict] | None = None, **changes) -> 
         board.save()
         if sla_targets is not None:
             set_targets(board, sla_targets)
+        directory_changed()
     return board
 
 
 def create_status(board_id, name: str, kind: str, position: int | None = None, is_default: bool = False) -> Status:
     with db.proxy.atomic():
-        board = get_board(board_id)
+        board = board_for_update(board_id)
         if Status.select().where((Status.board == board.id) & (Status.name == name)).exists():
             raise field_error("name", "the board already has a status with this name")
         if is_default:
@@ -154,5 +203,7 @@ def create_status(board_id, name: str, kind: str, position: int | None = None, i
                 raise field_error("is_default", "only an open status can be the default")
             Status.update(is_default=False).where(Status.board == board.id).execute()
         if position is None:
-            position = len(statuses(board))
-        return Status.create(board=board.id, name=name, kind=kind, position=position, is_default=is_default)
+            position = Status.select().where(Status.board == board.id).count()
+        status = Status.create(board=board.id, name=name, kind=kind, position=position, is_default=is_default)
+        directory_changed()
+    return status

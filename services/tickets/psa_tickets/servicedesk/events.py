@@ -2,6 +2,7 @@
 
 from psa_shared.events import utc_iso
 
+from .boards import status_by_id
 from .models import Ticket, TicketConfiguration, TimeEntry
 
 
@@ -14,6 +15,13 @@ def configuration_ids(ticket_id) -> list:
     return sorted((r.configuration_id for r in rows), key=str)
 
 
+def ticket_configuration_ids(ticket: Ticket) -> list:
+    """The ticket's configuration ids, read once per ticket object (writers set them when known)."""
+    if getattr(ticket, "_configuration_ids", None) is None:
+        ticket._configuration_ids = configuration_ids(ticket.id)
+    return sorted(ticket._configuration_ids, key=str)
+
+
 def ticket_payload(ticket: Ticket) -> dict:
     return {
         "id": ticket.id,
@@ -21,13 +29,13 @@ def ticket_payload(ticket: Ticket) -> dict:
         "client_id": ticket.client_id,
         "contact_id": ticket.contact_id,
         "board_id": ticket.board_id,
-        "status": ticket.status.name,
+        "status": status_by_id(ticket.status_id).name,
         "status_kind": ticket.status_kind,
         "priority": ticket.priority,
         "summary": ticket.summary,
         "assignee_id": ticket.assignee_id,
         "estimate_minutes": ticket.estimate_minutes,
-        "configuration_ids": configuration_ids(ticket.id),
+        "configuration_ids": ticket_configuration_ids(ticket),
         "created_at": utc_iso(ticket.created_at),
         "updated_at": utc_iso(ticket.updated_at),
         "closed_at": utc_iso(ticket.closed_at) if ticket.closed_at else None,

@@ -43,13 +43,13 @@ def _check_contact(contact_id, client_id) -> None:
         raise field_error("contact_id", "contact not found for this client")
 
 
-def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
+def _check_configurations(client_id, configuration_ids: list) -> set:
     wanted = set(configuration_ids)
     found = set()
     if wanted:
         rows = ConfigurationRef.select(ConfigurationRef.id).where(
             ConfigurationRef.id.in_(list(wanted))
-            & (ConfigurationRef.client_id == ticket.client_id)
+            & (ConfigurationRef.client_id == client_id)
             & (ConfigurationRef.deleted == False)  # noqa: E712
         )
         found = {r.id for r in rows}
@@ -57,9 +57,20 @@ def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
         raise field_error(
             "configuration_ids", f"configuration not found for this client: {sorted(map(str, missing))[0]}"
         )
+    return wanted
+
+
+def _link_configurations(ticket: Ticket, wanted: set) -> None:
+    if wanted:
+        rows = [{"ticket": ticket.id, "configuration_id": c} for c in sorted(wanted, key=str)]
+        TicketConfiguration.insert_many(rows).execute()
+    ticket._configuration_ids = sorted(wanted, key=str)
+
+
+def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
+    wanted = _check_configurations(ticket.client_id, configuration_ids)
     TicketConfiguration.delete().where(TicketConfiguration.ticket == ticket.id).execute()
-    for configuration_id in sorted(wanted, key=str):
-        TicketConfiguration.create(ticket=ticket.id, configuration_id=configuration_id)
+    _link_configurations(ticket, wanted)
 
 
 def save(ticket: Ticket) -> None:
@@ -82,7 +93,7 @@ def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, c
 
 
 def refresh_due_times(ticket: Ticket) -> None:
-    target = boards.targets(ticket.board).get(ticket.priority)
+    target = boards.targets(ticket.board_id).get(ticket.priority)
     clock_ = sla.Clock(
         created_at=ticket.created_at,
         respond_minutes=target.respond_minutes if target else None,
@@ -93,26 +104,30 @@ def refresh_due_times(ticket: Ticket) -> None:
 
 
 def create_ticket(principal: Principal, *, client_id, summary: str, **fields) -> Ticket:
+    """Checks and SLA arithmetic first; the transaction only numbers and writes (SQLite has one
+    writer at a time, so its length is the service's write rate). Foreign keys still refuse a
+    client, contact or member deleted in between."""
     now = clock.now()
+    client = get_client(principal, client_id, field="client_id")
+    board_id = fields.pop("board_id", None)
+    board = boards.get_board(board_id, "board_id") if board_id else boards.default_board()
+    status_name = fields.pop("status", None)
+    status = boards.status_named(board.id, status_name) if status_name else boards.default_status(board.id)
+    if fields.get("contact_id"):
+        _check_contact(fields["contact_id"], client.id)
+    if fields.get("assignee_id"):
+        member_of_tenant(fields["assignee_id"], "assignee_id")
+    configurations = _check_configurations(client.id, fields.pop("configuration_ids", None) or [])
+    ticket = Ticket(
+        client=client.id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
+        **{k: v for k, v in fields.items() if v is not None},
+    )  # fmt: skip
+    _enter(ticket, status, now)
+    refresh_due_times(ticket)
     with db.proxy.atomic():
-        client = get_client(principal, client_id, field="client_id")
-        board_id = fields.pop("board_id", None)
-        board = boards.get_board(board_id, "board_id") if board_id else boards.default_board()
-        status_name = fields.pop("status", None)
-        status = boards.status_named(board, status_name) if status_name else boards.default_status(board)
-        if fields.get("contact_id"):
-            _check_contact(fields["contact_id"], client.id)
-        if fields.get("assignee_id"):
-            member_of_tenant(fields["assignee_id"], "assignee_id")
-        configuration_ids = fields.pop("configuration_ids", None) or []
-        ticket = Ticket(
-            number=next_number("ticket"), client=client.id, board=board.id, status=status.id, summary=summary,
-            created_at=now, updated_at=now, **{k: v for k, v in fields.items() if v is not None},
-        )  # fmt: skip
-        _enter(ticket, status, now)
-        refresh_due_times(ticket)
+        ticket.number = next_number("ticket")
         ticket.save(force_insert=True)
-        _set_configurations(ticket, configuration_ids)
+        _link_configurations(ticket, configurations)
         record(ticket, principal.member_id, "created", f"Ticket #{ticket.number} opened: {summary}")
         emit("ticket.created", ticket_payload(ticket))
     return ticket
@@ -132,7 +147,7 @@ def _enter(ticket: Ticket, status: Status, now) -> None:
 
 def move_to(ticket: Ticket, status: Status, actor_id) -> str:
     """Change the ticket's status, trail it, refresh due times; returns the old status name (caller emits)."""
-    old = ticket.status.name
+    old = boards.status_by_id(ticket.status_id).name
     _enter(ticket, status, clock.now())
     refresh_due_times(ticket)
     record(ticket, actor_id, "status", f"Status changed from {old} to {status.name}", old, status.name)
@@ -144,7 +159,7 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
         ticket = get_ticket(principal, ticket_id, for_update=True)
         actor, old_status = principal.member_id, None
         if "status" in changes:
-            status = boards.status_named(ticket.board, changes.pop("status"))
+            status = boards.status_named(ticket.board_id, changes.pop("status"))
             if status.id != ticket.status_id:
                 old_status = move_to(ticket, status, actor)
         if changes.get("contact_id"):
