@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
+from psa_shared.pdf import html_to_pdf
 from psa_shared.web import ListArgs, keyset_page, page_schema, principal
 
 from ..directory.clients import get_client
@@ -62,7 +63,11 @@ class TimelineQuery(ma.Schema):
     audience = fields.String(load_default="internal", validate=validate.OneOf(AUDIENCES))
 
 
-class ActivityQuery(ma.Schema):
+class PrintQuery(ma.Schema):
+    format = fields.String(load_default="html", validate=validate.OneOf(("html", "pdf")))
+
+
+class ActivityQuery(PrintQuery):
     first = fields.Date(required=True, data_key="from")
     last = fields.Date(required=True, data_key="to")
 
@@ -93,31 +98,38 @@ class TicketTimeline(MethodView):
         return {"items": timeline(get_ticket(principal(), ticket_id), args["audience"])}
 
 
-def _html(text: str) -> Response:
+def _printable(html: str, args: dict, filename: str) -> Response:
+    """The report as HTML, or as a PDF `filename` with `?format=pdf`."""
+    if args["format"] == "pdf":
+        disposition = f'inline; filename="{filename}.pdf"'
+        return Response(html_to_pdf(html), mimetype="application/pdf", headers={"Content-Disposition": disposition})
     return Response(
-        text, mimetype="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        html, mimetype="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
     )
 
 
 @blp.route("/report.html")
 class TicketReport(MethodView):
-    @blp.response(200, content_type="text/html")
-    def get(self, ticket_id):
-        """The ticket's client-facing trail as printable HTML."""
+    @blp.arguments(PrintQuery, location="query")
+    @blp.response(200, content_type="text/html", description="HTML; a PDF with `format=pdf`")
+    def get(self, args, ticket_id):
+        """The ticket's client-facing trail, printable: HTML, or PDF with `?format=pdf`."""
         principal().require("ticket:read")
-        return _html(reports.ticket_report(get_ticket(principal(), ticket_id)))
+        ticket = get_ticket(principal(), ticket_id)
+        return _printable(reports.ticket_report(ticket), args, f"ticket-{ticket.number}")
 
 
 @client_reports_blp.route("/activity-report.html")
 class ClientActivityReport(MethodView):
     @client_reports_blp.arguments(ActivityQuery, location="query")
-    @client_reports_blp.response(200, content_type="text/html")
+    @client_reports_blp.response(200, content_type="text/html", description="HTML; a PDF with `format=pdf`")
     def get(self, args, client_id):
-        """A client's requests with what was done from `from` to `to` (local dates, inclusive), printable."""
+        """A client's requests with what was done from `from` to `to` (local dates, inclusive); HTML or PDF."""
         principal().require("report:read")
         client = get_client(principal(), client_id)
         if args["last"] < args["first"]:
             raise field_error("to", "must not be before 'from'")
         if (args["last"] - args["first"]).days > 366:
             raise field_error("to", "at most a year per report")
-        return _html(reports.client_activity_report(client, args["first"], args["last"]))
+        html = reports.client_activity_report(client, args["first"], args["last"])
+        return _printable(html, args, f"activity-{client.number}-{args['first']}-{args['last']}")
