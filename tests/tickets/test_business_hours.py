@@ -28,20 +28,29 @@ def test_new_tenant_reads_the_seeded_hours(tenant):
     assert response.status_code == 200 and response.json == DEFAULTS
 
 
+def open_ticket_monday_at_15_utc(tenant) -> dict:
+    with clock.travel(dt.datetime(2026, 3, 2, 15, 0)):
+        made = tenant.api.post("/api/v1/tickets", json={"client_id": tenant.client()["id"], "summary": "VPN down"})
+    assert made.status_code == 201, made.json
+    return made.json
+
+
 def test_sla_due_times_follow_the_amsterdam_hours_and_skip_the_holiday(tenant):
+    before = open_ticket_monday_at_15_utc(tenant)  # 08:00-17:00 UTC: 120 minutes left on Monday
+    assert before["respond_due_at"] == "2026-03-03T10:00:00Z"
+    assert before["resolve_due_at"] == "2026-03-05T12:00:00Z"
+
     saved = tenant.api.put(PATH, json=AMSTERDAM)
     assert saved.status_code == 200, saved.json
     assert saved.json == {**AMSTERDAM, "workdays": [1, 2, 3, 4, 5]}
     assert tenant.api.get(PATH).json == saved.json
 
-    # Monday 16:00 in Amsterdam (CET, UTC+1); Tuesday is the holiday.
-    with clock.travel(dt.datetime(2026, 3, 2, 15, 0)):
-        made = tenant.api.post("/api/v1/tickets", json={"client_id": tenant.client()["id"], "summary": "VPN down"})
-    assert made.status_code == 201, made.json
+    # The same moment is Monday 16:00 in Amsterdam (CET, UTC+1); Tuesday is the holiday.
+    made = open_ticket_monday_at_15_utc(tenant)
     # P3: respond within 240 business minutes = Monday 16:00-17:00, then Wednesday 09:00-12:00 local.
-    assert made.json["respond_due_at"] == "2026-03-04T11:00:00Z"
+    assert made["respond_due_at"] == "2026-03-04T11:00:00Z"
     # Resolve within 1440 = 60 on Monday + 480 Wednesday + 480 Thursday + 420 Friday, to 16:00 local.
-    assert made.json["resolve_due_at"] == "2026-03-06T15:00:00Z"
+    assert made["resolve_due_at"] == "2026-03-06T15:00:00Z"
 
 
 def test_bad_hours_are_refused_naming_the_field_and_nothing_is_written(tenant):
