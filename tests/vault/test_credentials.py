@@ -91,7 +91,7 @@ def test_when_the_audit_cannot_be_written_nothing_is_revealed(psa, tenant, monke
     def broken_insert(*args, **kwargs):
         raise RuntimeError("audit table unavailable")
 
-    monkeypatch.setattr(AuditRow, "create", broken_insert)
+    monkeypatch.setattr(AuditRow, "insert", broken_insert)
     response = reveal(tenant.api, credential["id"])
     assert response.status_code == 500
     assert b"never-leaks" not in response.data

@@ -6,7 +6,7 @@ from psa_shared.auth import KeyRing
 from psa_shared.config import Settings
 from psa_shared.web import create_service_app
 
-from . import audit, keys
+from . import keys
 from .api import audit as audit_api
 from .api import configurations
 from .api import credentials as credentials_api
@@ -17,7 +17,6 @@ from .projection import lookup_member
 
 def create_app(settings: Settings) -> Flask:
     keys.configure(settings)  # fail at start-up, not at the first reveal, without a master key
-    audit.install_guards()
     app = create_service_app(
         "docs_vault",
         db=db,

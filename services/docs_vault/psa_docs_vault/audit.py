@@ -1,9 +1,9 @@
 """The vault's audit log: append-only, hash-chained per tenant, with the chain head kept apart.
 
 Each row's hash is sha256 over the previous row's hash and the row's canonical JSON; the head
-(last hash and row count) lives in its own table and moves in the same transaction as the
-append. `verify` recomputes the chain, so an edited row, a deleted row (a gap) or a cut tail
-(fewer rows than the head counts) is detected. Writes serialise per tenant on the head row.
+(last hash and row count) lives in its own table and moves with the append, by a trigger on the
+INSERT itself. `verify` recomputes the chain, so an edited row, a deleted row (a gap) or a cut
+tail (fewer rows than the head counts) is detected. Writes serialise per tenant on the head row.
 """
 
 from __future__ import annotations
@@ -105,20 +105,38 @@ def write_transaction():
             yield txn
 
 
-def lock_head(*extra) -> AuditHead:
-    """The tenant's head row, locked until commit, so appends (and rate-limit counts) serialise.
+@dataclass
+class Head:
+    """The tenant's chain head as this transaction locked it, and the columns read along with it."""
 
-    `extra` columns (aliased subqueries) are read in the same round trip, under the lock.
+    count: int
+    last_hash: str
+    extra: dict
+
+
+def head_statement(*extra) -> tuple[str, list]:
+    """The statement locking the tenant's head row, reading `extra` (aliased subqueries) with it.
+
+    Compiled before the transaction begins: the lock is then held while it runs, not while
+    SQL is built, since every append of the tenant queues on that lock.
     """
-    tenant = tenancy.current_tenant()
-    query = AuditHead.select(AuditHead, *extra).where(AuditHead.id == tenant)
-    if db.is_postgres:
-        query = query.for_update()
-    head = query.first()
-    if head is None:  # the tenant's first row: create the head, then lock it like any other time
-        AuditHead.insert(id=tenant).on_conflict_ignore().execute()
-        head = query.get()
-    return head
+    query = AuditHead.select(AuditHead.count, AuditHead.last_hash, *extra).where(
+        AuditHead.id == tenancy.current_tenant()
+    )
+    return (query.for_update() if db.is_postgres else query).sql()
+
+
+def lock_head(statement: tuple[str, list] | None = None) -> Head:
+    """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise."""
+    sql, params = statement or head_statement()
+    cursor = db.proxy.execute_sql(sql, params)
+    found = cursor.fetchone()
+    if found is None:  # the tenant's first row: create the head, then lock it like any other time
+        AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
+        cursor = db.proxy.execute_sql(sql, params)
+        found = cursor.fetchone()
+    names = [column[0] for column in cursor.description]
+    return Head(found[0], found[1], dict(zip(names[2:], found[2:], strict=True)))
 
 
 @dataclass
@@ -158,7 +176,7 @@ def request_context(actor_id) -> Context:
     return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
 
 
-def append(ctx: Context, action: str, outcome: str, head: AuditHead | None = None, **values) -> AuditRow:
+def append(ctx: Context, action: str, outcome: str, head: Head | None = None, **values) -> None:
     """Append one row to the tenant's chain, inside the change's transaction.
 
     Pass the head if this transaction already locked it (the caller counted under the lock).
@@ -181,10 +199,9 @@ def append(ctx: Context, action: str, outcome: str, head: AuditHead | None = Non
         "request_id": (ctx.request_id or "")[:64] or None,
     }
     digest = row_hash(head.last_hash, row)
-    created = AuditRow.create(**row, prev_hash=head.last_hash, hash=digest)
-    AuditHead.update(count=row["seq"], last_hash=digest, updated_at=row["at"]).where(AuditHead.id == head.id).execute()
+    # The head moves in the INSERT's own trigger (see install_guards): one statement under the lock.
+    AuditRow.insert(**row, prev_hash=head.last_hash, hash=digest).execute()
     head.count, head.last_hash = row["seq"], digest  # a second append in this transaction chains on
-    return created
 
 
 def denied(ctx: Context, action: str, detail: str, **values) -> None:
@@ -231,28 +248,46 @@ def verify() -> Verdict:
 GUARD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the vault audit log is append-only'; END $$"""
 
+HEAD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_moves_head() RETURNS trigger
+LANGUAGE plpgsql AS $$ BEGIN
+  UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at WHERE id = NEW.tenant_id;
+  RETURN NULL;
+END $$"""
+
 
 def install_guards() -> None:
-    """Refuse UPDATE (and, on PostgreSQL, DELETE) of audit rows in the database itself.
+    """Triggers on the audit table: the head moves with every INSERT, UPDATE (and, on PostgreSQL,
+    DELETE) of audit rows is refused in the database itself.
 
-    The hash chain detects tampering; this refuses the casual kind from the application's own
-    connection. Someone allowed to disable triggers is caught by `verify-audit` instead.
-    SQLite keeps DELETE possible, since test fixtures empty its tables with DELETE.
+    The service installs them when it binds, before any row can be appended. The hash chain
+    detects tampering; the refusal stops the casual kind from the application's own connection.
+    Someone allowed to disable triggers is caught by `verify-audit` instead. SQLite keeps DELETE
+    possible, since test fixtures empty its tables with DELETE.
     """
-    table = AuditRow._meta.table_name
+    table, head = AuditRow._meta.table_name, AuditHead._meta.table_name
     with db.proxy.connection_context(), db.proxy.atomic():
         if db.is_postgres:
             # Workers start together; concurrent CREATE OR REPLACE of one function can fail otherwise.
             db.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_vault_audit_guard'))")
             db.proxy.execute_sql(GUARD_FUNCTION)
+            db.proxy.execute_sql(HEAD_FUNCTION.format(head=head))
             db.proxy.execute_sql(
                 f'CREATE OR REPLACE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
                 "FOR EACH ROW EXECUTE FUNCTION psa_vault_audit_append_only()"
+            )
+            db.proxy.execute_sql(
+                f'CREATE OR REPLACE TRIGGER "{table}_moves_head" AFTER INSERT ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION psa_vault_audit_moves_head()"
             )
         else:
             db.proxy.execute_sql(
                 f'CREATE TRIGGER IF NOT EXISTS "{table}_append_only" BEFORE UPDATE ON "{table}" '
                 "BEGIN SELECT RAISE(ABORT, 'the vault audit log is append-only'); END"
+            )
+            db.proxy.execute_sql(
+                f'CREATE TRIGGER IF NOT EXISTS "{table}_moves_head" AFTER INSERT ON "{table}" BEGIN '
+                f'UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at '
+                "WHERE id = NEW.tenant_id; END"
             )
 
 

@@ -16,7 +16,7 @@ WINDOW = dt.timedelta(hours=1)
 
 def _window(member_id, now: dt.datetime | None):
     since = (now or utcnow()) - WINDOW
-    return AuditRow.select(peewee.fn.COUNT(AuditRow.id)).where(
+    return AuditRow.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
         (AuditRow.actor_id == member_id)
         & (AuditRow.action == "reveal")
         & (AuditRow.outcome == "allowed")

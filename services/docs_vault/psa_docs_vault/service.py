@@ -2,7 +2,7 @@
 
 from psa_shared.services import Service
 
-from . import history, keys, models, offboarding, projection  # noqa: F401  (models: every table known before binding)
+from . import audit, history, keys, models, offboarding, projection  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .cli import vault
 from .database import db, inbox, outbox
@@ -17,7 +17,14 @@ def handlers(settings) -> dict:
     }
 
 
-SERVICE = Service(
+class VaultService(Service):
+    def bind(self, settings) -> None:
+        """Tables, then the audit triggers: the chain head moves only through them."""
+        super().bind(settings)
+        audit.install_guards()
+
+
+SERVICE = VaultService(
     name="docs_vault",
     prefixes=("/api/v1/configurations", "/api/v1/credentials", "/api/v1/audit", "/api/v1/reports/at-risk"),
     db=db,

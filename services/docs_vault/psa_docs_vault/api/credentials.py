@@ -154,7 +154,7 @@ class CredentialById(MethodView):
 
 @blp.route("/<uuid:credential_id>/reveal")
 class Reveal(MethodView):
-    @blp.arguments(RevealSchema)
+    @blp.arguments(RevealSchema())  # an instance: webargs would build one from a class per request
     @blp.response(200, SecretSchema)
     def post(self, data, credential_id):
         """The secret, audited in the same transaction (no audit, no secret); rate-limited per member."""

@@ -145,20 +145,22 @@ def _retry_after(member_id, now: dt.datetime) -> int:
 def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
     """The secret, returned only once its audit row has committed with it.
 
-    What needs no lock (rules, grant, decryption) happens first; the tenant's audit head is held
-    only for the rate-limit count and the append, since every reveal of a tenant queues on it.
+    What needs no lock (grant, decryption) happens first; the tenant's audit head is held only for
+    one read (the head, the member's count in the window and the tenant's rules) and the append,
+    since every reveal of a tenant queues on it.
     """
-    rules = settings.current()
-    if rules["reason_required"] and not reason:
-        raise field_error("reason", "this tenant requires a reason to reveal a secret")
     row = _find_for(p, ctx, credential_id, "reveal", "vault:reveal", reason=reason)
     secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+    now = utcnow()
+    # Read with the head lock, so this member's count serialises with every other process's reveals.
+    statement = audit.head_statement(ratelimit.window_column(p.member_id, now), *settings.columns())
     refusal = None
     with audit.write_transaction():
-        now = utcnow()
-        # The head lock serialises this member's count with every other process's reveals.
-        head = audit.lock_head(ratelimit.window_column(p.member_id, now))
-        count = head.recent
+        head = audit.lock_head(statement)
+        rules = settings.from_columns(head.extra)
+        if rules["reason_required"] and not reason:
+            raise field_error("reason", "this tenant requires a reason to reveal a secret")  # rolls back: no row
+        count = head.extra["recent"]
         limit = rules["reveal_limit_per_hour"]
         if count < limit:
             audit.append(ctx, "reveal", "allowed", head, credential_id=row.id, client_id=row.client_id, reason=reason)

@@ -17,6 +17,24 @@ def current() -> dict:
     return {"reveal_limit_per_hour": row.reveal_limit_per_hour, "reason_required": row.reason_required}
 
 
+def columns() -> tuple:
+    """The rules as columns to read along with the audit head lock (NULL where the defaults hold)."""
+    query = VaultSettings.select(VaultSettings.reveal_limit_per_hour).where(VaultSettings.id == current_tenant())
+    return (
+        query.alias("reveal_limit_per_hour"),
+        query.select(VaultSettings.reason_required).alias("reason_required"),
+    )
+
+
+def from_columns(values: dict) -> dict:
+    """The rules from what `columns()` read."""
+    limit, required = values["reveal_limit_per_hour"], values["reason_required"]
+    return {
+        "reveal_limit_per_hour": DEFAULTS["reveal_limit_per_hour"] if limit is None else int(limit),
+        "reason_required": DEFAULTS["reason_required"] if required is None else bool(required),
+    }
+
+
 def update(ctx: audit.Context, **changes) -> dict:
     """Change the rules; the change is itself an audit row (a raised limit is worth knowing about)."""
     values = {**current(), **changes}
