@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,12 @@ def _kid(public: Ed25519PublicKey) -> str:
 class KeyRing:
     """Signing key (only where tokens are minted) and every public key tokens may be verified with."""
 
+    MAX_VERIFIED = 10_000
+
     def __init__(self, private: Ed25519PrivateKey | None, publics: list[Ed25519PublicKey]):
+        # A token's signature checks out the same way every time: each request re-checks only
+        # its expiry (and the member, in principal_from_token).
+        self.verified: dict[str, dict] = {}
         self.private = private
         self.publics = {_kid(p): p for p in publics}
         if private is not None:
@@ -140,6 +146,17 @@ class KeyRing:
         return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": _kid(self.private.public_key())})
 
     def verify(self, token: str) -> dict:
+        claims = self.verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self.verified) >= self.MAX_VERIFIED:
+                self.verified.clear()
+            self.verified[token] = claims
+        if claims["exp"] <= time.time():
+            raise Unauthorized("invalid token: Signature has expired")
+        return claims
+
+    def _decode(self, token: str) -> dict:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self.publics.get(kid)
@@ -176,7 +193,11 @@ def principal_from_token(keyring: KeyRing, token: str, lookup) -> Principal:
     `lookup(tenant_id, member_id)` returns a MemberView or None; an unknown member, a deactivated
     one, or a changed security stamp all fail closed with 401.
     """
-    claims = keyring.verify(token)
+    return principal_from_claims(keyring.verify(token), lookup)
+
+
+def principal_from_claims(claims: dict, lookup) -> Principal:
+    """`principal_from_token` for claims already verified."""
     member = lookup(uuid.UUID(claims["tid"]), uuid.UUID(claims["sub"]))
     if member is None or not member.active or member.stamp != claims["stamp"]:
         raise Unauthorized("token no longer valid for this member")

@@ -11,6 +11,7 @@ import peewee
 from .ids import new_id
 
 _tenant: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar("psa_tenant", default=None)
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("psa_tenant_memo", default=None)
 # Who is acting (a member id, or "system:<job>") and the request's correlation id: stamped on events.
 actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("psa_actor", default=None)
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("psa_correlation", default=None)
@@ -31,23 +32,37 @@ def tenant_or_none() -> uuid.UUID | None:
     return _tenant.get()
 
 
+def scope_memo() -> dict:
+    """Values worth keeping while the current tenant scope lasts (a request, an event, a command):
+    worked out once per scope and never seen by another tenant's."""
+    memo = _memo.get()
+    if memo is None:
+        raise TenantScopeError("no tenant in context: wrap the work in tenant_scope(tenant_id)")
+    return memo
+
+
 @contextmanager
 def tenant_scope(tenant_id: uuid.UUID | str):
     """Run the block as tenant `tenant_id`; every TenantModel query inside is scoped to it."""
-    token = _tenant.set(uuid.UUID(str(tenant_id)))
+    tokens = enter_tenant(tenant_id)
     try:
         yield
     finally:
-        _tenant.reset(token)
+        leave_tenant(tokens)
 
 
-def enter_tenant(tenant_id: uuid.UUID | str) -> contextvars.Token:
-    """For request hooks that cannot use a with-block; pair with `leave_tenant`."""
-    return _tenant.set(uuid.UUID(str(tenant_id)))
+def enter_tenant(tenant_id: uuid.UUID | str) -> tuple:
+    """For request hooks that cannot use a with-block; pair with `leave_tenant`. Re-entering the
+    tenant already in context keeps its memo."""
+    tenant = uuid.UUID(str(tenant_id))
+    memo = _memo.get() if _tenant.get() == tenant else None
+    return _tenant.set(tenant), _memo.set({} if memo is None else memo)
 
 
-def leave_tenant(token: contextvars.Token) -> None:
-    _tenant.reset(token)
+def leave_tenant(tokens: tuple) -> None:
+    tenant_token, memo_token = tokens
+    _memo.reset(memo_token)
+    _tenant.reset(tenant_token)
 
 
 class TenantModel(peewee.Model):

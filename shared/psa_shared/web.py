@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import flask_smorest
 import marshmallow as ma
 import prometheus_client
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
@@ -17,7 +18,7 @@ from flask_smorest import Api
 from marshmallow import fields, validate
 
 from . import tenancy
-from .auth import KeyRing, Principal, principal_from_token
+from .auth import KeyRing, Principal, principal_from_claims
 from .db import ServiceDatabase
 from .errors import InvalidInput, Unauthorized, register_error_handlers
 
@@ -29,6 +30,14 @@ def schema_name(schema) -> str:
     """OpenAPI component names: `MemberSchema` -> `Member`, a partial instance -> `MemberPatch`."""
     name = resolver(schema)
     return name + "Patch" if isinstance(schema, ma.Schema) and schema.partial else name
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with argument schemas built once: given a schema class, webargs
+    builds an instance (deep-copying every field) on each request."""
+
+    def arguments(self, schema, *args, **kwargs):
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
 
 def public(view):
@@ -114,8 +123,9 @@ def _add_authentication(app: Flask, service: str, keyring: KeyRing, lookup: Call
         header = request.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             raise Unauthorized("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-        g.principal = principal_from_token(keyring, header[7:].strip(), lookup)
-        g.tenant_token = tenancy.enter_tenant(g.principal.tenant_id)
+        claims = keyring.verify(header[7:].strip())
+        g.tenant_token = tenancy.enter_tenant(claims["tid"])  # signed: safe to scope the member lookup
+        g.principal = principal_from_claims(claims, lookup)
         g.actor_token = tenancy.actor.set(str(g.principal.member_id))
 
     @app.after_request
@@ -129,7 +139,8 @@ def _add_authentication(app: Flask, service: str, keyring: KeyRing, lookup: Call
     def _leave(exc):
         if "tenant_token" in g:
             tenancy.leave_tenant(g.pop("tenant_token"))
-            tenancy.actor.reset(g.pop("actor_token"))
+            if "actor_token" in g:
+                tenancy.actor.reset(g.pop("actor_token"))
 
 
 # --- keyset pagination: page 10,000 costs what page 1 costs ------------------------------------

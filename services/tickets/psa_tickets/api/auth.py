@@ -3,11 +3,10 @@
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import principal, public
+from psa_shared.web import Blueprint, principal, public
 
 from ..directory import tokens
 from . import fields as f

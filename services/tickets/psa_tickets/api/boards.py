@@ -2,11 +2,10 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import principal
+from psa_shared.web import Blueprint, principal
 
 from ..servicedesk import boards
 from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Board

@@ -4,11 +4,10 @@ import uuid
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..servicedesk import boards, clock, sla, tickets
 from ..servicedesk.events import ticket_configuration_ids

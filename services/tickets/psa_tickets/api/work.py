@@ -2,12 +2,11 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import ListArgs, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, page_schema, principal
 
 from ..reports.work_queue import work_page
 

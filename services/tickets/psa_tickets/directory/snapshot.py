@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import peewee
-from flask import g, has_app_context
 
-from psa_shared.tenancy import current_tenant
+from psa_shared.tenancy import current_tenant, scope_memo
 
 from ..database import Model
 
@@ -60,11 +59,13 @@ _snapshots: dict[uuid.UUID, Snapshot] = {}
 
 
 def snapshot() -> Snapshot:
-    """The tenant in context's snapshot, checked against the database once per request."""
+    """The tenant in context's snapshot, checked against the database once per tenant scope
+    (a request, an event)."""
+    memo = scope_memo()
+    found = memo.get(Snapshot)
+    if found is not None:
+        return found
     tenant = current_tenant()
-    seen = g.setdefault("psa_snapshots", {}) if has_app_context() else {}
-    if tenant in seen:
-        return seen[tenant]
     row = Generation.select(Generation.value).tuples().first()
     generation = row[0] if row else 0
     found = _snapshots.get(tenant)
@@ -72,12 +73,11 @@ def snapshot() -> Snapshot:
         if len(_snapshots) >= MAX_TENANTS:
             _snapshots.clear()
         found = _snapshots[tenant] = Snapshot(generation)
-    seen[tenant] = found
+    memo[Snapshot] = found
     return found
 
 
 def forget() -> None:
-    """After a change in this request: its next read must see the new generation."""
-    if has_app_context():
-        g.pop("psa_snapshots", None)
+    """After a change in this scope: its next read must see the new generation."""
+    scope_memo().pop(Snapshot, None)
     _snapshots.pop(current_tenant(), None)

@@ -35,7 +35,12 @@ def member_view(member: Member) -> MemberView:
 def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
     """The tickets service checks tokens against the directory itself: revocation is instant."""
     with tenant_scope(tenant_id):
-        return snapshot().get(("member", member_id), lambda: _load_view(member_id))
+        return known_member(member_id)
+
+
+def known_member(member_id) -> MemberView | None:
+    """A member of the tenant in context, active or not, as this generation has them."""
+    return snapshot().get(("member", member_id), lambda: _load_view(member_id))
 
 
 def _load_view(member_id) -> MemberView | None:

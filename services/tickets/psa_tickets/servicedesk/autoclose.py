@@ -60,7 +60,11 @@ def close(ticket: Ticket, board: Board) -> None:
 
 
 def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
-    """Run on each new time entry on a ticket; True when it closed the ticket."""
+    """Run on each new time entry on a ticket (inside its transaction); True when it closed the ticket.
+    `ticket` may have been read before the transaction: a waiting one is read again."""
+    if ticket.status_kind != "waiting":
+        return False
+    ticket = Ticket.get_by_id(ticket.id)
     board = boards.get_board(ticket.board_id)
     if not due(ticket, board):
         return False

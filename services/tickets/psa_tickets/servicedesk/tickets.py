@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from psa_shared.auth import Principal
+from psa_shared.auth import MemberView, Principal
 from psa_shared.errors import NotFound, field_error
 
 from ..database import db, emit
-from ..directory.clients import get_client
+from ..directory.clients import check_client
 from ..directory.models import Contact, Member, next_number
+from ..directory.tokens import known_member
 from . import boards, clock, sla
 from .events import ticket_payload
 from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration
@@ -30,8 +31,8 @@ def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Tic
     return ticket
 
 
-def member_of_tenant(member_id, field: str) -> Member:
-    member = Member.get_or_none(Member.id == member_id) if member_id else None
+def member_of_tenant(member_id, field: str) -> MemberView:
+    member = known_member(member_id) if member_id else None
     if member is None:
         raise field_error(field, "member not found")
     return member
@@ -108,18 +109,18 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     writer at a time, so its length is the service's write rate). Foreign keys still refuse a
     client, contact or member deleted in between."""
     now = clock.now()
-    client = get_client(principal, client_id, field="client_id")
+    check_client(principal, client_id, field="client_id")
     board_id = fields.pop("board_id", None)
     board = boards.get_board(board_id, "board_id") if board_id else boards.default_board()
     status_name = fields.pop("status", None)
     status = boards.status_named(board.id, status_name) if status_name else boards.default_status(board.id)
     if fields.get("contact_id"):
-        _check_contact(fields["contact_id"], client.id)
+        _check_contact(fields["contact_id"], client_id)
     if fields.get("assignee_id"):
         member_of_tenant(fields["assignee_id"], "assignee_id")
-    configurations = _check_configurations(client.id, fields.pop("configuration_ids", None) or [])
+    configurations = _check_configurations(client_id, fields.pop("configuration_ids", None) or [])
     ticket = Ticket(
-        client=client.id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
+        client=client_id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
         **{k: v for k, v in fields.items() if v is not None},
     )  # fmt: skip
     _enter(ticket, status, now)

@@ -5,6 +5,8 @@ Project code calls these too: `log_time(principal, task=task, client_id=project.
 
 from __future__ import annotations
 
+from peewee import fn
+
 from psa_shared.auth import Principal
 from psa_shared.errors import Conflict, NotFound, field_error
 
@@ -13,7 +15,7 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
-from .tickets import mark_responded, member_of_tenant
+from .tickets import member_of_tenant
 
 MAX_MINUTES = 24 * 60
 FIELDS = ("member_id", "started_at", "minutes", "billing", "notes", "internal_notes", "outcome", "work_type")
@@ -32,22 +34,17 @@ def _check(fields: dict) -> None:
         raise field_error(sorted(unknown)[0], "unknown field")
 
 
-def _add_spent(entry: TimeEntry, delta: int) -> None:
-    if not delta:
-        return
+def _move_parent(entry: TimeEntry, delta: int) -> None:
+    """Spent minutes follow the entry; a member's client-visible note is the ticket's first
+    response (the earliest one stays)."""
     if entry.ticket_id:
-        Ticket.update(spent_minutes=Ticket.spent_minutes + delta).where(Ticket.id == entry.ticket_id).execute()
-    if entry.task_id:
+        changes = {Ticket.spent_minutes: Ticket.spent_minutes + delta} if delta else {}
+        if entry.notes:
+            changes[Ticket.responded_at] = fn.COALESCE(Ticket.responded_at, entry.created_at)
+        if changes:
+            Ticket.update(changes).where(Ticket.id == entry.ticket_id).execute()
+    if entry.task_id and delta:
         Task.update(spent_minutes=Task.spent_minutes + delta).where(Task.id == entry.task_id).execute()
-
-
-def _after_touch(entry: TimeEntry) -> None:
-    """A member's client-visible note is the ticket's first response."""
-    if entry.ticket_id and entry.notes:
-        ticket = Ticket.get_by_id(entry.ticket_id)
-        if ticket.responded_at is None:
-            mark_responded(ticket, entry.created_at)
-            ticket.save(only=[Ticket.responded_at])
 
 
 def log_time(
@@ -66,23 +63,24 @@ def log_time(
         raise ValueError("log time on exactly one of ticket or task")
     _check(fields)
     now = clock.now()
-    with db.proxy.atomic():
-        member = member_of_tenant(fields.pop("member_id", None) or principal.member_id, "member_id")
-        fields.setdefault("started_at", now)
-        entry = TimeEntry.create(
-            ticket=ticket.id if ticket else None,
-            task_id=task.id if task else None,
-            client_id=ticket.client_id if ticket else client_id,
-            member=member.id,
-            created_at=now,
-            updated_at=now,
-            **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
-        )
-        _add_spent(entry, entry.minutes)
-        _after_touch(entry)
-        emit("time_entry.logged", time_entry_payload(entry, ticket.number if ticket else None))
+    member = member_of_tenant(fields.pop("member_id", None) or principal.member_id, "member_id")
+    fields.setdefault("started_at", now)
+    entry = TimeEntry(
+        ticket=ticket.id if ticket else None,
+        task_id=task.id if task else None,
+        client_id=ticket.client_id if ticket else client_id,
+        member=member.id,
+        created_at=now,
+        updated_at=now,
+        **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
+    )
+    payload = time_entry_payload(entry, ticket.number if ticket else None)
+    with db.proxy.atomic():  # writes only: see create_ticket
+        entry.save(force_insert=True)
+        _move_parent(entry, entry.minutes)
+        emit("time_entry.logged", payload)
         if ticket is not None:
-            autoclose.after_entry(Ticket.get_by_id(ticket.id), entry)
+            autoclose.after_entry(ticket, entry)
     return entry
 
 
@@ -112,8 +110,7 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
             setattr(entry, name, value)
         entry.updated_at = clock.now()
         entry.save()
-        _add_spent(entry, entry.minutes - old_minutes)
-        _after_touch(entry)
+        _move_parent(entry, entry.minutes - old_minutes)
         number = Ticket.get_by_id(entry.ticket_id).number if entry.ticket_id else None
         emit("time_entry.updated", time_entry_payload(entry, number))
     return entry
@@ -123,6 +120,6 @@ def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
     with db.proxy.atomic():
         entry = TimeEntry.get_by_id(entry.id)
         _refuse_billed(entry)
-        _add_spent(entry, -entry.minutes)
+        _move_parent(entry, -entry.minutes)
         entry.delete_instance()
         emit("time_entry.deleted", time_entry_deleted_payload(entry))
