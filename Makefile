@@ -27,6 +27,7 @@ test-fast: install
 bench: install
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.vault
+	$(BIN)/python -m tests.bench.rotation
 
 lint: install
 	$(BIN)/ruff check .

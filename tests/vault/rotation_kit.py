@@ -137,15 +137,24 @@ def run(command: list[str], env: dict, kill_when: Callable[[], bool] | None = No
 
 
 def rotate_tenant_keys_killed_twice(tenants: list[uuid.UUID], env: dict) -> list[Run]:
-    """`rotate-tenant-key` killed once it re-encrypted a row, run and killed again once it moved
-    further, then run to the end. Returns the three runs."""
-    start, runs, moved = versions(tenants), [], 0
-    for _ in range(2):
-        floor = moved
+    """`rotate-tenant-key` killed once it re-encrypted a third of the credentials, run and killed
+    again past two thirds, then run to the end. Returns the three runs."""
+    start = versions(tenants)
+    total = count_credentials(tenants)
+    runs = []
+    for floor in (total // 3, 2 * total // 3):
         runs.append(run(["rotate-tenant-key"], env, kill_when=lambda floor=floor: rows_above(tenants, start) > floor))
-        moved = rows_above(tenants, start)
     runs.append(run(["rotate-tenant-key"], env))
     return runs
+
+
+def count_credentials(tenants: list[uuid.UUID]) -> int:
+    with db.proxy.connection_context():
+        count = 0
+        for tenant in tenants:
+            with tenant_scope(tenant):
+                count += Credential.select().count()
+        return count
 
 
 def rewrapped(tenants: list[uuid.UUID], kek_id: str) -> int:
