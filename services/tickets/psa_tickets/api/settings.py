@@ -4,21 +4,17 @@ SLA clocks and auto-close day counts run on these; a change applies to due times
 it (new tickets, priority or waiting changes), like a change of a board's targets.
 """
 
-import datetime as dt
 import functools
 import re
 import zoneinfo
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from psa_shared.tenancy import current_tenant
-from psa_shared.web import principal
+from psa_shared.web import Blueprint, principal
 
-from ..database import db
-from ..directory.models import Tenant, TenantSettings, directory_changed
+from ..servicedesk import boards
 
 blp = Blueprint("settings", __name__, url_prefix="/api/v1/settings", description="Tenant settings")
 
@@ -72,31 +68,15 @@ class BusinessHoursSchema(ma.Schema):
 
 
 def business_hours() -> dict:
-    """The tenant's calendar as the API shows it (the defaults when no settings row exists yet)."""
-    row = TenantSettings.get_or_none() or TenantSettings()
+    """The tenant's calendar as the API shows it."""
+    calendar = boards.calendar()
     return {
-        "time_zone": Tenant.get_by_id(current_tenant()).time_zone,
-        "workday_start": row.workday_start_minute,
-        "workday_end": row.workday_end_minute,
-        "workdays": sorted(int(d) for d in row.workdays),
-        "holidays": sorted(dt.date.fromisoformat(d) for d in row.holidays.split(",") if d.strip()),
+        "time_zone": calendar.time_zone,
+        "workday_start": calendar.start_minute,
+        "workday_end": calendar.end_minute,
+        "workdays": sorted(calendar.workdays),
+        "holidays": sorted(calendar.holidays),
     }
-
-
-def set_business_hours(time_zone: str, workday_start: int, workday_end: int, workdays: list, holidays: list) -> dict:
-    """Replace the tenant's calendar; every process drops its cached copy at the next request."""
-    values = {
-        "workday_start_minute": workday_start,
-        "workday_end_minute": workday_end,
-        "workdays": "".join(str(d) for d in sorted(workdays)),
-        "holidays": ",".join(d.isoformat() for d in sorted(set(holidays))),
-    }
-    with db.proxy.atomic():
-        Tenant.update(time_zone=time_zone).where(Tenant.id == current_tenant()).execute()
-        if not TenantSettings.update(**values).execute():
-            TenantSettings.create(**values)
-        directory_changed()
-    return business_hours()
 
 
 @blp.route("/business-hours")
@@ -112,4 +92,5 @@ class BusinessHours(MethodView):
     def put(self, data):
         """Replace the business hours (every field required); admins only (settings:write)."""
         principal().require("settings:write")
-        return set_business_hours(**data)
+        boards.set_calendar(**data)
+        return business_hours()

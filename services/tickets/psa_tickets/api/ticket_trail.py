@@ -3,13 +3,12 @@
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
 from psa_shared.pdf import html_to_pdf
-from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory.clients import get_client
 from ..servicedesk import notes, reports

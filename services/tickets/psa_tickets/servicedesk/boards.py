@@ -88,6 +88,21 @@ def calendar() -> sla.BusinessCalendar:
     return current().calendar
 
 
+def set_calendar(time_zone: str, workday_start: int, workday_end: int, workdays: list, holidays: list) -> None:
+    """Replace the tenant's business hours (minutes after local midnight, ISO weekdays, dates)."""
+    values = {
+        "workday_start_minute": workday_start,
+        "workday_end_minute": workday_end,
+        "workdays": "".join(str(d) for d in sorted(workdays)),
+        "holidays": ",".join(d.isoformat() for d in sorted(set(holidays))),
+    }
+    with db.proxy.atomic():
+        Tenant.update(time_zone=time_zone).where(Tenant.id == current_tenant()).execute()
+        if not TenantSettings.update(**values).execute():
+            TenantSettings.create(**values)
+        directory_changed()
+
+
 def get_board(board_id, field: str | None = None) -> Board:
     """A board to read (shared between requests: never change it; `board_for_update` is for that)."""
     board = current().boards.get(board_id)
