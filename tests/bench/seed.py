@@ -127,6 +127,7 @@ def seed(settings: Settings, tickets: int, entries: int) -> Seeded:
                     [{"name": "ticket", "value": tickets}, {"name": "client", "value": CLIENTS}]
                 ).execute()
         _create_baseline_table(db)
+        _refresh_statistics(db)
     open_ids = [str(ticket_ids[n]) for n in range(1, tickets) if n % 10 < 3][:2000]
     return Seeded(
         tenant_id=str(tenant.id),
@@ -147,6 +148,14 @@ def _create_baseline_table(db) -> None:
         f"CREATE TABLE IF NOT EXISTS bench_baseline (id {uuid_type} PRIMARY KEY, tenant_id {uuid_type} NOT NULL,"
         " summary varchar(200) NOT NULL, created_at timestamp NOT NULL)"
     )
+
+
+def _refresh_statistics(db) -> None:
+    """After a bulk load, what autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) does in a
+    running system within minutes: planner statistics, and on PostgreSQL the visibility map that
+    lets the backlog's covering index answer without reading the table (340 ms -> 40 ms for the
+    backlog's sums at 100,000 tickets in EXPLAIN ANALYZE)."""
+    db.proxy.execute_sql("VACUUM ANALYZE" if db.is_postgres else "ANALYZE")
 
 
 def uuid_param(value: str, postgres: bool):
