@@ -1,5 +1,7 @@
 """Credentials as an MSP lives with them: grants decide, secrets stay hidden, reveals are audited."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from psa_docs_vault.audit import AuditRow
 
 from .credentials_kit import audit_rows, reveal, settle, store
@@ -128,6 +130,21 @@ def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(
     with psa.service("docs_vault").db.proxy.connection_context():
         bursts = list(outbox.select().where(outbox.type == "vault.reveal_burst"))
     assert len(bursts) == 1
+
+
+def test_a_burst_of_simultaneous_reveals_lets_exactly_the_limit_through(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 5, "reason_required": False})
+    tech = tenant.member("technician", grants=[client["id"]])
+    settle(psa)
+    assert [reveal(tech.api, credential["id"]).status_code for _ in range(2)] == [200, 200]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: reveal(tech.api, credential["id"]).status_code, range(16)))
+    assert sorted(codes) == [200] * 3 + [429] * 13
+    rows = audit_rows(psa, tenant.id, actor_id=tech.id)
+    assert [r.outcome for r in rows].count("allowed") == 5
 
 
 def test_only_admins_export_and_every_exported_credential_is_audited(psa, tenant):

@@ -107,36 +107,31 @@ def write_transaction():
 
 @dataclass
 class Head:
-    """The tenant's chain head as this transaction locked it, and the columns read along with it."""
+    """The tenant's chain head as this transaction locked it."""
 
     count: int
     last_hash: str
-    extra: dict
 
 
-def head_statement(*extra) -> tuple[str, list]:
-    """The statement locking the tenant's head row, reading `extra` (aliased subqueries) with it.
-
-    Compiled before the transaction begins: the lock is then held while it runs, not while
-    SQL is built, since every append of the tenant queues on that lock.
-    """
-    query = AuditHead.select(AuditHead.count, AuditHead.last_hash, *extra).where(
-        AuditHead.id == tenancy.current_tenant()
-    )
+def head_statement() -> tuple[str, list]:
+    """The statement locking the tenant's head row, compiled before the transaction begins: the
+    lock is then held while it runs, not while SQL is built, since every append queues on it."""
+    query = AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
     return (query.for_update() if db.is_postgres else query).sql()
 
 
 def lock_head(statement: tuple[str, list] | None = None) -> Head:
-    """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise."""
+    """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise.
+
+    On PostgreSQL a statement sees the rows committed while it waited for the lock only in the
+    locked row itself: whatever must count them is read by a later statement.
+    """
     sql, params = statement or head_statement()
-    cursor = db.proxy.execute_sql(sql, params)
-    found = cursor.fetchone()
+    found = db.proxy.execute_sql(sql, params).fetchone()
     if found is None:  # the tenant's first row: create the head, then lock it like any other time
         AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
-        cursor = db.proxy.execute_sql(sql, params)
-        found = cursor.fetchone()
-    names = [column[0] for column in cursor.description]
-    return Head(found[0], found[1], dict(zip(names[2:], found[2:], strict=True)))
+        found = db.proxy.execute_sql(sql, params).fetchone()
+    return Head(*found)
 
 
 @dataclass

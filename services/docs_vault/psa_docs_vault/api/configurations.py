@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import ListArgs, keyset_page, page_schema, principal
 
 from ..attachments import service as attachments
@@ -39,7 +39,7 @@ class ConfigurationSchema(ma.Schema):
     warranty_end = fields.Date(allow_none=True)
     custom_fields = f.custom_fields(attribute="custom")
     notes = f.text(10_000)
-    active = fields.Boolean()
+    active = JsonBoolean()
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import ListArgs, keyset_page, page_schema, principal
 
 from .. import audit
@@ -80,7 +80,7 @@ class ExportSchema(ma.Schema):
 
 class VaultSettingsSchema(ma.Schema):
     reveal_limit_per_hour = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
-    reason_required = fields.Boolean(required=True)
+    reason_required = JsonBoolean(required=True)
 
 
 def _ctx() -> audit.Context:
@@ -127,7 +127,7 @@ class Settings(MethodView):
 
 @blp.route("/export")
 class Export(MethodView):
-    @blp.arguments(ExportArgs)
+    @blp.arguments(ExportArgs, required=False)  # no body at all exports every client
     @blp.response(200, ExportSchema)
     def post(self, data):
         """Every credential (of one client, or all) with its secret: `vault:export`, admins only; audited."""

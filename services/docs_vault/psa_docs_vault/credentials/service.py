@@ -63,12 +63,15 @@ def _payload(row: Credential, secret_changed: bool) -> dict:
     }
 
 
-def _find_for(p: Principal, ctx: Context, credential_id, action: str, permission: str, reason=None) -> Credential:
-    """The credential the caller may act on, or a denied row committed and the refusal raised."""
+def _find_for(
+    p: Principal, ctx: Context, credential_id, action: str, permission: str, reason=None, columns=()
+) -> Credential:
+    """The credential the caller may act on (with any extra `columns` read along with it), or a
+    denied row committed and the refusal raised."""
     if permission not in p.permissions:
         audit.denied(ctx, action, "forbidden", credential_id=credential_id, reason=reason)
         raise Forbidden(f"this action needs the '{permission}' permission")
-    row = Credential.get_or_none(Credential.id == credential_id)
+    row = Credential.select(Credential, *columns).where(Credential.id == credential_id).first()
     if row is None:
         audit.denied(ctx, action, "not_found", credential_id=credential_id, reason=reason)
         raise NotFound("credential not found")
@@ -145,22 +148,23 @@ def _retry_after(member_id, now: dt.datetime) -> int:
 def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
     """The secret, returned only once its audit row has committed with it.
 
-    What needs no lock (grant, decryption) happens first; the tenant's audit head is held only for
-    one read (the head, the member's count in the window and the tenant's rules) and the append,
-    since every reveal of a tenant queues on it.
+    What needs no lock (rules, grant, decryption, the member's window count so far) happens
+    first, read with the credential; the tenant's audit head is held only to add the member's
+    reveals appended meanwhile and to append, since every reveal of a tenant queues on it.
     """
-    row = _find_for(p, ctx, credential_id, "reveal", "vault:reveal", reason=reason)
-    secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
     now = utcnow()
-    # Read with the head lock, so this member's count serialises with every other process's reveals.
-    statement = audit.head_statement(ratelimit.window_column(p.member_id, now), *settings.columns())
+    columns = (*ratelimit.window_columns(p.member_id, now), *settings.columns())
+    row = _find_for(p, ctx, credential_id, "reveal", "vault:reveal", reason=reason, columns=columns)
+    rules = settings.from_columns(row)
+    if rules["reason_required"] and not reason:
+        raise field_error("reason", "this tenant requires a reason to reveal a secret")
+    secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+    counted_at = row.counted_at or 0
+    lock, appended = audit.head_statement(), ratelimit.appended_statement(p.member_id, counted_at)
     refusal = None
     with audit.write_transaction():
-        head = audit.lock_head(statement)
-        rules = settings.from_columns(head.extra)
-        if rules["reason_required"] and not reason:
-            raise field_error("reason", "this tenant requires a reason to reveal a secret")  # rolls back: no row
-        count = head.extra["recent"]
+        head = audit.lock_head(lock)
+        count = row.recent + ratelimit.appended_since(appended, counted_at, head.count)
         limit = rules["reveal_limit_per_hour"]
         if count < limit:
             audit.append(ctx, "reveal", "allowed", head, credential_id=row.id, client_id=row.client_id, reason=reason)

@@ -18,7 +18,7 @@ def current() -> dict:
 
 
 def columns() -> tuple:
-    """The rules as columns to read along with the audit head lock (NULL where the defaults hold)."""
+    """The rules as columns to read along with another query (NULL where the defaults hold)."""
     query = VaultSettings.select(VaultSettings.reveal_limit_per_hour).where(VaultSettings.id == current_tenant())
     return (
         query.alias("reveal_limit_per_hour"),
@@ -26,9 +26,9 @@ def columns() -> tuple:
     )
 
 
-def from_columns(values: dict) -> dict:
-    """The rules from what `columns()` read."""
-    limit, required = values["reveal_limit_per_hour"], values["reason_required"]
+def from_columns(row) -> dict:
+    """The rules `columns()` read onto `row`."""
+    limit, required = row.reveal_limit_per_hour, row.reason_required
     return {
         "reveal_limit_per_hour": DEFAULTS["reveal_limit_per_hour"] if limit is None else int(limit),
         "reason_required": DEFAULTS["reason_required"] if required is None else bool(required),
