@@ -18,3 +18,13 @@ class UtcDateTime(fields.DateTime):
         if moment.tzinfo is None:
             raise self.make_error("invalid", input=value, obj_type="datetime with a time zone")
         return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class JsonBoolean(fields.Boolean):
+    """JSON `true`/`false` only, as the OpenAPI document promises; marshmallow's Boolean would also
+    take 0, 1, "yes" or "off" in a body and quietly flip a flag. (Query strings keep Boolean.)"""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

@@ -87,3 +87,19 @@ def test_read_only_member_cannot_add_clients(tenant):
     viewer = tenant.member("read-only", all_clients=True)
     assert viewer.api.post("/api/v1/clients", json={"name": "Nope"}).status_code == 403
     assert viewer.api.get("/api/v1/clients").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/clients", {"name": "Dental Co", "active": 0}, "active"),
+        ("/api/v1/boards", {"name": "Helpdesk", "is_default": 1}, "is_default"),
+        ("/api/v1/projects", {"name": "Migration", "closed": "yes"}, "closed"),
+    ],
+)
+def test_flag_sent_as_0_1_or_yes_is_refused_not_guessed(tenant, path, body, field):
+    before = count(tenant, path)
+    response = tenant.api.post(path, json=body)
+    assert response.status_code == 422 and field in response.json["errors"]
+    assert response.content_type == "application/problem+json"
+    assert count(tenant, path) == before

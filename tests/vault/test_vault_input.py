@@ -106,3 +106,13 @@ def test_bad_reveal_export_and_settings_input_is_422_and_not_audited(psa, tenant
         "reveal_limit_per_hour": 60,
         "reason_required": False,
     }
+
+
+def test_reason_required_set_to_yes_is_refused_not_read_as_true(psa, tenant):
+    settle(psa)
+    response = tenant.api.put(
+        "/api/v1/credentials/settings", json={"reveal_limit_per_hour": 60, "reason_required": "yes"}
+    )
+    assert response.status_code == 422 and "reason_required" in response.json["errors"]
+    assert tenant.api.get("/api/v1/credentials/settings").json["reason_required"] is False
+

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import Blueprint, principal
 
 from ..servicedesk import boards
@@ -23,7 +23,7 @@ class SlaTargetSchema(ma.Schema):
 class BoardSchema(ma.Schema):
     id = fields.UUID(dump_only=True)
     name = f.name(max_length=100)
-    is_default = fields.Boolean()
+    is_default = JsonBoolean()
     autoclose_attempts = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=100))
     autoclose_business_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
     autoclose_note = f.text(2000)
@@ -41,7 +41,7 @@ class StatusSchema(ma.Schema):
     name = f.name(max_length=60)
     kind = fields.String(required=True, validate=validate.OneOf(STATUS_KINDS))
     position = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
-    is_default = fields.Boolean()
+    is_default = JsonBoolean()
 
 
 class StatusList(ma.Schema):

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory import clients
@@ -22,7 +22,7 @@ class ClientSchema(ma.Schema):
     phone = f.text(50)
     website = f.text(200)
     notes = f.text(10_000)
-    active = fields.Boolean()
+    active = JsonBoolean()
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 
@@ -40,7 +40,7 @@ class ContactSchema(ma.Schema):
     email = f.email(allow_none=True)
     phone = f.text(50)
     title = f.text(100)
-    active = fields.Boolean()
+    active = JsonBoolean()
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.auth import ROLES
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory import members
@@ -38,7 +38,7 @@ class MemberQuery(ListArgs):
 
 
 class GrantsSchema(ma.Schema):
-    all_clients = fields.Boolean(required=True)
+    all_clients = JsonBoolean(required=True)
     client_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=10_000))
 
 

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..projects import projects, task_time
@@ -26,7 +26,7 @@ class ProjectSchema(ma.Schema):
     client_id = fields.UUID(required=True)
     name = f.name()
     board_id = fields.UUID(allow_none=True)
-    closed = fields.Boolean()
+    closed = JsonBoolean()
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -51,7 +51,7 @@ class TaskSchema(ma.Schema):
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     estimate_minutes = minutes(allow_none=True)
     spent_minutes = fields.Integer(dump_only=True)
-    done = fields.Boolean()
+    done = JsonBoolean()
     due_at = UtcDateTime(allow_none=True)
     created_at = UtcDateTime(dump_only=True)
 

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.pdf import html_to_pdf
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
@@ -28,7 +28,7 @@ class NoteSchema(ma.Schema):
     ticket_id = fields.UUID(dump_only=True)
     author_id = fields.UUID(dump_only=True)
     text = f.name(max_length=20_000)
-    internal = fields.Boolean(load_default=True)
+    internal = JsonBoolean(load_default=True)
     created_at = UtcDateTime(dump_only=True)
 
 
