@@ -116,3 +116,11 @@ def test_reason_required_set_to_yes_is_refused_not_read_as_true(psa, tenant):
     assert response.status_code == 422 and "reason_required" in response.json["errors"]
     assert tenant.api.get("/api/v1/credentials/settings").json["reason_required"] is False
 
+
+def test_admin_exports_every_client_without_a_body_as_documented(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    store(tenant.api, client["id"])
+    assert len(tenant.api.post("/api/v1/credentials/export").json["items"]) == 1
+    operation = psa.http.get("/openapi/docs_vault.json").json["paths"]["/api/v1/credentials/export"]["post"]
+    assert operation["requestBody"].get("required") is not True
