@@ -34,3 +34,10 @@ def test_password_sign_in_and_api_key_exchange(tenant, psa):
     assert "key" not in tenant.api.get("/api/v1/auth/api-keys").json["items"][0]
     tenant.api.delete(f"/api/v1/auth/api-keys/{made.json['id']}")
     assert psa.http.post("/api/v1/auth/token", json={"api_key": key}).status_code == 401
+
+
+def test_new_api_key_never_used_nor_revoked_reads_as_the_api_documents(tenant, psa):
+    made = tenant.api.post("/api/v1/auth/api-keys", json={"name": "RMM sync"}).json
+    assert made["last_used_at"] is None and made["revoked_at"] is None
+    documented = psa.http.get("/openapi/tickets.json").json["components"]["schemas"]["ApiKey"]["properties"]
+    assert "null" in documented["last_used_at"]["type"] and "null" in documented["revoked_at"]["type"]

@@ -48,8 +48,8 @@ class ApiKeySchema(ma.Schema):
         fields.String(validate=validate.Length(max=40)), allow_none=True, validate=validate.Length(max=50)
     )
     created_at = UtcDateTime(dump_only=True)
-    last_used_at = UtcDateTime(dump_only=True)
-    revoked_at = UtcDateTime(dump_only=True)
+    last_used_at = UtcDateTime(dump_only=True, allow_none=True)  # never used yet
+    revoked_at = UtcDateTime(dump_only=True, allow_none=True)  # still valid
 
 
 class NewApiKeySchema(ApiKeySchema):
