@@ -41,3 +41,10 @@ def test_new_api_key_never_used_nor_revoked_reads_as_the_api_documents(tenant, p
     assert made["last_used_at"] is None and made["revoked_at"] is None
     documented = psa.http.get("/openapi/tickets.json").json["components"]["schemas"]["ApiKey"]["properties"]
     assert "null" in documented["last_used_at"]["type"] and "null" in documented["revoked_at"]["type"]
+
+
+def test_token_verifier_fetches_jwks_without_a_token_as_documented(psa):
+    response = psa.http.get("/.well-known/jwks.json")
+    assert response.status_code == 200 and response.json["keys"][0]["crv"] == "Ed25519"
+    operation = psa.http.get("/openapi/tickets.json").json["paths"]["/.well-known/jwks.json"]["get"]
+    assert operation["security"] == [] and "200" in operation["responses"]

@@ -56,6 +56,10 @@ class NewApiKeySchema(ApiKeySchema):
     key = fields.String(dump_only=True, metadata={"description": "Shown once; only its hash is kept."})
 
 
+class JwksSchema(ma.Schema):
+    keys = fields.List(fields.Dict(), metadata={"description": "RFC 7517 JSON Web Keys (OKP, Ed25519)."})
+
+
 class MeSchema(ma.Schema):
     member_id = fields.UUID()
     tenant_id = fields.UUID()
@@ -119,6 +123,8 @@ def revoke(key_id):
 
 
 @jwks_blp.route("/jwks.json")
+@jwks_blp.response(200, JwksSchema)
+@jwks_blp.doc(security=[])  # public: verifiers fetch it without a token
 @public
 def jwks():
     """Public keys that verify PSA Core access tokens (Ed25519, by `kid`)."""
