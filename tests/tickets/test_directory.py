@@ -48,3 +48,11 @@ def test_token_verifier_fetches_jwks_without_a_token_as_documented(psa):
     assert response.status_code == 200 and response.json["keys"][0]["crv"] == "Ed25519"
     operation = psa.http.get("/openapi/tickets.json").json["paths"]["/.well-known/jwks.json"]["get"]
     assert operation["security"] == [] and "200" in operation["responses"]
+
+
+def test_dispatcher_sets_capacity_in_hours_within_documented_numeric_bounds(tenant, psa):
+    tech = tenant.member("technician")
+    changed = tenant.api.patch(f"/api/v1/members/{tech.id}", json={"weekly_capacity_hours": "37.5"})
+    assert changed.json["weekly_capacity_hours"] == "37.50"
+    documented = psa.http.get("/openapi/tickets.json").json["components"]["schemas"]["Member"]["properties"]
+    assert (documented["weekly_capacity_hours"]["minimum"], documented["weekly_capacity_hours"]["maximum"]) == (0, 168)

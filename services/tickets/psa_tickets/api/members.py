@@ -15,7 +15,14 @@ from . import fields as f
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members of the MSP")
 
-capacity = fields.Decimal(as_string=True, places=2, validate=validate.Range(min=0, max=168))
+# Hours go out as a decimal string ("37.50") and come in as a number or such a string; apispec would
+# print the range bounds as strings too (an invalid schema), so the documented type and bounds are given.
+capacity = fields.Decimal(
+    as_string=True,
+    places=2,
+    validate=validate.Range(min=0, max=168),
+    metadata={"type": ["number", "string"], "minimum": 0, "maximum": 168},
+)
 
 
 class MemberSchema(ma.Schema):
