@@ -56,3 +56,9 @@ def test_unknown_print_format_is_refused_naming_the_field(tenant):
     refused = tenant.api.get(f"{path}/report.html?format=docx")
     assert refused.status_code == 422 and refused.content_type == "application/problem+json"
     assert "format" in refused.json["errors"]
+
+
+def test_activity_report_for_year_one_is_refused_naming_from_not_a_server_error(tenant):
+    client = tenant.client("Dental Co")
+    response = tenant.api.get(f"/api/v1/clients/{client['id']}/activity-report.html?from=0001-01-01&to=0001-01-01")
+    assert response.status_code == 422 and "from" in response.json["errors"]

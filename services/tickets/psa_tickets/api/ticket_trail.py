@@ -1,5 +1,7 @@
 """Notes, the trail and printable reports of a ticket, and a client's activity report."""
 
+import datetime as dt
+
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
@@ -66,9 +68,13 @@ class PrintQuery(ma.Schema):
     format = fields.String(load_default="html", validate=validate.OneOf(("html", "pdf")))
 
 
+# The report turns local days into UTC instants, which overflows datetime near year 1 or 9999.
+report_day = validate.Range(min=dt.date(1900, 1, 1), max=dt.date(9000, 12, 31))
+
+
 class ActivityQuery(PrintQuery):
-    first = fields.Date(required=True, data_key="from")
-    last = fields.Date(required=True, data_key="to")
+    first = fields.Date(required=True, data_key="from", validate=report_day)
+    last = fields.Date(required=True, data_key="to", validate=report_day)
 
 
 @blp.route("/notes")
