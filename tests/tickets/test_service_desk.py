@@ -274,3 +274,18 @@ def test_client_activity_report_covers_the_dates_asked(tenant):
     assert "Imaged the laptop" in page and "Follow-up in April" not in page and "1:30" in page
     assert tenant.api.get(f"{path}?from=2026-03-31&to=2026-03-01").status_code == 422
     assert tenant.api.get(path).status_code == 422
+
+
+def documented(psa, schema: str) -> dict:
+    return psa.http.get("/openapi/tickets.json").json["components"]["schemas"][schema]["properties"]
+
+
+def test_new_unassigned_ticket_and_unbilled_time_read_as_the_api_documents(tenant, psa):
+    client = tenant.client("Dental Co")
+    ticket = tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "Printer jams"}).json
+    entry = tenant.api.post(f"/api/v1/tickets/{ticket['id']}/time-entries", json={"minutes": 10}).json
+    ticket_fields, entry_fields = documented(psa, "Ticket"), documented(psa, "TimeEntry")
+    for name in ("assignee_id", "contact_id", "closed_at", "responded_at"):
+        assert ticket[name] is None and "null" in ticket_fields[name]["type"], name
+    assert entry["billed_invoice_id"] is None and "null" in entry_fields["billed_invoice_id"]["type"]
+    assert "null" in documented(psa, "TaskTimeEntry")["ticket_id"]["type"]

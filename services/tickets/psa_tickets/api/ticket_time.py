@@ -19,7 +19,7 @@ blp = Blueprint(
 
 class TimeEntrySchema(ma.Schema):
     id = fields.UUID(dump_only=True)
-    ticket_id = fields.UUID(dump_only=True)
+    ticket_id = fields.UUID(dump_only=True, allow_none=True)  # none on a project task's entry
     member_id = fields.UUID()
     started_at = UtcDateTime()
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=time_entries.MAX_MINUTES))
@@ -28,7 +28,7 @@ class TimeEntrySchema(ma.Schema):
     internal_notes = f.text(10_000)
     outcome = fields.String(allow_none=True, validate=validate.OneOf(OUTCOMES))
     work_type = f.text(60)
-    billed_invoice_id = fields.UUID(dump_only=True)
+    billed_invoice_id = fields.UUID(dump_only=True, allow_none=True)  # until invoiced
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 
