@@ -289,3 +289,12 @@ def test_new_unassigned_ticket_and_unbilled_time_read_as_the_api_documents(tenan
         assert ticket[name] is None and "null" in ticket_fields[name]["type"], name
     assert entry["billed_invoice_id"] is None and "null" in entry_fields["billed_invoice_id"]["type"]
     assert "null" in documented(psa, "TaskTimeEntry")["ticket_id"]["type"]
+
+
+def test_patch_without_a_body_keeps_every_field_and_the_api_says_the_body_is_optional(tenant, psa):
+    client = tenant.client("Dental Co")
+    patched = tenant.api.patch(f"/api/v1/clients/{client['id']}").json
+    assert patched | {"updated_at": None} == client | {"updated_at": None}
+    paths = psa.http.get("/openapi/tickets.json").json["paths"]
+    patches = [ops["patch"] for ops in paths.values() if "patch" in ops]
+    assert patches and all(not op["requestBody"].get("required") for op in patches)

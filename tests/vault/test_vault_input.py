@@ -124,3 +124,14 @@ def test_admin_exports_every_client_without_a_body_as_documented(psa, tenant):
     assert len(tenant.api.post("/api/v1/credentials/export").json["items"]) == 1
     operation = psa.http.get("/openapi/docs_vault.json").json["paths"]["/api/v1/credentials/export"]["post"]
     assert operation["requestBody"].get("required") is not True
+
+
+def test_credential_patch_without_a_body_keeps_every_field_as_documented(psa, tenant):
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    patched = tenant.api.patch(f"/api/v1/credentials/{credential['id']}").json
+    assert patched | {"updated_at": None} == credential | {"updated_at": None}
+    paths = psa.http.get("/openapi/docs_vault.json").json["paths"]
+    patches = [ops["patch"] for ops in paths.values() if "patch" in ops]
+    assert patches and all(not op["requestBody"].get("required") for op in patches)

@@ -131,7 +131,7 @@ class ConfigurationById(MethodView):
         principal().require("vault:read")
         return configurations.get_configuration(principal(), configuration_id)
 
-    @blp.arguments(ConfigurationSchema(partial=True))
+    @blp.arguments(ConfigurationSchema(partial=True), required=False)
     @blp.response(200, ConfigurationSchema)
     def patch(self, data, configuration_id):
         principal().require("vault:write")

@@ -141,7 +141,7 @@ class CredentialById(MethodView):
         principal().require("vault:read")
         return service.get_visible(principal(), credential_id)
 
-    @blp.arguments(CredentialPatchSchema)
+    @blp.arguments(CredentialPatchSchema, required=False)  # no body keeps every field
     @blp.response(200, CredentialSchema)
     def patch(self, data, credential_id):
         """Change details; sending `secret` replaces it and moves `changed_at`."""

@@ -80,7 +80,7 @@ class BoardById(MethodView):
         principal().require("ticket:read")
         return board_view(boards.get_board(board_id))
 
-    @blp.arguments(BoardSchema(partial=True))
+    @blp.arguments(BoardSchema(partial=True), required=False)
     @blp.response(200, BoardSchema)
     def patch(self, data, board_id):
         """Rename, make default, set the auto-close policy or replace the SLA targets."""

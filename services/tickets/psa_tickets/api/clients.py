@@ -79,7 +79,7 @@ class ClientById(MethodView):
         principal().require("client:read")
         return clients.get_client(principal(), client_id)
 
-    @blp.arguments(ClientSchema(partial=True))
+    @blp.arguments(ClientSchema(partial=True), required=False)
     @blp.response(200, ClientSchema)
     def patch(self, data, client_id):
         principal().require("client:write")
@@ -113,7 +113,7 @@ class ContactById(MethodView):
         principal().require("client:read")
         return clients.get_contact(principal(), contact_id)
 
-    @contacts_blp.arguments(ContactSchema(partial=True))
+    @contacts_blp.arguments(ContactSchema(partial=True), required=False)
     @contacts_blp.response(200, ContactSchema)
     def patch(self, data, contact_id):
         principal().require("client:write")

@@ -79,7 +79,7 @@ class MemberById(MethodView):
         principal().require("member:read")
         return members.get_member(member_id)
 
-    @blp.arguments(MemberSchema(partial=True))
+    @blp.arguments(MemberSchema(partial=True), required=False)
     @blp.response(200, MemberSchema)
     def patch(self, data, member_id):
         """Change name, email, role, capacity or password (a new password signs the member out)."""

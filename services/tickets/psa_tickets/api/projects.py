@@ -93,7 +93,7 @@ class ProjectById(MethodView):
         principal().require("ticket:read")
         return projects.get_project(principal(), project_id)
 
-    @blp.arguments(ProjectSchema(partial=True))
+    @blp.arguments(ProjectSchema(partial=True), required=False)
     @blp.response(200, ProjectSchema)
     def patch(self, data, project_id):
         principal().require("ticket:write")
@@ -144,7 +144,7 @@ class TaskById(MethodView):
         principal().require("ticket:read")
         return projects.get_task(principal(), task_id)[0]
 
-    @tasks_blp.arguments(TaskSchema(partial=True))
+    @tasks_blp.arguments(TaskSchema(partial=True), required=False)
     @tasks_blp.response(200, TaskSchema)
     def patch(self, data, task_id):
         principal().require("ticket:write")

@@ -59,7 +59,7 @@ class ScheduleById(MethodView):
         principal().require("ticket:read")
         return schedule.get_entry(principal(), entry_id)
 
-    @blp.arguments(ScheduleSchema(partial=True))
+    @blp.arguments(ScheduleSchema(partial=True), required=False)
     @blp.response(200, ScheduleSchema)
     def patch(self, data, entry_id):
         principal().require("ticket:write")

@@ -59,7 +59,7 @@ class TimeEntryById(MethodView):
         principal().require("ticket:read")
         return time_entries.get_ticket_entry(get_ticket(principal(), ticket_id), entry_id)
 
-    @blp.arguments(TimeEntrySchema(partial=True))
+    @blp.arguments(TimeEntrySchema(partial=True), required=False)
     @blp.response(200, TimeEntrySchema)
     def patch(self, data, ticket_id, entry_id):
         """Edit an unbilled entry (409 once it is on a posted invoice)."""

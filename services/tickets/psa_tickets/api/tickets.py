@@ -144,7 +144,7 @@ class TicketById(MethodView):
         principal().require("ticket:read")
         return tickets.get_ticket(principal(), ticket_id)
 
-    @blp.arguments(TicketPatch(partial=True))
+    @blp.arguments(TicketPatch(partial=True), required=False)
     @blp.response(200, TicketSchema)
     def patch(self, data, ticket_id):
         """Change status (by name, on the ticket's board), priority, assignee, estimate, text or configurations."""
