@@ -135,3 +135,10 @@ def test_credential_patch_without_a_body_keeps_every_field_as_documented(psa, te
     paths = psa.http.get("/openapi/docs_vault.json").json["paths"]
     patches = [ops["patch"] for ops in paths.values() if "patch" in ops]
     assert patches and all(not op["requestBody"].get("required") for op in patches)
+
+
+def test_attachment_upload_is_documented_as_needing_its_file(psa):
+    paths = psa.http.get("/openapi/docs_vault.json").json["paths"]
+    body = paths["/api/v1/configurations/{configuration_id}/attachments"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]

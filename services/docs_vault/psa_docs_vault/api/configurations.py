@@ -86,11 +86,16 @@ class AttachmentSchema(ma.Schema):
 
 UPLOAD = {
     "requestBody": {
+        "required": True,
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
             }
-        }
+        },
     }
 }
 
