@@ -171,10 +171,12 @@ def request_context(actor_id) -> Context:
     return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
 
 
-def append(ctx: Context, action: str, outcome: str, head: Head | None = None, **values) -> None:
+def append(ctx: Context, action: str, outcome: str, head: Head | None = None, returning=None, **values):
     """Append one row to the tenant's chain, inside the change's transaction.
 
     Pass the head if this transaction already locked it (the caller counted under the lock).
+    `returning` (an aliased subquery) is read by the INSERT itself, after the lock: its value is
+    returned, and it must not count the row being appended (its `seq` is the head's count + 1).
     """
     if not db.proxy.in_transaction():
         raise RuntimeError("audit rows are written inside the change's transaction")
@@ -195,8 +197,14 @@ def append(ctx: Context, action: str, outcome: str, head: Head | None = None, **
     }
     digest = row_hash(head.last_hash, row)
     # The head moves in the INSERT's own trigger (see install_guards): one statement under the lock.
-    AuditRow.insert(**row, prev_hash=head.last_hash, hash=digest).execute()
+    insert = AuditRow.insert(**row, prev_hash=head.last_hash, hash=digest)
+    read = None
+    if returning is None:
+        insert.execute()
+    else:
+        (read,) = insert.returning(returning).tuples().execute()[0]
     head.count, head.last_hash = row["seq"], digest  # a second append in this transaction chains on
+    return read
 
 
 def denied(ctx: Context, action: str, detail: str, **values) -> None:

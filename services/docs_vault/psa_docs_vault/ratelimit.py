@@ -2,9 +2,10 @@
 table itself, so two servers cannot both let the 61st through.
 
 The window is counted before the tenant's audit head lock, along with the chain length it was
-counted at; once the lock is held, the member's reveals appended after that length are added.
-Rows are appended (and become visible) in `seq` order, one at a time under the lock, so the two
-counts neither miss nor repeat a row, and the lock is held for a few index entries, not the window.
+counted at; under the lock, the reveal's own INSERT adds the member's reveals appended after that
+length (and the reveal is rolled back if that puts it past the limit). Rows are appended, and
+become visible, in `seq` order, one at a time under the lock, so the two counts neither miss nor
+repeat a row, and the lock is held for a few index entries, not the whole window.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from psa_shared.outbox import utcnow
 from psa_shared.tenancy import current_tenant
 
 from .audit import AuditHead, AuditRow
-from .database import db
 
 WINDOW = dt.timedelta(hours=1)
 
@@ -38,21 +38,15 @@ def window_columns(member_id, now: dt.datetime) -> tuple:
     )
 
 
-def appended_statement(member_id, counted_at: int) -> tuple[str, list]:
-    """The count of the member's reveals appended after chain length `counted_at`, compiled
-    before the head lock is taken (the lock is held while it runs, not while SQL is built)."""
-    return _allowed_reveals(member_id).where(AuditRow.seq > counted_at).sql()
+def appended_column(member_id, counted_at: int, chain_length: int):
+    """`appended`: the member's reveals among chain rows `counted_at`+1 .. `chain_length`.
 
-
-def appended_since(statement: tuple[str, list], counted_at: int, chain_length: int) -> int:
-    """Run `appended_statement` once the head lock is held (skipped if the chain did not move).
-
-    It must be a statement of its own: on PostgreSQL, one that began before the lock was granted
-    (even the one that waited for it) sees the rows committed meanwhile only in the locked row.
+    Read by the reveal's own INSERT, the first statement to begin after the head lock is granted:
+    on PostgreSQL, the statement that waited for the lock sees rows committed meanwhile only in
+    the locked row itself.
     """
-    if chain_length == counted_at:
-        return 0
-    return db.proxy.execute_sql(*statement).fetchone()[0]
+    rows = (AuditRow.seq > counted_at) & (AuditRow.seq <= chain_length)
+    return _allowed_reveals(member_id).where(rows).alias("appended")
 
 
 def burst_already_reported(member_id, now: dt.datetime | None = None) -> bool:

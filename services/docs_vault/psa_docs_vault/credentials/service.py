@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import NoReturn
 
 from psa_shared.auth import Principal
 from psa_shared.errors import Forbidden, NotFound, TooManyRequests, field_error
@@ -145,12 +146,17 @@ def _retry_after(member_id, now: dt.datetime) -> int:
     return max(1, int((oldest.at + ratelimit.WINDOW - now).total_seconds()) + 1)
 
 
+class _PastTheLimit(Exception):
+    """Raised inside a reveal's transaction to roll its row back: the refusal is appended instead."""
+
+
 def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
     """The secret, returned only once its audit row has committed with it.
 
     What needs no lock (rules, grant, decryption, the member's window count so far) happens
-    first, read with the credential; the tenant's audit head is held only to add the member's
-    reveals appended meanwhile and to append, since every reveal of a tenant queues on it.
+    first, read with the credential; the tenant's audit head is held only for the append, whose
+    INSERT also counts the member's reveals appended meanwhile, since every reveal of a tenant
+    queues on it. Past the limit, that transaction rolls back and a refusal is appended instead.
     """
     now = utcnow()
     columns = (*ratelimit.window_columns(p.member_id, now), *settings.columns())
@@ -159,33 +165,47 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
     if rules["reason_required"] and not reason:
         raise field_error("reason", "this tenant requires a reason to reveal a secret")
     secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-    counted_at = row.counted_at or 0
-    lock, appended = audit.head_statement(), ratelimit.appended_statement(p.member_id, counted_at)
-    refusal = None
-    with audit.write_transaction():
-        head = audit.lock_head(lock)
-        count = row.recent + ratelimit.appended_since(appended, counted_at, head.count)
-        limit = rules["reveal_limit_per_hour"]
-        if count < limit:
-            audit.append(ctx, "reveal", "allowed", head, credential_id=row.id, client_id=row.client_id, reason=reason)
-        else:
-            first = not ratelimit.burst_already_reported(p.member_id, now)
-            audit.append(
-                ctx, "reveal", "denied", head, detail="rate_limited", credential_id=row.id, client_id=row.client_id
-            )
-            if first:
-                window = int(ratelimit.WINDOW.total_seconds())
-                emit(
-                    "vault.reveal_burst",
-                    {"member_id": p.member_id, "count": count + 1, "limit": limit, "window_seconds": window},
+    limit, counted_at, lock = rules["reveal_limit_per_hour"], row.counted_at or 0, audit.head_statement()
+    count = row.recent
+    if count < limit:
+        try:
+            with audit.write_transaction():
+                head = audit.lock_head(lock)
+                count += audit.append(
+                    ctx,
+                    "reveal",
+                    "allowed",
+                    head,
+                    returning=ratelimit.appended_column(p.member_id, counted_at, head.count),
+                    credential_id=row.id,
+                    client_id=row.client_id,
+                    reason=reason,
                 )
-            refusal = TooManyRequests(
-                f"reveal limit of {limit} per hour reached",
-                headers={"Retry-After": str(_retry_after(p.member_id, now))},
+                if count >= limit:
+                    raise _PastTheLimit
+            return secret
+        except _PastTheLimit:
+            pass
+    _refuse_past_the_limit(p, ctx, row, count, limit, now)
+
+
+def _refuse_past_the_limit(p: Principal, ctx: Context, row: Credential, count: int, limit: int, now) -> NoReturn:
+    """A denied row (and, first in the window, a `vault.reveal_burst` event); raises the 429."""
+    with audit.write_transaction():
+        head = audit.lock_head()  # first: refusals racing each other report one burst
+        first = not ratelimit.burst_already_reported(p.member_id, now)
+        audit.append(
+            ctx, "reveal", "denied", head, detail="rate_limited", credential_id=row.id, client_id=row.client_id
+        )
+        if first:
+            window = int(ratelimit.WINDOW.total_seconds())
+            emit(
+                "vault.reveal_burst",
+                {"member_id": p.member_id, "count": count + 1, "limit": limit, "window_seconds": window},
             )
-    if refusal is not None:
-        raise refusal
-    return secret
+    raise TooManyRequests(
+        f"reveal limit of {limit} per hour reached", headers={"Retry-After": str(_retry_after(p.member_id, now))}
+    )
 
 
 def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
