@@ -12,6 +12,7 @@ from collections.abc import Callable
 import flask_smorest
 import marshmallow as ma
 import prometheus_client
+from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api
@@ -20,7 +21,7 @@ from marshmallow import fields, validate
 from . import tenancy
 from .auth import KeyRing, Principal, principal_from_claims
 from .db import ServiceDatabase
-from .errors import InvalidInput, Unauthorized, register_error_handlers
+from .errors import PROBLEM_JSON, InvalidInput, Unauthorized, register_error_handlers
 
 REQUESTS = prometheus_client.Counter("psa_http_requests_total", "HTTP requests", ["service", "method", "status"])
 LATENCY = prometheus_client.Histogram("psa_http_request_seconds", "HTTP request latency", ["service"])
@@ -30,6 +31,34 @@ def schema_name(schema) -> str:
     """OpenAPI component names: `MemberSchema` -> `Member`, a partial instance -> `MemberPatch`."""
     name = resolver(schema)
     return name + "Patch" if isinstance(schema, ma.Schema) and schema.partial else name
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error is sent (`psa_shared.errors`)."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), metadata={"description": "field -> messages"}
+    )
+
+
+class ServiceApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+
+class ProblemResponses(BasePlugin):
+    """flask-smorest documents its error responses as application/json; ours leave as
+    application/problem+json, so the OpenAPI says that instead."""
+
+    def response_helper(self, response, **kwargs):
+        content = response.get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if schema == {"$ref": "#/components/schemas/Problem"}:
+            content[PROBLEM_JSON] = content.pop("application/json")
+        return response
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -74,10 +103,11 @@ def create_service_app(
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
     )
     app.extensions["psa_service"] = service
-    api = Api(
+    api = ServiceApi(
         app,
         spec_kwargs={
             "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+            "extra_plugins": [ProblemResponses()],
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
         },

@@ -1,10 +1,11 @@
 """Property-based API tests: schemathesis generates requests (valid and invalid) from each service's
 OpenAPI document and sends them, in process, to the WSGI app as a tenant admin.
 
-Checks: not_a_server_error, ignored_auth, response_schema_conformance, use_after_free and
-negative_data_rejection, plus our own: every 4xx is application/problem+json, and a 422 names the
-field at fault. Per service: every operation with 25 examples, then 25 chained scenarios of up to
-10 calls (use_after_free needs a DELETE followed by a read). Derandomized: every run sends the same
+Checks: not_a_server_error, ignored_auth, response_schema_conformance, use_after_free,
+negative_data_rejection and content_type_conformance (errors are documented as problem+json),
+plus our own: every 4xx is application/problem+json, and a 422 names the field at fault.
+Per service: every operation with 25 examples, then 25 chained scenarios of up to 10 calls
+(use_after_free needs a DELETE followed by a read). Derandomized: every run sends the same
 requests. Generated ids are aimed at objects seeded as the isolation matrix seeds them.
 
 Embedded backend only: the checks judge the HTTP contract, not the database, and the run should
@@ -60,6 +61,7 @@ CHECKS = [
     schemathesis.checks.response_schema_conformance,
     schemathesis.checks.use_after_free,
     schemathesis.checks.negative_data_rejection,
+    schemathesis.checks.content_type_conformance,
     client_errors_are_problem_details,
 ]
 
