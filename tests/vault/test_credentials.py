@@ -112,13 +112,20 @@ def test_tenant_requiring_a_reason_refuses_a_reveal_without_one(psa, tenant):
     assert reveal(tenant.api, credential["id"], reason="onsite visit").status_code == 200
 
 
-def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(psa, tenant):
+def tech_limited_to(psa, tenant, reveals_per_hour: int):
+    """A tech granted one client whose credential they may reveal `reveals_per_hour` times an hour."""
     client = tenant.client()
     settle(psa)
     credential = store(tenant.api, client["id"])
-    tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 3, "reason_required": False})
+    limits = {"reveal_limit_per_hour": reveals_per_hour, "reason_required": False}
+    assert tenant.api.put("/api/v1/credentials/settings", json=limits).status_code == 200
     tech = tenant.member("technician", grants=[client["id"]])
     settle(psa)
+    return tech, credential
+
+
+def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(psa, tenant):
+    tech, credential = tech_limited_to(psa, tenant, 3)
     codes = [reveal(tech.api, credential["id"]).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     limited = reveal(tech.api, credential["id"])
@@ -133,12 +140,7 @@ def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(
 
 
 def test_a_burst_of_simultaneous_reveals_lets_exactly_the_limit_through(psa, tenant):
-    client = tenant.client()
-    settle(psa)
-    credential = store(tenant.api, client["id"])
-    tenant.api.put("/api/v1/credentials/settings", json={"reveal_limit_per_hour": 5, "reason_required": False})
-    tech = tenant.member("technician", grants=[client["id"]])
-    settle(psa)
+    tech, credential = tech_limited_to(psa, tenant, 5)
     assert [reveal(tech.api, credential["id"]).status_code for _ in range(2)] == [200, 200]
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(lambda _: reveal(tech.api, credential["id"]).status_code, range(16)))
