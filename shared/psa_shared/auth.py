@@ -105,7 +105,7 @@ class KeyRing:
 
     def __init__(self, private: Ed25519PrivateKey | None, publics: list[Ed25519PublicKey]):
         # A token's signature checks out the same way every time: each request re-checks only
-        # its expiry (and the member, in principal_from_token).
+        # its expiry (and the member, in principal_from_claims).
         self.verified: dict[str, dict] = {}
         self.private = private
         self.publics = {_kid(p): p for p in publics}
@@ -187,17 +187,13 @@ def _generate(private_file: Path, public_file: Path) -> None:
     )
 
 
-def principal_from_token(keyring: KeyRing, token: str, lookup) -> Principal:
-    """Verify a bearer token and check it against the member as this service knows them now.
+def principal_from_claims(claims: dict, lookup) -> Principal:
+    """Check a verified token's claims (`KeyRing.verify`) against the member as this service knows
+    them now.
 
     `lookup(tenant_id, member_id)` returns a MemberView or None; an unknown member, a deactivated
     one, or a changed security stamp all fail closed with 401.
     """
-    return principal_from_claims(keyring.verify(token), lookup)
-
-
-def principal_from_claims(claims: dict, lookup) -> Principal:
-    """`principal_from_token` for claims already verified."""
     member = lookup(uuid.UUID(claims["tid"]), uuid.UUID(claims["sub"]))
     if member is None or not member.active or member.stamp != claims["stamp"]:
         raise Unauthorized("token no longer valid for this member")

@@ -2,11 +2,10 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..audit import AuditRow
 

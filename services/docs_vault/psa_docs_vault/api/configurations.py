@@ -5,11 +5,10 @@ from urllib.parse import quote
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
-from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..attachments import service as attachments
 from ..attachments.models import Attachment

@@ -2,11 +2,10 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
-from psa_shared.web import ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from .. import audit
 from ..credentials import service, settings
@@ -154,7 +153,7 @@ class CredentialById(MethodView):
 
 @blp.route("/<uuid:credential_id>/reveal")
 class Reveal(MethodView):
-    @blp.arguments(RevealSchema())  # an instance: webargs would build one from a class per request
+    @blp.arguments(RevealSchema)
     @blp.response(200, SecretSchema)
     def post(self, data, credential_id):
         """The secret, audited in the same transaction (no audit, no secret); rate-limited per member."""

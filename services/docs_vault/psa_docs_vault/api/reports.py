@@ -2,12 +2,11 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import principal
+from psa_shared.web import Blueprint, principal
 
 from .. import offboarding
 from ..projection import MemberRecord
