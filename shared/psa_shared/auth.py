@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
+import peewee
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from .config import Settings
 from .errors import Forbidden, NotFound, Unauthorized
+from .statements import Slot
 
 ISSUER = "psa-core"
 
@@ -50,6 +52,21 @@ class MemberView:
     client_ids: frozenset[uuid.UUID] = frozenset()
 
 
+def _granted(granted: list, client_columns) -> peewee.Expression:
+    condition = client_columns[0].in_(granted)
+    for column in client_columns[1:]:
+        condition |= column.in_(granted)
+    return condition
+
+
+def within_grant_slots(query, grants_shape: int | None, *client_columns):
+    """`Principal.within_grants` for a Statement: the granted ids are Slots, filled at each run
+    from `principal.grant_values()`."""
+    if grants_shape is None:
+        return query
+    return query.where(_granted([Slot(f"grant{n}") for n in range(grants_shape)], client_columns))
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller of one request."""
@@ -79,13 +96,16 @@ class Principal:
 
     def within_grants(self, query, *client_columns):
         """Narrow a query to rows whose client (any of the columns) the member is granted."""
-        if self.member.all_clients:
-            return query
-        granted = list(self.member.client_ids)
-        condition = client_columns[0].in_(granted)
-        for column in client_columns[1:]:
-            condition |= column.in_(granted)
-        return query.where(condition)
+        return query if self.member.all_clients else query.where(_granted(list(self.member.client_ids), client_columns))
+
+    @property
+    def grants_shape(self) -> int | None:
+        """For `within_grant_slots`: how many clients the member is granted (None: all of them)."""
+        return None if self.member.all_clients else len(self.member.client_ids)
+
+    def grant_values(self) -> dict:
+        """The values of the Slots `within_grant_slots` adds."""
+        return {f"grant{n}": client_id for n, client_id in enumerate(sorted(self.member.client_ids))}
 
     def require_client(self, client_id, what: str = "client") -> None:
         """A client outside the member's grants does not exist for them: 404, not 403."""

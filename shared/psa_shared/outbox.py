@@ -9,6 +9,7 @@ import peewee
 
 from . import events, tenancy
 from .db import ServiceDatabase
+from .statements import Insert
 
 
 def utcnow() -> dt.datetime:
@@ -40,6 +41,7 @@ class Outbox:
                 indexes = ((("published_at", "created_at"), False),)
 
         self.model = OutboxEvent
+        self._insert = Insert(OutboxEvent)
 
     def emit(self, name: str, payload: dict, tenant_id=None) -> events.Event:
         """Validate and store an event in the caller's transaction; the relay publishes it later."""
@@ -52,7 +54,7 @@ class Outbox:
             actor=tenancy.actor.get(),
             correlation_id=tenancy.correlation_id.get(),
         )
-        self.model.create(id=event.id, tenant_id=event.tenant_id, type=name, body=event.to_json())
+        self._insert.write(self.model(id=event.id, tenant_id=event.tenant_id, type=name, body=event.to_json()))
         self.wake.set()
         return event
 

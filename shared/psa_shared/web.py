@@ -205,13 +205,24 @@ def decode_cursor(cursor: str) -> list:
 
 def keyset_page(query, model, args: dict) -> dict:
     """One page of `query`, newest first by the model's time-ordered UUID id."""
-    if args.get("after"):
-        (last,) = decode_cursor(args["after"])
-        try:
-            query = query.where(model.id < uuid.UUID(str(last)))
-        except ValueError:
-            raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
-    rows = list(query.order_by(model.id.desc()).limit(args["limit"] + 1))
+    if (after := keyset_after(args)) is not None:
+        query = query.where(model.id < after)
+    return keyset_rows(list(query.order_by(model.id.desc()).limit(args["limit"] + 1)), args)
+
+
+def keyset_after(args: dict) -> uuid.UUID | None:
+    """The id a page request continues after (None for the first page)."""
+    if not args.get("after"):
+        return None
+    (last,) = decode_cursor(args["after"])
+    try:
+        return uuid.UUID(str(last))
+    except ValueError:
+        raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
+
+
+def keyset_rows(rows: list, args: dict) -> dict:
+    """The page body from up to `limit + 1` rows read newest first (one more tells a next page exists)."""
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
     return {"items": rows, "next_cursor": encode_cursor([str(rows[-1].id)]) if more and rows else None}

@@ -8,6 +8,7 @@ upcast on read through functions registered with `upcaster(type, from_version)`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -98,13 +99,18 @@ def _jsonable(value):
     return value
 
 
+@functools.cache
+def _validator(schema: type[ma.Schema]) -> ma.Schema:
+    return schema()  # building one costs more than validating with it; instances are reusable
+
+
 def build(name: str, tenant_id, payload: dict, actor=None, correlation_id=None) -> Event:
     """A validated event, ready for the outbox. Raises on an unknown type or a bad payload."""
     kind = CATALOGUE.get(name)
     if kind is None:
         raise UnknownEvent(name)
     payload = _jsonable(payload)
-    errors = kind.schema().validate(payload)
+    errors = _validator(kind.schema).validate(payload)
     if errors:
         raise ma.ValidationError(errors)
     return Event(

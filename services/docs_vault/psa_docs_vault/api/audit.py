@@ -1,10 +1,10 @@
 """/api/v1/audit: who saw or changed what, when, from where, and every refused attempt (admins)."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..audit import AuditRow
@@ -12,7 +12,7 @@ from ..audit import AuditRow
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The vault's audit log")
 
 
-class AuditRowSchema(ma.Schema):
+class AuditRowSchema(Schema):
     id = fields.UUID()
     seq = fields.Integer()
     at = UtcDateTime()

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..attachments import service as attachments
@@ -24,7 +25,7 @@ files_blp = Blueprint(
 )
 
 
-class ConfigurationSchema(ma.Schema):
+class ConfigurationSchema(Schema):
     id = fields.UUID(dump_only=True)
     client_id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
@@ -50,7 +51,7 @@ class ConfigurationQuery(ListArgs):
     active = fields.Boolean()
 
 
-class TicketLineSchema(ma.Schema):
+class TicketLineSchema(Schema):
     ticket_id = fields.UUID()
     number = fields.Integer(allow_none=True)
     summary = fields.String(allow_none=True)
@@ -58,7 +59,7 @@ class TicketLineSchema(ma.Schema):
     closed_at = UtcDateTime(allow_none=True)
 
 
-class HistorySchema(ma.Schema):
+class HistorySchema(Schema):
     configuration_id = fields.UUID()
     last_worked_by = fields.Nested(
         ma.Schema.from_dict({"id": fields.UUID(), "name": fields.String(allow_none=True)}, name="Worker"),
@@ -73,7 +74,7 @@ class HistoryQuery(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class AttachmentSchema(ma.Schema):
+class AttachmentSchema(Schema):
     id = fields.UUID(dump_only=True)
     configuration_id = fields.UUID(dump_only=True)
     filename = fields.String(dump_only=True)

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from .. import audit
@@ -18,7 +19,7 @@ def _text(size: int, **kw):
     return fields.String(validate=validate.Length(max=size), allow_none=True, **kw)
 
 
-class CredentialSchema(ma.Schema):
+class CredentialSchema(Schema):
     """A credential as lists and reads show it: never the secret."""
 
     id = fields.UUID(dump_only=True)
@@ -34,7 +35,7 @@ class CredentialSchema(ma.Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
-class CredentialPatchSchema(ma.Schema):
+class CredentialPatchSchema(Schema):
     """What may change; a credential stays with its client (move it by re-creating it)."""
 
     configuration_id = fields.UUID(allow_none=True)
@@ -51,11 +52,11 @@ class CredentialQuery(ListArgs):
     q = fields.String(validate=validate.Length(min=1, max=200))
 
 
-class RevealSchema(ma.Schema):
+class RevealSchema(Schema):
     reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
 
 
-class SecretSchema(ma.Schema):
+class SecretSchema(Schema):
     secret = fields.String()
 
 
@@ -63,7 +64,7 @@ class ExportArgs(ma.Schema):
     client_id = fields.UUID(allow_none=True, load_default=None)
 
 
-class ExportItemSchema(ma.Schema):
+class ExportItemSchema(Schema):
     id = fields.UUID()
     client_id = fields.UUID()
     configuration_id = fields.UUID(allow_none=True)
@@ -73,11 +74,11 @@ class ExportItemSchema(ma.Schema):
     secret = fields.String()
 
 
-class ExportSchema(ma.Schema):
+class ExportSchema(Schema):
     items = fields.List(fields.Nested(ExportItemSchema))
 
 
-class VaultSettingsSchema(ma.Schema):
+class VaultSettingsSchema(Schema):
     reveal_limit_per_hour = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
     reason_required = JsonBoolean(required=True)
 

@@ -6,6 +6,7 @@ from marshmallow import fields
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
 
 from .. import offboarding
@@ -18,7 +19,7 @@ class AtRiskQuery(ma.Schema):
     member = fields.UUID(required=True)
 
 
-class AtRiskItemSchema(ma.Schema):
+class AtRiskItemSchema(Schema):
     credential_id = fields.UUID()
     client_id = fields.UUID()
     name = fields.String()
@@ -26,7 +27,7 @@ class AtRiskItemSchema(ma.Schema):
     changed_at = UtcDateTime()
 
 
-class AtRiskSchema(ma.Schema):
+class AtRiskSchema(Schema):
     items = fields.List(fields.Nested(AtRiskItemSchema))
     next_cursor = fields.String(allow_none=True)
 

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal, public
 
 from ..directory import tokens
@@ -41,7 +42,7 @@ class TokenResponse(ma.Schema):
     expires_in = fields.Integer()
 
 
-class ApiKeySchema(ma.Schema):
+class ApiKeySchema(Schema):
     id = fields.UUID(dump_only=True)
     name = f.name(max_length=100)
     scopes = fields.List(
@@ -56,11 +57,11 @@ class NewApiKeySchema(ApiKeySchema):
     key = fields.String(dump_only=True, metadata={"description": "Shown once; only its hash is kept."})
 
 
-class JwksSchema(ma.Schema):
+class JwksSchema(Schema):
     keys = fields.List(fields.Dict(), metadata={"description": "RFC 7517 JSON Web Keys (OKP, Ed25519)."})
 
 
-class MeSchema(ma.Schema):
+class MeSchema(Schema):
     member_id = fields.UUID()
     tenant_id = fields.UUID()
     role = fields.String()

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
 
 from ..servicedesk import boards
@@ -14,13 +15,13 @@ from . import fields as f
 blp = Blueprint("boards", __name__, url_prefix="/api/v1/boards", description="Service boards and their statuses")
 
 
-class SlaTargetSchema(ma.Schema):
+class SlaTargetSchema(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     respond_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
     resolve_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
 
 
-class BoardSchema(ma.Schema):
+class BoardSchema(Schema):
     id = fields.UUID(dump_only=True)
     name = f.name(max_length=100)
     is_default = JsonBoolean()
@@ -35,7 +36,7 @@ class BoardList(ma.Schema):
     items = fields.List(fields.Nested(BoardSchema))
 
 
-class StatusSchema(ma.Schema):
+class StatusSchema(Schema):
     id = fields.UUID(dump_only=True)
     board_id = fields.UUID(dump_only=True)
     name = f.name(max_length=60)

@@ -1,10 +1,10 @@
 """/api/v1/clients and /api/v1/contacts: the MSP's customers and their people, within grants."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory import clients
@@ -15,7 +15,7 @@ blp = Blueprint("clients", __name__, url_prefix="/api/v1/clients", description="
 contacts_blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description="Client contacts")
 
 
-class ClientSchema(ma.Schema):
+class ClientSchema(Schema):
     id = fields.UUID(dump_only=True)
     number = fields.Integer(dump_only=True)
     name = f.name()
@@ -33,7 +33,7 @@ class ClientQuery(ListArgs):
     active = fields.Boolean()
 
 
-class ContactSchema(ma.Schema):
+class ContactSchema(Schema):
     id = fields.UUID(dump_only=True)
     client_id = fields.UUID(required=True)
     name = f.name()

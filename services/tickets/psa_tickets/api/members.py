@@ -1,11 +1,11 @@
 """/api/v1/members: who works at the MSP, their role, capacity and client grants."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.auth import ROLES
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory import members
@@ -25,7 +25,7 @@ capacity = fields.Decimal(
 )
 
 
-class MemberSchema(ma.Schema):
+class MemberSchema(Schema):
     id = fields.UUID(dump_only=True)
     email = f.email(required=True)
     name = f.name()
@@ -44,7 +44,7 @@ class MemberQuery(ListArgs):
     email = fields.String(validate=validate.Length(max=254))
 
 
-class GrantsSchema(ma.Schema):
+class GrantsSchema(Schema):
     all_clients = JsonBoolean(required=True)
     client_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=10_000))
 

@@ -1,10 +1,10 @@
 """/api/v1/projects and /api/v1/tasks: projects of a client, their phases and tasks, time on tasks."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..projects import projects, task_time
@@ -21,7 +21,7 @@ def minutes(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000), **kwargs)
 
 
-class ProjectSchema(ma.Schema):
+class ProjectSchema(Schema):
     id = fields.UUID(dump_only=True)
     client_id = fields.UUID(required=True)
     name = f.name()
@@ -35,14 +35,14 @@ class ProjectQuery(ListArgs):
     closed = fields.Boolean()
 
 
-class PhaseSchema(ma.Schema):
+class PhaseSchema(Schema):
     id = fields.UUID(dump_only=True)
     project_id = fields.UUID(dump_only=True)
     name = f.name()
     position = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
 
 
-class TaskSchema(ma.Schema):
+class TaskSchema(Schema):
     id = fields.UUID(dump_only=True)
     project_id = fields.UUID(dump_only=True)
     phase_id = fields.UUID(allow_none=True)

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
 
 from ..reports.availability import availability
@@ -16,7 +17,7 @@ availability_blp = Blueprint(
 )
 
 
-class MemberBacklogSchema(ma.Schema):
+class MemberBacklogSchema(Schema):
     member_id = fields.UUID(allow_none=True)
     name = fields.String(allow_none=True)
     pipe_minutes = fields.Integer()
@@ -24,13 +25,13 @@ class MemberBacklogSchema(ma.Schema):
     backlog_weeks = fields.String(allow_none=True)
 
 
-class BoardBacklogSchema(ma.Schema):
+class BoardBacklogSchema(Schema):
     board_id = fields.UUID(allow_none=True)
     name = fields.String(allow_none=True)
     pipe_minutes = fields.Integer()
 
 
-class BacklogSchema(ma.Schema):
+class BacklogSchema(Schema):
     pipe_minutes = fields.Integer()
     capacity_minutes_per_week = fields.Integer()
     backlog_weeks = fields.String(allow_none=True)
@@ -38,7 +39,7 @@ class BacklogSchema(ma.Schema):
     by_board = fields.List(fields.Nested(BoardBacklogSchema))
 
 
-class MemberAvailabilitySchema(ma.Schema):
+class MemberAvailabilitySchema(Schema):
     member_id = fields.UUID()
     name = fields.String()
     capacity_minutes = fields.Integer()
@@ -51,7 +52,7 @@ class MemberAvailabilitySchema(ma.Schema):
     available_hours = fields.String()
 
 
-class AvailabilitySchema(ma.Schema):
+class AvailabilitySchema(Schema):
     week = fields.String()
     time_zone = fields.String()
     starts_at = UtcDateTime()

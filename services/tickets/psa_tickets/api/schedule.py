@@ -1,10 +1,10 @@
 """/api/v1/schedule: who works on which ticket or task, when and for how long."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..projects import schedule
@@ -13,7 +13,7 @@ from ..projects.models import ScheduleEntry
 blp = Blueprint("schedule", __name__, url_prefix="/api/v1/schedule", description="Schedule entries")
 
 
-class ScheduleSchema(ma.Schema):
+class ScheduleSchema(Schema):
     id = fields.UUID(dump_only=True)
     member_id = fields.UUID(required=True)
     starts_at = UtcDateTime(required=True)

@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
 
 from ..servicedesk import boards
@@ -45,7 +46,7 @@ class ClockTime(fields.Field):
         return int(match[1]) * 60 + int(match[2])
 
 
-class BusinessHoursSchema(ma.Schema):
+class BusinessHoursSchema(Schema):
     time_zone = fields.String(required=True, validate=[validate.Length(max=64), _check_zone])
     workday_start = ClockTime(required=True)
     workday_end = ClockTime(required=True)

@@ -1,10 +1,10 @@
 """/api/v1/tickets/{id}/time-entries: work logged on a ticket (zero minutes included)."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..servicedesk import time_entries
@@ -17,7 +17,7 @@ blp = Blueprint(
 )
 
 
-class TimeEntrySchema(ma.Schema):
+class TimeEntrySchema(Schema):
     id = fields.UUID(dump_only=True)
     ticket_id = fields.UUID(dump_only=True, allow_none=True)  # none on a project task's entry
     member_id = fields.UUID()

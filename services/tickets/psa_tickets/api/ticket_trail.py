@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from psa_shared.errors import field_error
 from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.pdf import html_to_pdf
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..directory.clients import get_client
@@ -25,7 +26,7 @@ client_reports_blp = Blueprint(
 )
 
 
-class NoteSchema(ma.Schema):
+class NoteSchema(Schema):
     id = fields.UUID(dump_only=True)
     ticket_id = fields.UUID(dump_only=True)
     author_id = fields.UUID(dump_only=True)

@@ -6,8 +6,11 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from psa_shared.auth import within_grant_slots
 from psa_shared.fields import UtcDateTime
-from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
+from psa_shared.schemas import Schema
+from psa_shared.statements import Shapes, Slot
+from psa_shared.web import Blueprint, ListArgs, keyset_after, keyset_rows, page_schema, principal
 
 from ..servicedesk import boards, clock, sla, tickets
 from ..servicedesk.events import ticket_configuration_ids
@@ -26,7 +29,7 @@ def _breach(ticket: Ticket) -> dict:
     return ticket._breach
 
 
-class TicketSchema(ma.Schema):
+class TicketSchema(Schema):
     id = fields.UUID(dump_only=True)
     number = fields.Integer(dump_only=True)
     client_id = fields.UUID(dump_only=True)
@@ -92,26 +95,55 @@ class TicketQuery(ListArgs):
     number = fields.Integer()
 
 
-def _filtered(args: dict):
-    query = tickets.visible_tickets(principal())
-    for name, column in (("client_id", Ticket.client), ("board_id", Ticket.board), ("status_kind", Ticket.status_kind),
-                         ("priority", Ticket.priority), ("number", Ticket.number)):  # fmt: skip
-        if name in args:
-            query = query.where(column == args[name])
-    if "assignee_id" in args:
-        unassigned = args["assignee_id"] == "unassigned"
-        query = query.where(Ticket.assignee.is_null() if unassigned else Ticket.assignee == args["assignee_id"])
-    if "q" in args:
-        query = query.where(Ticket.summary.contains(args["q"]))
-    return query
+FILTERS = {
+    "client_id": Ticket.client,
+    "board_id": Ticket.board,
+    "status_kind": Ticket.status_kind,
+    "priority": Ticket.priority,
+    "number": Ticket.number,
+    "assignee_id": Ticket.assignee,
+    "q": Ticket.summary,
+}
+
+
+def _page_query(shape: tuple):
+    """The list's statement for one combination of filters (and number of granted clients)."""
+    filters, unassigned, after, grants = shape
+    query = within_grant_slots(Ticket.select(), grants, Ticket.client)
+    for name in filters:
+        column = FILTERS[name]
+        query = query.where(column.contains(Slot(name)) if name == "q" else column == Slot(name))
+    if unassigned:
+        query = query.where(Ticket.assignee.is_null())
+    if after:
+        query = query.where(Ticket.id < Slot("after"))
+    return query.order_by(Ticket.id.desc()).limit(Slot("limit"))
+
+
+_PAGES = Shapes(_page_query)
+
+
+def _page(args: dict) -> dict:
+    p = principal()
+    values = {name: args[name] for name in FILTERS if name in args and args[name] != "unassigned"}
+    after = keyset_after(args)
+    shape = (tuple(values), args.get("assignee_id") == "unassigned", after is not None, p.grants_shape)
+    values.update(p.grant_values(), after=after, limit=args["limit"] + 1)
+    return keyset_rows(_PAGES[shape].models(**values), args)
+
+
+_LINKS = Shapes(
+    lambda count: TicketConfiguration.select(TicketConfiguration.ticket, TicketConfiguration.configuration_id).where(
+        TicketConfiguration.ticket.in_([Slot(f"t{n}") for n in range(count)])
+    )
+)
 
 
 def _with_configurations(rows: list) -> list:
     """One query for the page's configuration ids instead of one per ticket."""
     found: dict = {t.id: [] for t in rows}
     if found:
-        links = TicketConfiguration.select().where(TicketConfiguration.ticket.in_(list(found)))
-        for link in links:
+        for link in _LINKS[len(found)].models(**{f"t{n}": ticket_id for n, ticket_id in enumerate(found)}):
             found[link.ticket_id].append(link.configuration_id)
     for ticket in rows:
         ticket._configuration_ids = found[ticket.id]
@@ -125,7 +157,7 @@ class Tickets(MethodView):
     def get(self, args):
         """Tickets of the caller's clients, newest first; `assignee_id=unassigned` for the unowned."""
         principal().require("ticket:read")
-        page = keyset_page(_filtered(args), Ticket, args)
+        page = _page(args)
         _with_configurations(page["items"])
         return page
 

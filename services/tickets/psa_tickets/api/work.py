@@ -1,11 +1,11 @@
 """/api/v1/work: the work queue, open tickets and not-done tasks together, most urgent first."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
+from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, page_schema, principal
 
 from ..reports.work_queue import work_page
@@ -13,7 +13,7 @@ from ..reports.work_queue import work_page
 blp = Blueprint("work", __name__, url_prefix="/api/v1/work", description="The work queue")
 
 
-class WorkItemSchema(ma.Schema):
+class WorkItemSchema(Schema):
     kind = fields.String(validate=validate.OneOf(("ticket", "task")))
     id = fields.UUID()
     number = fields.Integer(allow_none=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psa_shared.auth import Principal
 from psa_shared.errors import NotFound, field_error
+from psa_shared.statements import Slot, Statement
 
 from ..database import db, emit
 from .events import client_payload, contact_payload
@@ -23,9 +24,12 @@ def get_client(principal: Principal, client_id, field: str | None = None) -> Cli
     return client
 
 
+_CLIENT_EXISTS = Statement(lambda: Client.select(Client.id).where(Client.id == Slot("id")))
+
+
 def check_client(principal: Principal, client_id, field: str) -> None:
     """`get_client` for a caller that needs only the answer (one column read, not the row)."""
-    if not (principal.sees_client(client_id) and Client.select(Client.id).where(Client.id == client_id).first()):
+    if not (principal.sees_client(client_id) and _CLIENT_EXISTS.rows(id=client_id)):
         _not_found(field)
 
 

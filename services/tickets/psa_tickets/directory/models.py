@@ -8,6 +8,7 @@ import peewee
 
 from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
+from psa_shared.statements import Slot, Statement
 
 from ..database import GlobalModel, Model
 from .snapshot import Generation, directory_changed  # noqa: F401  (writers of the rows it covers call it)
@@ -107,13 +108,18 @@ class ApiKey(Model):
         indexes = ((("tenant_id", "member"), False),)
 
 
+_BUMP = Statement(
+    lambda: Counter.update(value=Counter.value + 1).where(Counter.name == Slot("name")).returning(Counter.value)
+)
+
+
 def next_number(name: str) -> int:
     """The tenant's next number in sequence `name`; call inside the transaction that uses it."""
-    bumped = Counter.update(value=Counter.value + 1).where(Counter.name == name).returning(Counter.value)
-    for (value,) in bumped.tuples().execute():
-        return value
-    Counter.create(name=name, value=1)
-    return 1
+    value = _BUMP.scalar(name=name)
+    if value is None:
+        Counter.create(name=name, value=1)
+        return 1
+    return value
 
 
 def touch(row) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import peewee
 
+from psa_shared.statements import Statement
 from psa_shared.tenancy import current_tenant, scope_memo
 
 from ..database import Model
@@ -29,6 +30,9 @@ class Generation(Model):
 
     class Meta:
         indexes = ((("tenant_id",), True),)
+
+
+_GENERATION = Statement(lambda: Generation.select(Generation.value))
 
 
 def directory_changed() -> None:
@@ -66,8 +70,7 @@ def snapshot() -> Snapshot:
     if found is not None:
         return found
     tenant = current_tenant()
-    row = Generation.select(Generation.value).tuples().first()
-    generation = row[0] if row else 0
+    generation = _GENERATION.scalar() or 0
     found = _snapshots.get(tenant)
     if found is None or found.generation != generation:
         if len(_snapshots) >= MAX_TENANTS:

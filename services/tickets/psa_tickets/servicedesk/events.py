@@ -1,18 +1,22 @@
 """Event payloads of tickets and time entries: what billing and the vault need, never internal notes."""
 
 from psa_shared.events import utc_iso
+from psa_shared.statements import Slot, Statement
 
 from .boards import status_by_id
 from .models import Ticket, TicketConfiguration, TimeEntry
+
+_CONFIGURATIONS = Statement(
+    lambda: TicketConfiguration.select(TicketConfiguration.configuration_id).where(
+        TicketConfiguration.ticket == Slot("ticket")
+    )
+)
 
 
 def configuration_ids(ticket_id) -> list:
     if ticket_id is None:
         return []
-    rows = TicketConfiguration.select(TicketConfiguration.configuration_id).where(
-        TicketConfiguration.ticket == ticket_id
-    )
-    return sorted((r.configuration_id for r in rows), key=str)
+    return sorted((r.configuration_id for r in _CONFIGURATIONS.models(ticket=ticket_id)), key=str)
 
 
 def ticket_configuration_ids(ticket: Ticket) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psa_shared.auth import MemberView, Principal
 from psa_shared.errors import NotFound, field_error
+from psa_shared.statements import Insert, Slot, Statement
 
 from ..database import db, emit
 from ..directory.clients import check_client
@@ -20,12 +21,15 @@ def visible_tickets(principal: Principal):
     return principal.within_grants(Ticket.select(), Ticket.client)
 
 
+_TICKET = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")))
+_TICKET_FOR_UPDATE = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")).for_update())
+
+
 def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
     """A ticket of a client the caller is granted; any other reads as not found."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
-    if for_update and db.is_postgres:
-        query = query.for_update()  # spent minutes and status move under concurrent writers
-    ticket = query.first()
+    # spent minutes and status move under concurrent writers: lock the row (SQLite has one writer)
+    found = (_TICKET_FOR_UPDATE if for_update and db.is_postgres else _TICKET).models(id=ticket_id)
+    ticket = found[0] if found else None
     if ticket is None or not principal.sees_client(ticket.client_id):
         raise NotFound("ticket not found")
     return ticket
@@ -74,6 +78,9 @@ def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
     _link_configurations(ticket, wanted)
 
 
+_INSERT_TICKET, _INSERT_CHANGE = Insert(Ticket), Insert(TicketChange)
+
+
 def save(ticket: Ticket) -> None:
     """Write a changed ticket, leaving alone the columns other writers move by SQL (spent, responded)."""
     skip = {"id", "tenant_id", "spent_minutes", "responded_at"}
@@ -81,7 +88,7 @@ def save(ticket: Ticket) -> None:
 
 
 def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True) -> None:
-    TicketChange.create(
+    _INSERT_CHANGE.write(TicketChange(
         ticket=ticket.id,
         actor=actor_id,
         kind=kind,
@@ -90,7 +97,7 @@ def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, c
         text=text,
         client_visible=client_visible,
         at=clock.now(),
-    )
+    ))  # fmt: skip
 
 
 def refresh_due_times(ticket: Ticket) -> None:
@@ -127,7 +134,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     refresh_due_times(ticket)
     with db.proxy.atomic():
         ticket.number = next_number("ticket")
-        ticket.save(force_insert=True)
+        _INSERT_TICKET.write(ticket)
         _link_configurations(ticket, configurations)
         record(ticket, principal.member_id, "created", f"Ticket #{ticket.number} opened: {summary}")
         emit("ticket.created", ticket_payload(ticket))

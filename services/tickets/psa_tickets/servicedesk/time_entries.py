@@ -9,6 +9,7 @@ from peewee import fn
 
 from psa_shared.auth import Principal
 from psa_shared.errors import Conflict, NotFound, field_error
+from psa_shared.statements import Insert, Slot, Statement
 
 from ..database import db, emit
 from ..projects.models import Task
@@ -34,15 +35,27 @@ def _check(fields: dict) -> None:
         raise field_error(sorted(unknown)[0], "unknown field")
 
 
+_SPENT = Statement(
+    lambda: Ticket.update({Ticket.spent_minutes: Ticket.spent_minutes + Slot("delta")}).where(Ticket.id == Slot("id"))
+)
+_SPENT_AND_RESPONDED = Statement(
+    lambda: Ticket.update(
+        {
+            Ticket.spent_minutes: Ticket.spent_minutes + Slot("delta"),
+            Ticket.responded_at: fn.COALESCE(Ticket.responded_at, Slot("at", Ticket.responded_at.db_value)),
+        }
+    ).where(Ticket.id == Slot("id"))
+)
+_INSERT_ENTRY = Insert(TimeEntry)
+
+
 def _move_parent(entry: TimeEntry, delta: int) -> None:
     """Spent minutes follow the entry; a member's client-visible note is the ticket's first
     response (the earliest one stays)."""
-    if entry.ticket_id:
-        changes = {Ticket.spent_minutes: Ticket.spent_minutes + delta} if delta else {}
-        if entry.notes:
-            changes[Ticket.responded_at] = fn.COALESCE(Ticket.responded_at, entry.created_at)
-        if changes:
-            Ticket.update(changes).where(Ticket.id == entry.ticket_id).execute()
+    if entry.ticket_id and entry.notes:
+        _SPENT_AND_RESPONDED.cursor(id=entry.ticket_id, delta=delta, at=entry.created_at)
+    elif entry.ticket_id and delta:
+        _SPENT.cursor(id=entry.ticket_id, delta=delta)
     if entry.task_id and delta:
         Task.update(spent_minutes=Task.spent_minutes + delta).where(Task.id == entry.task_id).execute()
 
@@ -76,7 +89,7 @@ def log_time(
     )
     payload = time_entry_payload(entry, ticket.number if ticket else None)
     with db.proxy.atomic():  # writes only: see create_ticket
-        entry.save(force_insert=True)
+        _INSERT_ENTRY.write(entry)
         _move_parent(entry, entry.minutes)
         emit("time_entry.logged", payload)
         if ticket is not None:

@@ -1,0 +1,64 @@
+"""The base of response schemas: marshmallow's Schema, dumping the common field types directly.
+
+A list page dumps thousands of fields; marshmallow spends most of each on looking the value up
+and dispatching it (about 2 us, against 0.3 us for the conversion itself). For fields of exactly
+these types, read from an object's attribute, the same conversion runs without that machinery;
+every other field, and every dict, goes through marshmallow unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import marshmallow as ma
+from marshmallow import fields
+
+from .events import utc_iso
+from .fields import UtcDateTime
+
+_DIRECT: dict[type, Callable] = {
+    fields.String: str,
+    fields.UUID: str,
+    fields.Integer: int,
+    UtcDateTime: utc_iso,
+}
+
+
+class Schema(ma.Schema):
+    def _serialize(self, obj, *, many: bool = False):
+        if many and obj is not None:
+            return [self._serialize(item) for item in obj]
+        if isinstance(obj, Mapping):
+            return super()._serialize(obj)
+        dumped = {}
+        for key, attr, convert, field in self._dump_plan():
+            value = getattr(obj, attr, ma.missing) if convert else ma.missing
+            if value is ma.missing:
+                value = field.serialize(attr, obj, accessor=self.get_attribute)
+                if value is ma.missing:
+                    continue
+            elif value is not None:
+                value = convert(value)
+            dumped[key] = value
+        return dumped
+
+    def _dump_plan(self) -> list[tuple[str, str, Callable | None, fields.Field]]:
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self._plan = [
+                (
+                    attr if field.data_key is None else field.data_key,
+                    field.attribute or attr,
+                    _direct(field),
+                    field,
+                )
+                for attr, field in self.dump_fields.items()
+            ]
+        return plan
+
+
+def _direct(field: fields.Field) -> Callable | None:
+    convert = _DIRECT.get(type(field))
+    if convert is int and field.as_string:
+        return None
+    return None if "." in (field.attribute or "") else convert
