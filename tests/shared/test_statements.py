@@ -11,6 +11,7 @@ from psa_shared.tenancy import TenantScopeError, tenant_scope
 from psa_tickets.directory.models import Client
 from psa_tickets.servicedesk.models import Ticket, TicketChange
 
+
 def _ticket(tenant) -> dict:
     client = tenant.client("Acme Dental")
     return tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "Printer jams"}).json
@@ -56,9 +57,12 @@ def test_an_insert_stamps_the_tenant_in_context_and_refuses_another(psa, tenant,
 
 def test_a_value_worked_out_at_build_time_is_refused(psa, tenant):
     frozen_id = Statement(lambda: Client.update(name=Slot("name")).where(Client.id == new_id()))
-    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
-        with pytest.raises(BuiltWithFixedValue):
-            frozen_id.cursor(name="Acme")
+    with (
+        psa.service("tickets").db.proxy.connection_context(),
+        tenant_scope(tenant.id),
+        pytest.raises(BuiltWithFixedValue),
+    ):
+        frozen_id.cursor(name="Acme")
 
 
 def test_shapes_build_one_statement_per_shape():
