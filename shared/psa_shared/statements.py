@@ -122,8 +122,9 @@ class Statement:
         return _Compiled(sql, tuple(params), query, tenanted, _model_reader(query))
 
     def _compiled_once(self, database):
-        query = self._template()
-        return query, database.get_sql_context().parse(query)
+        # Built and written out in one context: an insert works out column defaults (its tenant
+        # among them) while its SQL is written, not while it is built.
+        return contextvars.copy_context().run(_building, lambda: _parsed(self.build(), database))
 
 
 def _model_reader(query) -> Callable[[tuple], peewee.Model] | None:
@@ -176,6 +177,10 @@ def _datetime(value: str, slow=peewee.DateTimeField().python_value) -> dt.dateti
         return dt.datetime.fromisoformat(value)
     except ValueError:
         return slow(value)
+
+
+def _parsed(query, database) -> tuple:
+    return query, database.get_sql_context().parse(query)
 
 
 def _building(build):

@@ -46,11 +46,15 @@ def test_rows_read_as_the_query_builder_reads_them(psa, tenant):
 
 
 def test_an_insert_stamps_the_tenant_in_context_and_refuses_another(psa, tenant, other_tenant):
-    ticket = _ticket(tenant)
     insert = Insert(TicketChange)
-    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
-        insert.write(TicketChange(ticket=ticket["id"], kind="note", text="Called client."))
-        assert TicketChange.select().where(TicketChange.kind == "note").count() == 1
+    tickets = {owner.id: _ticket(owner) for owner in (tenant, other_tenant)}
+    with psa.service("tickets").db.proxy.connection_context():
+        for owner in (tenant, other_tenant):
+            ticket = tickets[owner.id]
+            with tenant_scope(owner.id):
+                insert.write(TicketChange(ticket=ticket["id"], kind="note", text="Called client."))
+                (change,) = TicketChange.select().where(TicketChange.kind == "note")
+                assert str(change.tenant_id) == owner.id
         with tenant_scope(other_tenant.id), pytest.raises(TenantScopeError):
             insert.write(TicketChange(ticket=ticket["id"], kind="note", tenant_id=tenant.id))
 
