@@ -191,20 +191,28 @@ def _building(build):
 
 class Insert(Statement):
     """INSERT of every column of `model`, for writing an instance built in Python (defaults
-    filled when it was constructed, as `Model.save(force_insert=True)` would)."""
+    filled when it was constructed, as `Model.save(force_insert=True)` would); optionally
+    returning one value the INSERT itself reads (`returning()` builds it, with its own Slots)."""
 
-    def __init__(self, model: type[peewee.Model]):
-        self.model = model
+    def __init__(self, model: type[peewee.Model], returning: Callable[[], peewee.Node] | None = None):
+        self.model, self.returns = model, returning is not None
         self.tenanted = issubclass(model, tenancy.TenantModel)  # tenant_id then comes from the scope
         self.fields = [f for f in model._meta.sorted_fields if not (self.tenanted and f.name == "tenant_id")]
-        super().__init__(lambda: model.insert({f: Slot(f.name, f.db_value) for f in self.fields}))
 
-    def write(self, instance: peewee.Model) -> None:
+        def build():
+            query = model.insert({f: Slot(f.name, f.db_value) for f in self.fields})
+            return query.returning(returning()) if returning else query
+
+        super().__init__(build)
+
+    def write(self, instance: peewee.Model, **values):
+        """Insert `instance`; `values` fill the returning expression's Slots, whose value is returned."""
         data = instance.__data__
         if self.tenanted and data.get("tenant_id") != tenancy.current_tenant():
             raise tenancy.TenantScopeError(f"refusing to write a {self.model.__name__} row into another tenant")
-        self.cursor(**{f.name: data.get(f.name) for f in self.fields})
+        cursor = self.cursor(**values, **{f.name: data.get(f.name) for f in self.fields})
         instance._dirty.clear()
+        return cursor.fetchone()[0] if self.returns else None
 
 
 class Shapes:

@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, request
 
 from psa_shared import tenancy
 from psa_shared.outbox import utcnow
+from psa_shared.statements import Insert, Statement
 
 from .database import Model, db
 
@@ -113,24 +114,31 @@ class Head:
     last_hash: str
 
 
-def head_statement() -> tuple[str, list]:
-    """The statement locking the tenant's head row, compiled before the transaction begins: the
-    lock is then held while it runs, not while SQL is built, since every append queues on it."""
-    query = AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
-    return (query.for_update() if db.is_postgres else query).sql()
+def _head():
+    return AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
 
 
-def lock_head(statement: tuple[str, list] | None = None) -> Head:
+_HEAD, _HEAD_FOR_UPDATE = Statement(_head), Statement(lambda: _head().for_update())
+_APPEND = Insert(AuditRow)
+
+
+def head_statement() -> Statement:
+    """The statement locking the tenant's head row, built once: the lock is held while it runs,
+    not while SQL is built, since every append queues on it."""
+    return _HEAD_FOR_UPDATE if db.is_postgres else _HEAD
+
+
+def lock_head(statement: Statement | None = None) -> Head:
     """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise.
 
     On PostgreSQL a statement sees the rows committed while it waited for the lock only in the
     locked row itself: whatever must count them is read by a later statement.
     """
-    sql, params = statement or head_statement()
-    found = db.proxy.execute_sql(sql, params).fetchone()
+    statement = statement or head_statement()
+    found = statement.cursor().fetchone()
     if found is None:  # the tenant's first row: create the head, then lock it like any other time
         AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
-        found = db.proxy.execute_sql(sql, params).fetchone()
+        found = statement.cursor().fetchone()
     return Head(*found)
 
 
@@ -171,12 +179,16 @@ def request_context(actor_id) -> Context:
     return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
 
 
-def append(ctx: Context, action: str, outcome: str, head: Head | None = None, returning=None, **values):
+def append(
+    ctx: Context, action: str, outcome: str, head: Head | None = None, returning: tuple[Insert, dict] | None = None,
+    **values,
+):  # fmt: skip
     """Append one row to the tenant's chain, inside the change's transaction.
 
     Pass the head if this transaction already locked it (the caller counted under the lock).
-    `returning` (an aliased subquery) is read by the INSERT itself, after the lock: its value is
-    returned, and it must not count the row being appended (its `seq` is the head's count + 1).
+    `returning` (an `Insert` of AuditRow with a returning expression, and its values) is read by
+    the INSERT itself, after the lock: its value is returned, and it must not count the row being
+    appended (its `seq` is the head's count + 1).
     """
     if not db.proxy.in_transaction():
         raise RuntimeError("audit rows are written inside the change's transaction")
@@ -197,12 +209,8 @@ def append(ctx: Context, action: str, outcome: str, head: Head | None = None, re
     }
     digest = row_hash(head.last_hash, row)
     # The head moves in the INSERT's own trigger (see install_guards): one statement under the lock.
-    insert = AuditRow.insert(**row, prev_hash=head.last_hash, hash=digest)
-    read = None
-    if returning is None:
-        insert.execute()
-    else:
-        (read,) = insert.returning(returning).tuples().execute()[0]
+    insert, extra = returning or (_APPEND, {})
+    read = insert.write(AuditRow(**row, prev_hash=head.last_hash, hash=digest), **extra)
     head.count, head.last_hash = row["seq"], digest  # a second append in this transaction chains on
     return read
 

@@ -9,6 +9,7 @@ import uuid
 import peewee
 
 from psa_shared.auth import MemberView
+from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import tenant_scope
 
 from .database import Model
@@ -71,11 +72,15 @@ HANDLERS = {
 }
 
 
+_MEMBER = Statement(lambda: MemberRecord.select().where(MemberRecord.id == Slot("id")))
+
+
 def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
     with tenant_scope(tenant_id):
-        record = MemberRecord.get_or_none(MemberRecord.id == member_id)
-        if record is None:
+        found = _MEMBER.models(id=member_id)
+        if not found:
             return None
+        record = found[0]
         return MemberView(
             id=record.id,
             tenant_id=record.tenant_id,

@@ -15,6 +15,7 @@ import datetime as dt
 import peewee
 
 from psa_shared.outbox import utcnow
+from psa_shared.statements import Insert, Slot
 from psa_shared.tenancy import current_tenant
 
 from .audit import AuditHead, AuditRow
@@ -28,12 +29,13 @@ def _allowed_reveals(member_id):
     )
 
 
-def window_columns(member_id, now: dt.datetime) -> tuple:
-    """`recent` (the member's reveals in the window) and `counted_at` (the chain length then), as
-    columns of one statement, so both come from the same snapshot. Read before the head lock."""
+def window_columns(member_id, since: dt.datetime) -> tuple:
+    """`recent` (the member's reveals since `since`, the window's start) and `counted_at` (the chain
+    length then), as columns of one statement, so both come from the same snapshot. Read before
+    the head lock."""
     chain_length = AuditHead.select(AuditHead.count).where(AuditHead.id == current_tenant())
     return (
-        _allowed_reveals(member_id).where(AuditRow.at > now - WINDOW).alias("recent"),
+        _allowed_reveals(member_id).where(AuditRow.at > since).alias("recent"),
         chain_length.alias("counted_at"),
     )
 
@@ -47,6 +49,10 @@ def appended_column(member_id, counted_at: int, chain_length: int):
     """
     rows = (AuditRow.seq > counted_at) & (AuditRow.seq <= chain_length)
     return _allowed_reveals(member_id).where(rows).alias("appended")
+
+
+# The reveal's audit INSERT, counting the member's reveals appended since the window was read.
+APPEND_COUNTING = Insert(AuditRow, returning=lambda: appended_column(Slot("member"), Slot("from"), Slot("to")))
 
 
 def burst_already_reported(member_id, now: dt.datetime | None = None) -> bool:

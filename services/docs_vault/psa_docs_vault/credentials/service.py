@@ -16,6 +16,7 @@ from psa_shared.errors import Forbidden, NotFound, TooManyRequests, field_error
 from psa_shared.events import utc_iso
 from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
+from psa_shared.statements import Slot, Statement
 
 from .. import audit, crypto, ratelimit
 from ..audit import AuditRow, Context
@@ -64,15 +65,26 @@ def _payload(row: Credential, secret_changed: bool) -> dict:
     }
 
 
+_CREDENTIAL = Statement(lambda: Credential.select().where(Credential.id == Slot("id")))
+# What a reveal reads with the credential, before any lock: the member's window and the rules.
+_FOR_REVEAL = Statement(
+    lambda: Credential.select(
+        Credential, *ratelimit.window_columns(Slot("member"), Slot("since")), *settings.columns()
+    ).where(Credential.id == Slot("id"))
+)
+
+
 def _find_for(
-    p: Principal, ctx: Context, credential_id, action: str, permission: str, reason=None, columns=()
-) -> Credential:
-    """The credential the caller may act on (with any extra `columns` read along with it), or a
-    denied row committed and the refusal raised."""
+    p: Principal, ctx: Context, credential_id, action: str, permission: str, reason=None,
+    statement: Statement = _CREDENTIAL, **values,
+) -> Credential:  # fmt: skip
+    """The credential the caller may act on (read by `statement`, whose other Slots `values`
+    fill), or a denied row committed and the refusal raised."""
     if permission not in p.permissions:
         audit.denied(ctx, action, "forbidden", credential_id=credential_id, reason=reason)
         raise Forbidden(f"this action needs the '{permission}' permission")
-    row = Credential.select(Credential, *columns).where(Credential.id == credential_id).first()
+    found = statement.models(id=credential_id, **values)
+    row = found[0] if found else None
     if row is None:
         audit.denied(ctx, action, "not_found", credential_id=credential_id, reason=reason)
         raise NotFound("credential not found")
@@ -159,8 +171,11 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
     queues on it. Past the limit, that transaction rolls back and a refusal is appended instead.
     """
     now = utcnow()
-    columns = (*ratelimit.window_columns(p.member_id, now), *settings.columns())
-    row = _find_for(p, ctx, credential_id, "reveal", "vault:reveal", reason=reason, columns=columns)
+    since = now - ratelimit.WINDOW
+    row = _find_for(
+        p, ctx, credential_id, "reveal", "vault:reveal", reason=reason, statement=_FOR_REVEAL, member=p.member_id,
+        since=since,
+    )  # fmt: skip
     rules = settings.from_columns(row)
     if rules["reason_required"] and not reason:
         raise field_error("reason", "this tenant requires a reason to reveal a secret")
@@ -176,7 +191,10 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
                     "reveal",
                     "allowed",
                     head,
-                    returning=ratelimit.appended_column(p.member_id, counted_at, head.count),
+                    returning=(
+                        ratelimit.APPEND_COUNTING,
+                        {"member": p.member_id, "from": counted_at, "to": head.count},
+                    ),
                     credential_id=row.id,
                     client_id=row.client_id,
                     reason=reason,
