@@ -134,9 +134,10 @@ def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Mod
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str, retired_indexes: tuple[str, ...] = ()):
         self.service = service
         self.proxy = peewee.DatabaseProxy()
+        self.retired_indexes = retired_indexes
 
     @property
     def models(self) -> list[type[peewee.Model]]:
@@ -169,6 +170,8 @@ class ServiceDatabase:
             if self.is_postgres:  # workers starting together must not race on CREATE INDEX
                 self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"psa-schema-{self.service}",))
             self.proxy.create_tables(self.models, safe=True)
+            for name in self.retired_indexes:  # indexes earlier versions made, dropped from the models
+                self.proxy.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
     def drop_tables(self) -> None:
         with self.proxy.connection_context():

@@ -42,3 +42,13 @@ def test_health_and_openapi_of_every_service(psa):
 def test_unknown_path_is_a_problem_not_a_crash(psa):
     response = psa.http.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.content_type == "application/problem+json"
+
+
+def test_an_index_the_models_retired_is_dropped_at_start(psa):
+    db = psa.service("tickets").db
+    with db.proxy.connection_context():
+        db.proxy.execute_sql('CREATE INDEX "ticket_tenant_id_priority_id" ON "ticket" ("tenant_id", "priority", "id")')
+    db.create_tables()  # what every start does
+    with db.proxy.connection_context():
+        names = {index.name for index in db.proxy.get_indexes("ticket")}
+    assert "ticket_tenant_id_priority_id" not in names and "ticket_tenant_id_client_id_id" in names
