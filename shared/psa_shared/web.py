@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import flask_smorest
 import marshmallow as ma
+import orjson
 import prometheus_client
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from flask import Flask, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
 
@@ -94,6 +96,7 @@ def create_service_app(
 
     With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`."""
     app = Flask(f"psa_{service}")
+    app.json = JsonProvider(app)
     app.config.update(
         API_TITLE=f"PSA Core {service}",
         API_VERSION=version,
@@ -122,6 +125,22 @@ def create_service_app(
     _add_health(app, service, db)
     _add_authentication(app, service, keyring, lookup)
     return app
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, written by orjson: same keys in the same order, dates and decimals as Flask
+    writes them; whatever orjson will not write (an integer past 64 bits) goes the json module's way."""
+
+    OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+    def dumps(self, obj, **kwargs) -> str:
+        if kwargs and kwargs != {"separators": (",", ":")}:  # compact is what orjson writes
+            return super().dumps(obj, **kwargs)
+        try:
+            return orjson.dumps(obj, default=self.default, option=self.OPTIONS).decode()
+        except orjson.JSONEncodeError:
+            return super().dumps(obj)
 
 
 def _add_health(app: Flask, service: str, db: ServiceDatabase) -> None:
