@@ -128,24 +128,30 @@ class Statement:
 
 
 def _model_reader(query) -> Callable[[tuple], peewee.Model] | None:
-    """For a select of one model's own columns: a row to an instance holding what peewee's cursor
-    wrapper would put in it, without its keyword-argument construction (a third of a list page)."""
+    """For a select of one model's own columns (and aliased subqueries, read as attributes the
+    way peewee reads them): a row to an instance holding what peewee's cursor wrapper would put in
+    it, without its keyword-argument construction (a third of a list page)."""
     if not isinstance(query, peewee.ModelSelect) or query._from_list != [query.model] or query._joins:
         return None
     model, columns = query.model, query._returning
-    if not all(isinstance(c, peewee.Field) and c.model is model for c in columns):
+    fields = [c for c in columns if isinstance(c, peewee.Field) and c.model is model]
+    extras = [c for c in columns if isinstance(c, peewee.SelectQuery) and c._alias]  # subquery columns
+    if len(fields) + len(extras) != len(columns) or columns[: len(fields)] != fields:
         return None
-    names = [c.name for c in columns]
-    converters = [_python_value(c) for c in columns]
-    new = model.__new__
+    names = [c.name for c in fields]
+    converters = [_python_value(c) for c in fields]
+    extra_names = [c._alias for c in extras]
+    new, width = model.__new__, len(fields)
 
     def read(row: tuple) -> peewee.Model:
         instance = new(model)
         instance.__data__ = {
             name: None if value is None else convert(value)
-            for name, convert, value in zip(names, converters, row, strict=True)
+            for name, convert, value in zip(names, converters, row[:width], strict=True)
         }
         instance._dirty, instance.__rel__ = set(), {}
+        for name, value in zip(extra_names, row[width:], strict=True):
+            setattr(instance, name, value)
         return instance
 
     return read

@@ -4,6 +4,7 @@ values converted as peewee converts them, and no value frozen at build time."""
 import datetime as dt
 
 import pytest
+from peewee import fn
 
 from psa_shared.ids import new_id
 from psa_shared.statements import BuiltWithFixedValue, Insert, Shapes, Slot, Statement
@@ -72,3 +73,16 @@ def test_a_value_worked_out_at_build_time_is_refused(psa, tenant):
 def test_shapes_build_one_statement_per_shape():
     shapes = Shapes(lambda count: Client.select().where(Client.number.in_([Slot(f"n{i}") for i in range(count)])))
     assert shapes[2] is shapes[2] and shapes[2] is not shapes[3]
+
+
+def _with_change_count(ticket_id):
+    changes = TicketChange.select(fn.COUNT(TicketChange.id)).where(TicketChange.ticket == Ticket.id)
+    return Ticket.select(Ticket, changes.alias("changes")).where(Ticket.id == ticket_id)
+
+
+def test_a_subquery_column_reads_as_peewee_reads_it(psa, tenant):
+    ticket = _ticket(tenant)
+    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
+        (fast,) = Statement(lambda: _with_change_count(Slot("id"))).models(id=ticket["id"])
+        (slow,) = _with_change_count(ticket["id"])
+    assert fast.changes == slow.changes == 1 and fast.__data__ == slow.__data__
