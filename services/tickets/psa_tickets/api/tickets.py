@@ -3,7 +3,6 @@
 import uuid
 
 import marshmallow as ma
-from flask import g
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -21,16 +20,9 @@ from . import fields as f
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Service requests")
 
 
-def _now():
-    """One instant per response: every ticket of a page is judged at the same moment."""
-    if "now" not in g:
-        g.now = clock.now()
-    return g.now
-
-
 def _breach(ticket: Ticket) -> dict:
     if getattr(ticket, "_breach", None) is None:  # three fields read it; work it out once
-        at = sla.stopped_at(_now(), ticket.waiting_since, ticket.closed_at)
+        at = sla.stopped_at(clock.now(), ticket.waiting_since, ticket.closed_at)
         respond = sla.breached(ticket.respond_due_at, ticket.responded_at, at)
         resolve = sla.breached(ticket.resolve_due_at, ticket.closed_at, at)
         ticket._breach = {"respond": respond, "resolve": resolve}
