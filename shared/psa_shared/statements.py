@@ -170,10 +170,11 @@ def _python_value(field: peewee.Field) -> Callable:
 def _uuid(value: str, new=object.__new__, assign=object.__setattr__, unknown=uuid.SafeUUID.unknown) -> uuid.UUID:
     """The 32 hex digits SQLite holds (as `UUIDField` writes them), read in a third of `uuid.UUID`'s
     time; anything else takes the checking constructor."""
-    if len(value) != 32:
+    number = int(value, 16) if len(value) == 32 else -1
+    if number < 0:  # another length, or a sign: uuid.UUID says what is wrong with it
         return uuid.UUID(value)
     instance = new(uuid.UUID)
-    assign(instance, "int", int(value, 16))
+    assign(instance, "int", number)
     assign(instance, "is_safe", unknown)
     return instance
 
