@@ -17,10 +17,6 @@ from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfig
 TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minutes", "contact_id")
 
 
-def visible_tickets(principal: Principal):
-    return principal.within_grants(Ticket.select(), Ticket.client)
-
-
 _TICKET = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")))
 _TICKET_FOR_UPDATE = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")).for_update())
 
