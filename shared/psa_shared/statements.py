@@ -98,6 +98,11 @@ class Statement:
             return [compiled.reader(row) for row in cursor.fetchall()]
         return list(compiled.query._get_cursor_wrapper(cursor).iterator())
 
+    def first(self, **values):
+        """The first of `models()`, or None."""
+        found = self.models(**values)
+        return found[0] if found else None
+
     def _for_database(self) -> tuple[_Compiled, peewee.Database]:
         if self._source is None:
             query = self._template()

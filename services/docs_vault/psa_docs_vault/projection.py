@@ -77,10 +77,9 @@ _MEMBER = Statement(lambda: MemberRecord.select().where(MemberRecord.id == Slot(
 
 def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
     with tenant_scope(tenant_id):
-        found = _MEMBER.models(id=member_id)
-        if not found:
+        record = _MEMBER.first(id=member_id)
+        if record is None:
             return None
-        record = found[0]
         return MemberView(
             id=record.id,
             tenant_id=record.tenant_id,

@@ -83,8 +83,7 @@ def _find_for(
     if permission not in p.permissions:
         audit.denied(ctx, action, "forbidden", credential_id=credential_id, reason=reason)
         raise Forbidden(f"this action needs the '{permission}' permission")
-    found = statement.models(id=credential_id, **values)
-    row = found[0] if found else None
+    row = statement.first(id=credential_id, **values)
     if row is None:
         audit.denied(ctx, action, "not_found", credential_id=credential_id, reason=reason)
         raise NotFound("credential not found")

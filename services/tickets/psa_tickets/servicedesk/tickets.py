@@ -24,8 +24,7 @@ _TICKET_FOR_UPDATE = Statement(lambda: Ticket.select().where(Ticket.id == Slot("
 def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
     """A ticket of a client the caller is granted; any other reads as not found."""
     # spent minutes and status move under concurrent writers: lock the row (SQLite has one writer)
-    found = (_TICKET_FOR_UPDATE if for_update and db.is_postgres else _TICKET).models(id=ticket_id)
-    ticket = found[0] if found else None
+    ticket = (_TICKET_FOR_UPDATE if for_update and db.is_postgres else _TICKET).first(id=ticket_id)
     if ticket is None or not principal.sees_client(ticket.client_id):
         raise NotFound("ticket not found")
     return ticket
