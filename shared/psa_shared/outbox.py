@@ -43,20 +43,28 @@ class Outbox:
         self.model = OutboxEvent
         self._insert = Insert(OutboxEvent)
 
-    def emit(self, name: str, payload: dict, tenant_id=None) -> events.Event:
-        """Validate and store an event in the caller's transaction; the relay publishes it later."""
-        if not self.db.proxy.in_transaction():
-            raise NotInTransaction(f"emit({name!r}) must run inside db.atomic()")
-        event = events.build(
+    def prepare(self, name: str, payload: dict, tenant_id=None) -> events.Event:
+        """Validate an event ahead of the transaction that writes it, so the transaction (on SQLite,
+        the one writer's turn) holds only the INSERT."""
+        return events.build(
             name,
             tenant_id or tenancy.current_tenant(),
             payload,
             actor=tenancy.actor.get(),
             correlation_id=tenancy.correlation_id.get(),
         )
-        self._insert.write(self.model(id=event.id, tenant_id=event.tenant_id, type=name, body=event.to_json()))
+
+    def write(self, event: events.Event) -> events.Event:
+        """Store a prepared event in the caller's transaction; the relay publishes it later."""
+        if not self.db.proxy.in_transaction():
+            raise NotInTransaction(f"an event ({event.type!r}) must be written inside db.atomic()")
+        self._insert.write(self.model(id=event.id, tenant_id=event.tenant_id, type=event.type, body=event.to_json()))
         self.wake.set()
         return event
+
+    def emit(self, name: str, payload: dict, tenant_id=None) -> events.Event:
+        """Validate and store an event in the caller's transaction."""
+        return self.write(self.prepare(name, payload, tenant_id))
 
     def pending_count(self) -> int:
         return self.model.select().where(self.model.published_at.is_null()).count()

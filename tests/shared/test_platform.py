@@ -52,3 +52,22 @@ def test_an_index_the_models_retired_is_dropped_at_start(psa):
     with db.proxy.connection_context():
         names = {index.name for index in db.proxy.get_indexes("ticket")}
     assert "ticket_tenant_id_priority_id" not in names and "ticket_tenant_id_client_id_id" in names
+
+
+def test_sqlite_checkpoints_keep_the_wal_small_without_the_writer_waiting(tmp_path):
+    """Automatic checkpoints are off (they would run inside a writer's turn); every
+    CHECKPOINT_EVERY commits one runs after the turn, so the WAL is reused instead of growing."""
+    from psa_shared.db import SqliteDatabase, open_database
+
+    database = open_database(f"sqlite:///{tmp_path}/wal.sqlite")
+    assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    database.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)")
+    commits = 10 * SqliteDatabase.CHECKPOINT_EVERY
+    for n in range(commits):
+        with database.atomic():
+            database.execute_sql("INSERT INTO note (text) VALUES (?)", (f"call {n}" * 100,))
+    wal = tmp_path / "wal.sqlite-wal"
+    assert database.execute_sql("SELECT count(*) FROM note").fetchone()[0] == commits
+    # each commit appends at least one 4 KiB page: unchecked, the WAL would pass commits * 4 KiB
+    assert wal.stat().st_size < 3 * SqliteDatabase.CHECKPOINT_EVERY * 4096
+    database.close_all()

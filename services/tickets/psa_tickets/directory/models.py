@@ -114,7 +114,8 @@ _BUMP = Statement(
 
 
 def next_number(name: str) -> int:
-    """The tenant's next number in sequence `name`; call inside the transaction that uses it."""
+    """The tenant's next number in sequence `name`. Inside the transaction that uses it, numbers
+    never skip; outside any, it commits at once, and a failure after that leaves a gap."""
     value = _BUMP.scalar(name=name)
     if value is None:
         Counter.create(name=name, value=1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from psa_shared.auth import MemberView, Principal
 from psa_shared.errors import NotFound, field_error
 from psa_shared.statements import Insert, Slot, Statement
 
-from ..database import db, emit
+from ..database import db, emit, outbox
 from ..directory.clients import check_client
 from ..directory.models import Contact, Member, next_number
 from ..directory.tokens import known_member
@@ -61,10 +63,10 @@ def _check_configurations(client_id, configuration_ids: list) -> set:
 
 
 def _link_configurations(ticket: Ticket, wanted: set) -> None:
-    if wanted:
-        rows = [{"ticket": ticket.id, "configuration_id": c} for c in sorted(wanted, key=str)]
-        TicketConfiguration.insert_many(rows).execute()
     ticket._configuration_ids = sorted(wanted, key=str)
+    if wanted:
+        rows = [{"ticket": ticket.id, "configuration_id": c} for c in ticket._configuration_ids]
+        TicketConfiguration.insert_many(rows).execute()
 
 
 def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
@@ -82,8 +84,8 @@ def save(ticket: Ticket) -> None:
     ticket.save(only=[f for f in Ticket._meta.sorted_fields if f.name not in skip])
 
 
-def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True) -> None:
-    _INSERT_CHANGE.write(TicketChange(
+def trail_row(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True):
+    return TicketChange(
         ticket=ticket.id,
         actor=actor_id,
         kind=kind,
@@ -92,7 +94,11 @@ def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, c
         text=text,
         client_visible=client_visible,
         at=clock.now(),
-    ))  # fmt: skip
+    )
+
+
+def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True) -> None:
+    _INSERT_CHANGE.write(trail_row(ticket, actor_id, kind, text, old, new, client_visible))
 
 
 def refresh_due_times(ticket: Ticket) -> None:
@@ -107,9 +113,9 @@ def refresh_due_times(ticket: Ticket) -> None:
 
 
 def create_ticket(principal: Principal, *, client_id, summary: str, **fields) -> Ticket:
-    """Checks and SLA arithmetic first; the transaction only numbers and writes (SQLite has one
-    writer at a time, so its length is the service's write rate). Foreign keys still refuse a
-    client, contact or member deleted in between."""
+    """Checks, SLA arithmetic, the trail row and the event first: the transaction only numbers and
+    writes (SQLite has one writer at a time, so its length is the service's write rate). Foreign
+    keys still refuse a client, contact or member deleted in between."""
     now = clock.now()
     check_client(principal, client_id, field="client_id")
     board_id = fields.pop("board_id", None)
@@ -123,16 +129,24 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     configurations = _check_configurations(client_id, fields.pop("configuration_ids", None) or [])
     ticket = Ticket(
         client=client_id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
-        **{k: v for k, v in fields.items() if v is not None},
+        number=0, **{k: v for k, v in fields.items() if v is not None},
     )  # fmt: skip
+    ticket._configuration_ids = sorted(configurations, key=str)
     _enter(ticket, status, now)
     refresh_due_times(ticket)
+    created = outbox.prepare("ticket.created", ticket_payload(ticket))  # validated with number 0
+    opened = trail_row(ticket, principal.member_id, "created", "")
+    # PostgreSQL keeps the counter row locked from its UPDATE to the commit, so numbering inside the
+    # ticket's transaction would queue each of a tenant's creates behind the one before: there the
+    # number comes from its own short transaction (a create failing after it leaves a gap).
+    number = next_number("ticket") if db.is_postgres else None
     with db.proxy.atomic():
-        ticket.number = next_number("ticket")
+        ticket.number = number or next_number("ticket")
+        opened.text = f"Ticket #{ticket.number} opened: {summary}"
         _INSERT_TICKET.write(ticket)
         _link_configurations(ticket, configurations)
-        record(ticket, principal.member_id, "created", f"Ticket #{ticket.number} opened: {summary}")
-        emit("ticket.created", ticket_payload(ticket))
+        _INSERT_CHANGE.write(opened)
+        outbox.write(dataclasses.replace(created, payload={**created.payload, "number": ticket.number}))
     return ticket
 
 

@@ -11,7 +11,7 @@ from psa_shared.auth import Principal
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.statements import Insert, Slot, Statement
 
-from ..database import db, emit
+from ..database import db, emit, outbox
 from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
@@ -87,11 +87,11 @@ def log_time(
         updated_at=now,
         **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
     )
-    payload = time_entry_payload(entry, ticket.number if ticket else None)
+    logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket.number if ticket else None))
     with db.proxy.atomic():  # writes only: see create_ticket
         _INSERT_ENTRY.write(entry)
         _move_parent(entry, entry.minutes)
-        emit("time_entry.logged", payload)
+        outbox.write(logged)
         if ticket is not None:
             autoclose.after_entry(ticket, entry)
     return entry
