@@ -10,6 +10,8 @@ db = ServiceDatabase(
         "ticket_tenant_id_board_id_id",
         "ticket_tenant_id_priority_id",
         "ticket_tenant_id_status_kind_id",
+        "ticket_tenant_id_assignee_id_status_kind",
+        "ticket_tenant_id_board_id_status_kind",
         "timeentry_ticket_id",
         "timeentry_member_id",
         "ticketchange_ticket_id",

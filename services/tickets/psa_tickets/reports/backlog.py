@@ -17,9 +17,7 @@ from psa_shared.auth import Principal
 
 from ..directory.models import Member
 from ..projects.models import Project, Task
-from ..servicedesk.models import STATUS_KINDS, Board, Ticket
-
-OPEN_KINDS = tuple(kind for kind in STATUS_KINDS if kind != "closed")
+from ..servicedesk.models import OPEN_KINDS, Board, Ticket
 
 
 def remaining(model):

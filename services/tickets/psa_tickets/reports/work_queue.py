@@ -17,7 +17,7 @@ from psa_shared.errors import InvalidInput
 from psa_shared.web import decode_cursor, encode_cursor
 
 from ..projects.models import Project, Task
-from ..servicedesk.models import Ticket
+from ..servicedesk.models import OPEN_KINDS, Ticket
 
 NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
 
@@ -66,7 +66,7 @@ def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
 
 
 def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
-    query = principal.within_grants(Ticket.select().where(Ticket.status_kind != "closed"), Ticket.client)
+    query = principal.within_grants(Ticket.select().where(Ticket.status_kind.in_(OPEN_KINDS)), Ticket.client)
     rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, Ticket.resolve_due_at, after, limit)
     return [
         _item("ticket", t, number=t.number, summary=t.summary, client_id=t.client_id, due_at=t.resolve_due_at)

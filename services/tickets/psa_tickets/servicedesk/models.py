@@ -9,6 +9,7 @@ from ..database import Model
 from ..directory.models import Client, Contact, Member
 
 STATUS_KINDS = ("open", "waiting", "closed")  # open, waiting on client, closed
+OPEN_KINDS = tuple(kind for kind in STATUS_KINDS if kind != "closed")
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 BILLING_OPTIONS = ("billable", "no_charge", "non_billable")
 OUTCOMES = ("reached", "no_response")
@@ -87,9 +88,8 @@ class Ticket(Model):
             (("tenant_id", "id"), False),
             (("tenant_id", "assignee", "id"), False),
             (("tenant_id", "client", "id"), False),
-            (("tenant_id", "assignee", "status_kind"), False),
-            (("tenant_id", "board", "status_kind"), False),
-            # Covers the backlog report: its sums read this index only, never the ticket rows.
+            # Covers the backlog report (its sums read this index only, never the ticket rows), and
+            # serves the work queue's and auto-close's open or waiting tickets of a member or board.
             (("tenant_id", "status_kind", "assignee", "board", "estimate_minutes", "spent_minutes"), False),
         )
 
