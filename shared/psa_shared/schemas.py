@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import marshmallow as ma
+import peewee
 from marshmallow import fields
 
 from .events import utc_iso
 from .fields import UtcDateTime
+from .statements import dumped_value
 
 _DIRECT: dict[type, Callable] = {
     fields.String: str,
@@ -60,6 +62,25 @@ class Schema(ma.Schema):
                 for attr, field in self.dump_fields.items()
             ]
         return plan
+
+
+def column_dumps(schema: Schema, columns: list[peewee.Field]) -> tuple[list[tuple[str, int, Callable]], list[str]]:
+    """How a row of `columns` (a select of model fields, as the driver returns it) dumps under
+    `schema` without a model instance: `(key, column index, dump of the raw value)` for each field
+    that shows one column as it is, and the keys of the fields left to the caller."""
+    at = {}
+    for index, column in enumerate(columns):
+        at[column.name] = (index, column)
+        if isinstance(column, peewee.ForeignKeyField):
+            at[column.object_id_name] = (index, column)
+    direct, rest = [], []
+    for key, attr, convert, _computed_by, _field in schema._dump_plan():
+        if convert is not None and attr in at:
+            index, column = at[attr]
+            direct.append((key, index, dumped_value(column)))
+        else:
+            rest.append(key)
+    return direct, rest
 
 
 def _computed(field: fields.Field) -> Callable | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import peewee
 
 from . import tenancy
+from .events import utc_iso
 
 
 class Slot(peewee.Node):
@@ -144,7 +145,7 @@ def _model_reader(query) -> Callable[[tuple], peewee.Model] | None:
     if len(fields) + len(extras) != len(columns) or columns[: len(fields)] != fields:
         return None
     names = [c.name for c in fields]
-    converters = [_python_value(c) for c in fields]
+    converters = [python_value(c) for c in fields]
     extra_names = [c._alias for c in extras]
     new, width = model.__new__, len(fields)
 
@@ -162,7 +163,7 @@ def _model_reader(query) -> Callable[[tuple], peewee.Model] | None:
     return read
 
 
-def _python_value(field: peewee.Field) -> Callable:
+def python_value(field: peewee.Field) -> Callable:
     """`field.python_value`, shortened for the column types every row has (ids and times)."""
     target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
     if type(target) is peewee.UUIDField:
@@ -170,6 +171,36 @@ def _python_value(field: peewee.Field) -> Callable:
     if type(target) is peewee.DateTimeField:
         return lambda value: _datetime(value) if type(value) is str else value
     return field.python_value
+
+
+def dumped_value(field: peewee.Field) -> Callable:
+    """A column's value as the driver returns it, to what a response schema dumps for it (an id or
+    a time as text, anything else as it is) without making the Python value in between: SQLite's
+    32 hex digits and `YYYY-MM-DD HH:MM:SS[.ffffff]` are rearranged; other values take the long way."""
+    target = field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+    if type(target) is peewee.UUIDField:
+        read = python_value(field)
+        return lambda value: _uuid_text(value) if type(value) is str and len(value) == 32 else str(read(value))
+    if type(target) is peewee.DateTimeField:
+        read = python_value(field)
+        return lambda value: _time_text(value) if type(value) is str else utc_iso(read(value))
+    return _as_is
+
+
+def _as_is(value):
+    return value
+
+
+def _uuid_text(value: str) -> str:
+    if value.isalnum() and value.islower() or value.isdigit():  # as UUIDField writes it: lowercase hex
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(_uuid(value))
+
+
+def _time_text(value: str) -> str:
+    if len(value) in (19, 26) and value[10] == " ":  # naive, as DateTimeField writes it: isoformat(" ")
+        return f"{value[:10]}T{value[11:]}Z"
+    return utc_iso(_datetime(value))
 
 
 def _uuid(value: str, new=object.__new__, assign=object.__setattr__, unknown=uuid.SafeUUID.unknown) -> uuid.UUID:

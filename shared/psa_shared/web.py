@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 import time
 import uuid
 from collections.abc import Callable
@@ -240,8 +241,8 @@ def keyset_after(args: dict) -> uuid.UUID | None:
         raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
 
 
-def keyset_rows(rows: list, args: dict) -> dict:
+def keyset_rows(rows: list, args: dict, id_of: Callable = operator.attrgetter("id")) -> dict:
     """The page body from up to `limit + 1` rows read newest first (one more tells a next page exists)."""
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
-    return {"items": rows, "next_cursor": encode_cursor([str(rows[-1].id)]) if more and rows else None}
+    return {"items": rows, "next_cursor": encode_cursor([str(id_of(rows[-1]))]) if more and rows else None}

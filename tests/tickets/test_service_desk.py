@@ -298,3 +298,24 @@ def test_patch_without_a_body_keeps_every_field_and_the_api_says_the_body_is_opt
     paths = psa.http.get("/openapi/tickets.json").json["paths"]
     patches = [ops["patch"] for ops in paths.values() if "patch" in ops]
     assert patches and all(not op["requestBody"].get("required") for op in patches)
+
+
+def test_the_list_shows_each_ticket_as_the_ticket_itself_shows_it(tenant, psa):
+    """The list dumps its rows without the ORM (see api.tickets._listed): same fields, same values."""
+    client = tenant.client()
+    pc, printer = configuration(psa, tenant, client["id"]), configuration(psa, tenant, client["id"], name="Printer")
+    opened = [
+        open_ticket(tenant.api, client["id"]),
+        open_ticket(tenant.api, client["id"], priority="P1", description="Clean it out", estimate_minutes=90,
+                    assignee_id=tenant.admin_id, configuration_ids=[printer["id"], pc["id"]]),
+        open_ticket(tenant.api, client["id"], status="Waiting on Client"),
+        open_ticket(tenant.api, client["id"], priority="P2"),
+    ]  # fmt: skip
+    assert log(tenant.api, opened[0]["id"], notes="Called client.").status_code == 201  # responded
+    assert tenant.api.patch(f"/api/v1/tickets/{opened[3]['id']}", json={"status": "Closed"}).status_code == 200
+    with clock.travel(dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=10)):
+        listed = tenant.api.get("/api/v1/tickets").json["items"]
+        shown = [tenant.api.get(f"/api/v1/tickets/{t['id']}").json for t in listed]
+    assert listed == shown and len(listed) == 4
+    assert {t["breached"] for t in listed} == {True, False}
+    assert sorted(listed[2]["configuration_ids"]) == listed[2]["configuration_ids"] != []

@@ -111,3 +111,9 @@ def breached(due: dt.datetime | None, done_at: dt.datetime | None, clock_at: dt.
     if due is None:
         return False
     return (done_at or clock_at) > due
+
+
+def breaches(now: dt.datetime, *, waiting_since, closed_at, responded_at, respond_due_at, resolve_due_at) -> dict:
+    """A ticket's respond and resolve targets: breached or not, with the clock where it stands."""
+    at = stopped_at(now, waiting_since, closed_at)
+    return {"respond": breached(respond_due_at, responded_at, at), "resolve": breached(resolve_due_at, closed_at, at)}
