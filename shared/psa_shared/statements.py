@@ -192,7 +192,7 @@ def _as_is(value):
 
 
 def _uuid_text(value: str) -> str:
-    if value.isalnum() and value.islower() or value.isdigit():  # as UUIDField writes it: lowercase hex
+    if not value.strip("0123456789abcdef"):  # lowercase hex, as UUIDField writes it
         return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return str(_uuid(value))
 
