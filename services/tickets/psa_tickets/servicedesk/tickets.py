@@ -62,17 +62,17 @@ def _check_configurations(client_id, configuration_ids: list) -> set:
     return wanted
 
 
-def _link_configurations(ticket: Ticket, wanted: set) -> None:
-    ticket._configuration_ids = sorted(wanted, key=str)
-    if wanted:
+def _link_configurations(ticket: Ticket) -> None:
+    """Write the links to `ticket._configuration_ids` (checked for the ticket's client)."""
+    if ticket._configuration_ids:
         rows = [{"ticket": ticket.id, "configuration_id": c} for c in ticket._configuration_ids]
         TicketConfiguration.insert_many(rows).execute()
 
 
 def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
-    wanted = _check_configurations(ticket.client_id, configuration_ids)
+    ticket._configuration_ids = sorted(_check_configurations(ticket.client_id, configuration_ids), key=str)
     TicketConfiguration.delete().where(TicketConfiguration.ticket == ticket.id).execute()
-    _link_configurations(ticket, wanted)
+    _link_configurations(ticket)
 
 
 _INSERT_TICKET, _INSERT_CHANGE = Insert(Ticket), Insert(TicketChange)
@@ -144,7 +144,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
         ticket.number = number or next_number("ticket")
         opened.text = f"Ticket #{ticket.number} opened: {summary}"
         _INSERT_TICKET.write(ticket)
-        _link_configurations(ticket, configurations)
+        _link_configurations(ticket)
         _INSERT_CHANGE.write(opened)
         outbox.write(dataclasses.replace(created, payload={**created.payload, "number": ticket.number}))
     return ticket
