@@ -7,17 +7,111 @@ import itertools
 import logging
 import os
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import peewee
+import psycopg
 from playhouse import db_url
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
 from .tenancy import TenantModel
 
+
+class PostgresqlDatabase(PooledPsycopg3Database):
+    """psycopg 3, pooled, with fewer round trips: under load each one costs the worker and the
+    server a wake-up, about as much CPU as a small request's Python (docs/foundation.md, Databases).
+
+    - A connection handed out is pinged (`SELECT 1`) only when it sat idle in the pool for
+      `PING_IDLE_AFTER` seconds or more; one returned a moment ago is as alive as it was then,
+      and one the driver saw fail (`broken`) or close is never handed out.
+    - Inside `atomic_writes()`, statements run with `execute_later` wait, and go to the server
+      with the transaction's BEGIN and COMMIT as one message (see `atomic_writes`).
+    """
+
+    PING_IDLE_AFTER = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._batches = threading.local()
+
+    def _is_closed(self, conn):
+        if conn.closed or conn.broken:
+            return True
+        if time.monotonic() - getattr(conn, "_psa_returned_at", float("-inf")) < self.PING_IDLE_AFTER:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        conn._psa_returned_at = time.monotonic()
+        super()._close(conn, close_conn)
+
+    @contextmanager
+    def atomic_writes(self):
+        """A transaction whose BEGIN, writes run with `execute_later` and COMMIT reach the server
+        as one multi-statement message, its values bound by psycopg on the client (a
+        `ClientCursor`). Any other statement in the block (a read, a peewee query) first sends
+        what waits, so everything still runs in order, in the one transaction. A statement the
+        server refuses raises (as peewee's error for it) at the commit, and nothing is kept."""
+        if getattr(self._batches, "pending", None) is not None:  # nested: the outer block sends
+            with self.atomic():
+                yield
+            return
+        self._batches.pending, self._batches.sent = [], False
+        try:
+            with self.atomic():
+                yield
+        finally:
+            self._batches.pending = None
+
+    def execute_later(self, sql: str, params=()) -> None:
+        """Run a write whose result nobody reads: at once, or with the `atomic_writes()` block's
+        other statements."""
+        if getattr(self._batches, "pending", None) is None:
+            self.execute_sql(sql, params)
+        else:
+            self._batches.pending.append((sql, params))
+
+    def execute_sql(self, sql, params=None):
+        self._send_pending()
+        return super().execute_sql(sql, params)
+
+    def begin(self, *args, **kwargs):
+        if getattr(self._batches, "pending", None) is None or self._batches.sent:
+            return super().begin(*args, **kwargs)
+        self._batches.pending.append(("BEGIN", ()))
+
+    def commit(self):
+        if getattr(self._batches, "pending", None):
+            self._batches.pending.append(("COMMIT", ()))
+            return self._send_pending()
+        return super().commit()
+
+    def rollback(self):
+        pending = getattr(self._batches, "pending", None)
+        if pending is not None and not self._batches.sent:
+            pending.clear()  # nothing reached the server
+            return None
+        if pending:
+            pending.clear()
+        return super().rollback()
+
+    def _send_pending(self) -> None:
+        pending = getattr(self._batches, "pending", None)
+        if not pending:
+            return
+        sql = ";\n".join(statement for statement, _ in pending)
+        params = [value for _, values in pending for value in values]
+        pending.clear()
+        self._batches.sent = True
+        with peewee.__exception_wrapper__, psycopg.ClientCursor(self.connection()) as cursor:
+            cursor.execute(sql, params)
+
+
 # Plain postgresql:// URLs mean psycopg 3 with a pool: it is the driver we ship.
-db_url.register_database(PooledPsycopg3Database, "postgres", "postgresql")
+db_url.register_database(PostgresqlDatabase, "postgres", "postgresql")
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +301,12 @@ class ServiceDatabase:
             else:
                 for model in reversed(self.models):
                     self.proxy.execute_sql(f'DELETE FROM "{model._meta.table_name}"')
+
+    def atomic_writes(self):
+        """`atomic()` for a transaction of writes run with `Statement.run`: on PostgreSQL they go
+        to the server in one round trip with the BEGIN and COMMIT (`PostgresqlDatabase`)."""
+        database = self.proxy.obj
+        return database.atomic_writes() if isinstance(database, PostgresqlDatabase) else database.atomic()
 
     def close(self) -> None:
         if self.bound and not self.proxy.is_closed():

@@ -78,10 +78,20 @@ class Statement:
 
     def cursor(self, **values):
         compiled, database = self._for_database()
+        return database.execute_sql(compiled.sql, self._params(compiled, values))
+
+    def run(self, **values) -> None:
+        """Run a write for its effect; inside `atomic_writes()` on PostgreSQL it is sent with the
+        transaction's other statements (`execute_later`)."""
+        compiled, database = self._for_database()
+        later = getattr(database, "execute_later", database.execute_sql)
+        later(compiled.sql, self._params(compiled, values))
+
+    @staticmethod
+    def _params(compiled: _Compiled, values: dict) -> list:
         if compiled.tenanted:
             values[TENANT] = tenancy.current_tenant()
-        params = [p.value(values) if type(p) is _Bound else p for p in compiled.template]
-        return database.execute_sql(compiled.sql, params)
+        return [p.value(values) if type(p) is _Bound else p for p in compiled.template]
 
     def rows(self, **values) -> list[tuple]:
         """Rows as the driver returns them (no conversion to Python values)."""
@@ -253,9 +263,10 @@ class Insert(Statement):
         data = instance.__data__
         if self.tenanted and data.get("tenant_id") != tenancy.current_tenant():
             raise tenancy.TenantScopeError(f"refusing to write a {self.model.__name__} row into another tenant")
-        cursor = self.cursor(**values, **{f.name: data.get(f.name) for f in self.fields})
+        values.update({f.name: data.get(f.name) for f in self.fields})
+        value = self.cursor(**values).fetchone()[0] if self.returns else self.run(**values)
         instance._dirty.clear()
-        return cursor.fetchone()[0] if self.returns else None
+        return value
 
 
 class Shapes:

@@ -46,12 +46,13 @@ def ticket_payload(ticket: Ticket) -> dict:
     }
 
 
-def time_entry_payload(entry: TimeEntry, ticket_number: int | None = None) -> dict:
+def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None) -> dict:
+    """`ticket` is the entry's ticket (None for a project task's entry)."""
     return {
         "id": entry.id,
         "ticket_id": entry.ticket_id,
         "task_id": entry.task_id,
-        "ticket_number": ticket_number,
+        "ticket_number": ticket.number if ticket else None,
         "client_id": entry.client_id,
         "member_id": entry.member_id,
         "started_at": utc_iso(entry.started_at),
@@ -59,7 +60,7 @@ def time_entry_payload(entry: TimeEntry, ticket_number: int | None = None) -> di
         "billing": entry.billing,
         "notes": entry.notes,
         "work_type": entry.work_type,
-        "configuration_ids": configuration_ids(entry.ticket_id),
+        "configuration_ids": ticket_configuration_ids(ticket) if ticket else [],
         "updated_at": utc_iso(entry.updated_at),
     }
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
+
+from peewee import fn
 
 from psa_shared.auth import MemberView, Principal
 from psa_shared.errors import NotFound, field_error
@@ -19,8 +22,17 @@ from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfig
 TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minutes", "contact_id")
 
 
-_TICKET = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")))
-_TICKET_FOR_UPDATE = Statement(lambda: Ticket.select().where(Ticket.id == Slot("id")).for_update())
+def _ticket_with_configurations():
+    """The ticket and, in the same query, its configuration ids joined by commas (a time entry's
+    event and the ticket's own response carry them; a second query would be a round trip more)."""
+    column = TicketConfiguration.configuration_id
+    joined = fn.string_agg(column.cast("text"), ",") if db.is_postgres else fn.group_concat(column, ",")
+    configurations = TicketConfiguration.select(joined).where(TicketConfiguration.ticket == Ticket.id)
+    return Ticket.select(*Ticket._meta.sorted_fields, configurations.alias("configuration_list"))
+
+
+_TICKET = Statement(lambda: _ticket_with_configurations().where(Ticket.id == Slot("id")))
+_TICKET_FOR_UPDATE = Statement(lambda: _ticket_with_configurations().where(Ticket.id == Slot("id")).for_update())
 
 
 def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
@@ -29,6 +41,8 @@ def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Tic
     ticket = (_TICKET_FOR_UPDATE if for_update and db.is_postgres else _TICKET).first(id=ticket_id)
     if ticket is None or not principal.sees_client(ticket.client_id):
         raise NotFound("ticket not found")
+    listed = ticket.configuration_list
+    ticket._configuration_ids = [uuid.UUID(c) for c in listed.split(",")] if listed else []
     return ticket
 
 
@@ -114,8 +128,9 @@ def refresh_due_times(ticket: Ticket) -> None:
 
 def create_ticket(principal: Principal, *, client_id, summary: str, **fields) -> Ticket:
     """Checks, SLA arithmetic, the trail row and the event first: the transaction only numbers and
-    writes (SQLite has one writer at a time, so its length is the service's write rate). Foreign
-    keys still refuse a client, contact or member deleted in between."""
+    writes (SQLite has one writer at a time, so its length is the service's write rate; PostgreSQL
+    gets its statements in one round trip). Foreign keys still refuse a client, contact or member
+    deleted in between."""
     now = clock.now()
     check_client(principal, client_id, field="client_id")
     board_id = fields.pop("board_id", None)
@@ -140,7 +155,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     # ticket's transaction would queue each of a tenant's creates behind the one before: there the
     # number comes from its own short transaction (a create failing after it leaves a gap).
     number = next_number("ticket") if db.is_postgres else None
-    with db.proxy.atomic():
+    with db.atomic_writes():
         ticket.number = number or next_number("ticket")
         opened.text = f"Ticket #{ticket.number} opened: {summary}"
         _INSERT_TICKET.write(ticket)

@@ -53,9 +53,9 @@ def _move_parent(entry: TimeEntry, delta: int) -> None:
     """Spent minutes follow the entry; a member's client-visible note is the ticket's first
     response (the earliest one stays)."""
     if entry.ticket_id and entry.notes:
-        _SPENT_AND_RESPONDED.cursor(id=entry.ticket_id, delta=delta, at=entry.created_at)
+        _SPENT_AND_RESPONDED.run(id=entry.ticket_id, delta=delta, at=entry.created_at)
     elif entry.ticket_id and delta:
-        _SPENT.cursor(id=entry.ticket_id, delta=delta)
+        _SPENT.run(id=entry.ticket_id, delta=delta)
     if entry.task_id and delta:
         Task.update(spent_minutes=Task.spent_minutes + delta).where(Task.id == entry.task_id).execute()
 
@@ -87,8 +87,8 @@ def log_time(
         updated_at=now,
         **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
     )
-    logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket.number if ticket else None))
-    with db.proxy.atomic():  # writes only: see create_ticket
+    logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket))
+    with db.atomic_writes():  # writes only: see create_ticket
         _INSERT_ENTRY.write(entry)
         _move_parent(entry, entry.minutes)
         outbox.write(logged)
@@ -124,8 +124,8 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
         entry.updated_at = clock.now()
         entry.save()
         _move_parent(entry, entry.minutes - old_minutes)
-        number = Ticket.get_by_id(entry.ticket_id).number if entry.ticket_id else None
-        emit("time_entry.updated", time_entry_payload(entry, number))
+        ticket = Ticket.get_by_id(entry.ticket_id) if entry.ticket_id else None
+        emit("time_entry.updated", time_entry_payload(entry, ticket))
     return entry
 
 

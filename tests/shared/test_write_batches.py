@@ -1,0 +1,89 @@
+"""A transaction of writes (`db.atomic_writes()`, one round trip on PostgreSQL) keeps every promise
+of `atomic()`: all or nothing, in order, and a refused write is the usual peewee error."""
+
+import peewee
+import psycopg
+import pytest
+
+from psa_shared.ids import new_id
+from psa_shared.statements import Insert
+from psa_shared.tenancy import tenant_scope
+from psa_shared.testing import PG_ADMIN_URL
+from psa_tickets.servicedesk.models import TicketChange
+
+TRAIL = Insert(TicketChange)
+
+
+def _ticket(tenant) -> dict:
+    client = tenant.client("Acme Dental")
+    return tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "Mailbox full"}).json
+
+
+def _calls() -> list[str]:
+    return sorted(c.text for c in TicketChange.select().where(TicketChange.kind == "call"))
+
+
+def _call(ticket_id, text: str) -> TicketChange:
+    return TicketChange(ticket=ticket_id, kind="call", text=text)
+
+
+def test_writes_land_together_and_a_read_between_them_sees_the_ones_before(psa, tenant):
+    ticket = _ticket(tenant)
+    db = psa.service("tickets").db
+    with db.proxy.connection_context(), tenant_scope(tenant.id):
+        with db.atomic_writes():
+            TRAIL.write(_call(ticket["id"], "Called client. Left voicemail."))
+            seen = _calls()
+            TRAIL.write(_call(ticket["id"], "Called client. Reached her."))
+        assert seen == ["Called client. Left voicemail."]
+        assert _calls() == ["Called client. Left voicemail.", "Called client. Reached her."]
+
+
+def test_a_refused_write_raises_the_peewee_error_and_keeps_nothing_of_the_block(psa, tenant):
+    ticket = _ticket(tenant)
+    db = psa.service("tickets").db
+    with db.proxy.connection_context(), tenant_scope(tenant.id):
+        with pytest.raises(peewee.IntegrityError), db.atomic_writes():
+            TRAIL.write(_call(ticket["id"], "Called client. Left voicemail."))
+            TRAIL.write(_call(new_id(), "A call on a ticket nobody opened"))  # foreign key refuses it
+        assert _calls() == []
+        TRAIL.write(_call(ticket["id"], "Called again."))  # the connection goes on serving
+        assert _calls() == ["Called again."]
+
+
+def test_an_error_raised_in_the_block_keeps_nothing(psa, tenant):
+    ticket = _ticket(tenant)
+    db = psa.service("tickets").db
+    with db.proxy.connection_context(), tenant_scope(tenant.id):
+        with pytest.raises(ZeroDivisionError), db.atomic_writes():
+            TRAIL.write(_call(ticket["id"], "Called client. Left voicemail."))
+            1 / 0  # noqa: B018
+        assert _calls() == []
+
+
+def test_a_block_inside_a_transaction_is_part_of_it(psa, tenant):
+    ticket = _ticket(tenant)
+    db = psa.service("tickets").db
+    with db.proxy.connection_context(), tenant_scope(tenant.id):
+        with pytest.raises(ZeroDivisionError), db.proxy.atomic():
+            with db.atomic_writes():
+                TRAIL.write(_call(ticket["id"], "Called client. Left voicemail."))
+            1 / 0  # noqa: B018
+        assert _calls() == []
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced(psa, tenant, monkeypatch):
+    """The pool pings a connection only after it sat idle (`PING_IDLE_AFTER`); one whose server
+    process went away meanwhile is dropped, and the request gets a fresh one."""
+    if psa.backend != "real":
+        pytest.skip("PostgreSQL's pool")
+    database = psa.service("tickets").db.proxy.obj
+    tenant.client("Acme Dental")  # the pool now holds a connection
+    name = database.database
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    monkeypatch.setattr(type(database), "PING_IDLE_AFTER", 0.0)  # as if a second had passed
+    assert tenant.api.get("/api/v1/clients").status_code == 200
