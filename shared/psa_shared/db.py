@@ -74,9 +74,9 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         else:
             self._batches.pending.append((sql, params))
 
-    def execute_sql(self, sql, params=None):
+    def execute_sql(self, sql, params=None, **kwargs):
         self._send_pending()
-        return super().execute_sql(sql, params)
+        return super().execute_sql(sql, params, **kwargs)
 
     def begin(self, *args, **kwargs):
         if getattr(self._batches, "pending", None) is None or self._batches.sent:
