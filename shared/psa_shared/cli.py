@@ -44,7 +44,7 @@ def serve(host: str, port: int) -> None:
     for note in system.first_run():
         click.echo(note.replace("{base_url}", base_url))
     system.start_workers()
-    server = make_server(host, port, system.wsgi(), threaded=True)
+    server = make_server(host, port, system.serving_wsgi(), threaded=True)
     click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
     try:
         server.serve_forever()

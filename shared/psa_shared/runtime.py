@@ -3,6 +3,7 @@ outbox relay and event consumer on threads (embedded mode, tests, `psa serve`)."
 
 from __future__ import annotations
 
+import gc
 import json
 
 from . import bus
@@ -77,6 +78,16 @@ class System:
 
     def wsgi(self) -> Router:
         return Router({s.name: (s.prefixes, s.app_factory(self.settings)) for s in self.services})
+
+    def serving_wsgi(self) -> Router:
+        """`wsgi()` for a server: what starting made (apps, schemas, models, the OpenAPI spec) lives
+        as long as the process, so it leaves the cyclic collector's generations (`gc.freeze`)
+        instead of being walked again by every full collection (4-5 % more ticket creates, time
+        entries and list pages a second on SQLite under the benchmark's load)."""
+        router = self.wsgi()
+        gc.collect()  # what starting left as garbage goes now, not into the frozen set
+        gc.freeze()
+        return router
 
     def relays(self) -> list[bus.Relay]:
         return [s.relay(self.settings) for s in self.services]

@@ -10,4 +10,4 @@ def create_app(service: str | None = None):
     services = [s for s in discover_services() if service in (None, s.name)]
     if not services:
         raise LookupError(f"no installed service named {service!r}")
-    return System(Settings.from_env(), services).bind().wsgi()
+    return System(Settings.from_env(), services).bind().serving_wsgi()

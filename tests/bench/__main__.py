@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .load import ROOT, drive, gunicorn, json_request, pick, probe
+from .load import ROOT, SLICES, gunicorn, json_request, pick, probe, side_by_side
 from .seed import seed
 
 PREPARE = "from psa_shared.wsgi import create_app; create_app('tickets')"
@@ -145,14 +145,13 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
                 print(f"[{backend}] {name}: SKIPPED (probe answered {status}: {body[:120]})", flush=True)
                 rows.append({"scenario": name, "skipped": f"probe answered {status}"})
                 continue
-            measured = drive(psa, psa_request, psa_expect, knobs["seconds"], knobs["concurrency"])
-            baseline = drive(base, base_request, base_expect, knobs["seconds"], knobs["concurrency"])
+            pair = (psa, psa_request, psa_expect), (base, base_request, base_expect)
+            measured, baseline = side_by_side(*pair, knobs["seconds"], knobs["concurrency"])
             rows.append({"scenario": name, "psa": measured, "baseline": baseline})
             print(f"[{backend}] {name}: {measured.rate:.0f} req/s p50 {measured.p50_ms:.1f} ms "
                   f"p99 {measured.p99_ms:.1f} ms | baseline {baseline.rate:.0f} req/s", flush=True)  # fmt: skip
             if name in SOLO:  # latency without queueing behind other clients on a small machine
-                measured = drive(psa, psa_request, psa_expect, knobs["seconds"], 1)
-                baseline = drive(base, base_request, base_expect, knobs["seconds"], 1)
+                measured, baseline = side_by_side(*pair, knobs["seconds"], 1)
                 rows.append({"scenario": f"{name} (1 client)", "psa": measured, "baseline": baseline})
     return info, rows
 
@@ -164,7 +163,8 @@ def table(results: list[tuple[dict, list]], knobs: dict) -> str:
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}. "
         f"gunicorn gthread, {knobs['workers']} workers x {knobs['threads']} threads for both apps; "
         f"client: {knobs['concurrency']} keep-alive threads, {knobs['seconds']} s measured per scenario "
-        "after 1 s warm-up, on the same machine.",
+        f"and app, in {SLICES} slices taking turns with the baseline (1 s warm-up before the first, "
+        "0.2 s before each other), on the same machine.",
         "",
     ]
     for info, rows in results:

@@ -1,5 +1,6 @@
 """The platform's own promises: prefixes, hookspecs, OpenAPI, health."""
 
+import gc
 import inspect
 
 import pytest
@@ -71,3 +72,14 @@ def test_sqlite_checkpoints_keep_the_wal_small_without_the_writer_waiting(tmp_pa
     # each commit appends at least one 4 KiB page: unchecked, the WAL would pass commits * 4 KiB
     assert wal.stat().st_size < 3 * SqliteDatabase.CHECKPOINT_EVERY * 4096
     database.close_all()
+
+
+def test_a_served_system_freezes_what_starting_made(psa):
+    """What starting made lives as long as the process: `serving_wsgi()` (gunicorn's entry and
+    `psa serve`) takes it out of the cyclic collector's generations."""
+    gc.unfreeze()
+    try:
+        psa.serving_wsgi()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
