@@ -35,7 +35,7 @@ class PostgresqlDatabase(PooledPsycopg3Database):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._batches = threading.local()
+        self._batch = _Batch()
 
     def _is_closed(self, conn):
         if conn.closed or conn.broken:
@@ -55,59 +55,67 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         `ClientCursor`). Any other statement in the block (a read, a peewee query) first sends
         what waits, so everything still runs in order, in the one transaction. A statement the
         server refuses raises (as peewee's error for it) at the commit, and nothing is kept."""
-        if getattr(self._batches, "pending", None) is not None:  # nested: the outer block sends
+        batch = self._batch
+        if batch.pending is not None:  # nested: the outer block sends
             with self.atomic():
                 yield
             return
-        self._batches.pending, self._batches.sent = [], False
+        batch.pending, batch.sent = [], False
         try:
             with self.atomic():
                 yield
         finally:
-            self._batches.pending = None
+            batch.pending = None
 
     def execute_later(self, sql: str, params=()) -> None:
         """Run a write whose result nobody reads: at once, or with the `atomic_writes()` block's
         other statements."""
-        if getattr(self._batches, "pending", None) is None:
+        if self._batch.pending is None:
             self.execute_sql(sql, params)
         else:
-            self._batches.pending.append((sql, params))
+            self._batch.pending.append((sql, params))
 
     def execute_sql(self, sql, params=None, **kwargs):
         self._send_pending()
         return super().execute_sql(sql, params, **kwargs)
 
     def begin(self, *args, **kwargs):
-        if getattr(self._batches, "pending", None) is None or self._batches.sent:
+        if self._batch.pending is None or self._batch.sent:
             return super().begin(*args, **kwargs)
-        self._batches.pending.append(("BEGIN", ()))
+        self._batch.pending.append(("BEGIN", ()))
 
     def commit(self):
-        if getattr(self._batches, "pending", None):
-            self._batches.pending.append(("COMMIT", ()))
+        if self._batch.pending:
+            self._batch.pending.append(("COMMIT", ()))
             return self._send_pending()
         return super().commit()
 
     def rollback(self):
-        pending = getattr(self._batches, "pending", None)
-        if pending is not None and not self._batches.sent:
-            pending.clear()  # nothing reached the server
-            return None
-        if pending:
-            pending.clear()
-        return super().rollback()
+        batch = self._batch
+        if batch.pending:
+            batch.pending.clear()
+        if batch.pending is None or batch.sent:
+            return super().rollback()
+        return None  # nothing of the block reached the server
 
     def _send_pending(self) -> None:
-        pending = getattr(self._batches, "pending", None)
+        pending = self._batch.pending
         if not pending:
             return
         sql = ";\n".join(statement for statement, _ in pending)
         params = [value for _, values in pending for value in values]
         pending.clear()
-        self._batches.sent = True
+        self._batch.sent = True
         with peewee.__exception_wrapper__, psycopg.ClientCursor(self.connection()) as cursor:
             cursor.execute(sql, params)
+
+
+class _Batch(threading.local):
+    """This thread's `atomic_writes()` block: statements waiting to be sent (None outside a
+    block), and whether any part of the block reached the server yet."""
+
+    pending: list | None = None
+    sent = False
 
 
 # Plain postgresql:// URLs mean psycopg 3 with a pool: it is the driver we ship.

@@ -13,16 +13,11 @@ _CONFIGURATIONS = Statement(
 )
 
 
-def configuration_ids(ticket_id) -> list:
-    if ticket_id is None:
-        return []
-    return sorted((r.configuration_id for r in _CONFIGURATIONS.models(ticket=ticket_id)), key=str)
-
-
 def ticket_configuration_ids(ticket: Ticket) -> list:
-    """The ticket's configuration ids, read once per ticket object (writers set them when known)."""
+    """The ticket's configuration ids, read once per ticket object (`get_ticket` and writers set
+    them when known)."""
     if getattr(ticket, "_configuration_ids", None) is None:
-        ticket._configuration_ids = configuration_ids(ticket.id)
+        ticket._configuration_ids = [r.configuration_id for r in _CONFIGURATIONS.models(ticket=ticket.id)]
     return sorted(ticket._configuration_ids, key=str)
 
 
