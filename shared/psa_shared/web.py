@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import operator
 import time
@@ -72,6 +73,22 @@ class Blueprint(flask_smorest.Blueprint):
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
 
+class ServiceFlask(Flask):
+    """Flask asks `inspect` whether each hook and the view is a coroutine function on every
+    request (ten times a request here); for a given function the answer never changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._coroutine_functions: dict[Callable, bool] = {}
+
+    def ensure_sync(self, func):
+        function = getattr(func, "__func__", func)  # a view's bound method is new each request
+        known = self._coroutine_functions.get(function)
+        if known is None:
+            known = self._coroutine_functions[function] = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if known else func
+
+
 def public(view):
     """Mark a view as reachable without a token (health checks, login, JWKS)."""
     view._psa_public = True
@@ -96,7 +113,7 @@ def create_service_app(
     a connection per request and every non-public route authenticated and tenant-scoped.
 
     With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`."""
-    app = Flask(f"psa_{service}")
+    app = ServiceFlask(f"psa_{service}")
     app.json = JsonProvider(app)
     app.config.update(
         API_TITLE=f"PSA Core {service}",

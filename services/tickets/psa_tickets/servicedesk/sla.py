@@ -8,6 +8,7 @@ a pause simply recomputes them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,12 @@ class BusinessCalendar:
         closes = midnight + dt.timedelta(minutes=self.end_minute)
         return _utc(opens), _utc(closes)
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019  (calendars are few, equal ones share entries)
+    def hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """`window(day)` on a workday, None on a day off. Every ticket of a week walks the same
+        few days to its due times, and each window costs time-zone arithmetic: worked out once."""
+        return self.window(day) if self.is_workday(day) else None
+
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.time_zone)).date()
 
@@ -46,8 +53,8 @@ def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes
         raise ValueError("the calendar has no business hours")
     day, left = calendar.local_date(start), dt.timedelta(minutes=minutes)
     for _ in range(MAX_DAYS):
-        if calendar.is_workday(day):
-            opens, closes = calendar.window(day)
+        if hours := calendar.hours(day):
+            opens, closes = hours
             begin = max(opens, start)
             if begin <= closes:
                 if begin + left <= closes:
@@ -63,8 +70,8 @@ def business_minutes_between(calendar: BusinessCalendar, start: dt.datetime, end
         return 0
     total, day, last = dt.timedelta(), calendar.local_date(start), calendar.local_date(end)
     while day <= last:
-        if calendar.is_workday(day):
-            opens, closes = calendar.window(day)
+        if hours := calendar.hours(day):
+            opens, closes = hours
             overlap = min(closes, end) - max(opens, start)
             total += max(overlap, dt.timedelta())
         day += dt.timedelta(days=1)
