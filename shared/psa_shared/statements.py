@@ -260,13 +260,17 @@ class Insert(Statement):
 
     def write(self, instance: peewee.Model, **values):
         """Insert `instance`; `values` fill the returning expression's Slots, whose value is returned."""
-        data = instance.__data__
+        value = self.write_row(instance.__data__, **values)
+        instance._dirty.clear()
+        return value
+
+    def write_row(self, data: dict, **values):
+        """Insert a row given as a dict of column values (a missing one is NULL), for a row the
+        caller never reads back as a model."""
         if self.tenanted and data.get("tenant_id") != tenancy.current_tenant():
             raise tenancy.TenantScopeError(f"refusing to write a {self.model.__name__} row into another tenant")
         values.update({f.name: data.get(f.name) for f in self.fields})
-        value = self.cursor(**values).fetchone()[0] if self.returns else self.run(**values)
-        instance._dirty.clear()
-        return value
+        return self.cursor(**values).fetchone()[0] if self.returns else self.run(**values)
 
 
 class Shapes:

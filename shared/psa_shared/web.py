@@ -195,11 +195,16 @@ def _add_authentication(app: Flask, service: str, keyring: KeyRing, lookup: Call
         g.principal = principal_from_claims(claims, lookup)
         g.actor_token = tenancy.actor.set(str(g.principal.member_id))
 
+    counters, latency = {}, LATENCY.labels(service)  # labels() locks and checks on every call
+
     @app.after_request
     def _count(response):
-        REQUESTS.labels(service, request.method, response.status_code).inc()
+        key = (request.method, response.status_code)
+        if (counter := counters.get(key)) is None:
+            counter = counters[key] = REQUESTS.labels(service, *key)
+        counter.inc()
         if "started" in g:
-            LATENCY.labels(service).observe(time.perf_counter() - g.started)
+            latency.observe(time.perf_counter() - g.started)
         return response
 
     @app.teardown_request

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import marshmallow as ma
+import orjson
 
 from ..ids import new_id
 
@@ -41,7 +42,7 @@ class Event:
     occurred_at: str = field(default_factory=lambda: utc_iso(dt.datetime.now(dt.UTC)))
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True)
+        return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Event:

@@ -9,6 +9,7 @@ from psa_shared.statements import Slot, Statement
 from ..database import db, emit
 from .events import client_payload, contact_payload
 from .models import Client, ClientGrant, Contact, directory_changed, next_number, touch
+from .snapshot import snapshot
 
 
 def visible_clients(principal: Principal):
@@ -28,9 +29,15 @@ _CLIENT_EXISTS = Statement(lambda: Client.select(Client.id).where(Client.id == S
 
 
 def check_client(principal: Principal, client_id, field: str) -> None:
-    """`get_client` for a caller that needs only the answer (one column read, not the row)."""
-    if not (principal.sees_client(client_id) and _CLIENT_EXISTS.rows(id=client_id)):
+    """`get_client` for a caller that needs only the answer. Clients are never deleted nor moved
+    to another tenant, so a client once found stays known for the directory's generation: a
+    ticket create reads nothing for it (a foreign key still refuses a row removed by hand)."""
+    if not (principal.sees_client(client_id) and snapshot().get(("client", client_id), lambda: _exists(client_id))):
         _not_found(field)
+
+
+def _exists(client_id) -> bool | None:
+    return True if _CLIENT_EXISTS.rows(id=client_id) else None  # None: not kept, it may be created
 
 
 def _not_found(field: str | None):
