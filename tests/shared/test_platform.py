@@ -83,3 +83,34 @@ def test_a_served_system_freezes_what_starting_made(psa):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_service_app_answers_the_coroutine_question_as_flask_does():
+    """`ServiceFlask.ensure_sync` keeps Flask's answer per function; the answers stay Flask's."""
+    from flask import Flask
+
+    from psa_shared.web import ServiceFlask
+
+    class View:
+        def get(self):
+            return "ok"
+
+    def hook():
+        return None
+
+    async def coroutine_view():
+        return "ok"
+
+    ours, flasks = ServiceFlask("ours"), Flask("flask")
+    for _ in range(2):  # the second round is answered from what the first kept
+        assert ours.ensure_sync(hook) is hook
+        method = View().get  # a new bound method each request, as MethodView makes
+        assert ours.ensure_sync(method) is method
+    try:
+        expected = type(flasks.ensure_sync(coroutine_view))
+    except RuntimeError as error:  # Flask without its async extra
+        with pytest.raises(RuntimeError, match=str(error)[:30]):
+            ours.ensure_sync(coroutine_view)
+    else:
+        assert type(ours.ensure_sync(coroutine_view)) is expected
+    assert len(ours._coroutine_functions) == 3  # one per function, not one per bound method

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from psa_shared.tenancy import tenant_scope
 from psa_tickets.database import db
-from psa_tickets.directory.models import ClientGrant, Generation, Member, new_stamp
+from psa_tickets.directory.models import Client, ClientGrant, Generation, Member, new_stamp
 from psa_tickets.servicedesk.models import Status
 
 
@@ -65,3 +65,26 @@ def test_a_writer_that_forgets_the_bump_is_not_seen(tenant):
         Status.update(name="Triage").where(Status.name == "New").execute()
 
     assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["status"] == "New"
+
+
+def test_a_client_one_msp_uses_stays_unknown_to_another(tenant, other_tenant):
+    """Clients are kept per tenant once found: using one first does not make it another MSP's."""
+    theirs = other_tenant.client()
+    open_ticket(other_tenant, theirs["id"])  # this process now knows the client, in its tenant
+
+    refused = tenant.api.post("/api/v1/tickets", json={"client_id": theirs["id"], "summary": "Mailbox full"})
+
+    assert refused.status_code == 422
+    assert "client_id" in refused.json["errors"]
+
+
+def test_a_client_added_by_another_process_is_found_at_once(tenant):
+    """An unknown client is not remembered as unknown: the next request reads again."""
+    new_id = "01a21723-8b32-7c1e-9557-399837f2c5b9"
+    missing = tenant.api.post("/api/v1/tickets", json={"client_id": new_id, "summary": "Mailbox full"})
+    assert missing.status_code == 422
+
+    with elsewhere(tenant, bump=False):  # clients do not bump the generation
+        Client.create(id=new_id, number=9999, name="Arrived meanwhile")
+
+    assert tenant.api.post("/api/v1/tickets", json={"client_id": new_id, "summary": "Mailbox full"}).status_code == 201
