@@ -74,6 +74,54 @@ def test_sqlite_checkpoints_keep_the_wal_small_without_the_writer_waiting(tmp_pa
     database.close_all()
 
 
+def test_sqlite_writers_take_turns_across_threads_and_processes(tmp_path):
+    """A writer's turn (`BEGIN IMMEDIATE` behind an flock) holds off the next writer, whether it
+    is another thread of the process or another process, and passes on at the commit."""
+    import select
+    import subprocess
+    import sys
+    import threading
+
+    from psa_shared.db import open_database
+
+    database = open_database(f"sqlite:///{tmp_path}/turns.sqlite")
+    database.execute_sql("CREATE TABLE tally (n INTEGER)")
+    database.execute_sql("INSERT INTO tally VALUES (0)")
+    entered = threading.Event()
+
+    def second_writer():
+        with database.atomic():
+            entered.set()
+            database.execute_sql("UPDATE tally SET n = n + 1")
+        database.close()
+
+    with database.atomic():
+        database.execute_sql("UPDATE tally SET n = n + 1")
+        waiting = threading.Thread(target=second_writer)
+        waiting.start()
+        assert not entered.wait(0.3)  # the other thread waits for this turn
+    assert entered.wait(5)
+    waiting.join()
+
+    other_process = (
+        "import sys; from psa_shared.db import open_database\n"
+        "db = open_database(sys.argv[1])\n"
+        "print('ready', flush=True)\n"
+        "with db.atomic():\n"
+        "    print('in', flush=True)\n"
+        "    db.execute_sql('UPDATE tally SET n = n + 1')\n"
+    )
+    url = f"sqlite:///{tmp_path}/turns.sqlite"
+    with database.atomic():
+        child = subprocess.Popen([sys.executable, "-c", other_process, url], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline() == "ready\n"
+        assert select.select([child.stdout], [], [], 0.5)[0] == []  # it waits for this turn
+    assert child.stdout.readline() == "in\n"
+    assert child.wait(30) == 0
+    assert database.execute_sql("SELECT n FROM tally").fetchone()[0] == 3
+    database.close_all()
+
+
 def test_a_served_system_freezes_what_starting_made(psa):
     """What starting made lives as long as the process: `serving_wsgi()` (gunicorn's entry and
     `psa serve`) takes it out of the cyclic collector's generations."""
