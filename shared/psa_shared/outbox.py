@@ -58,15 +58,8 @@ class Outbox:
         """Store a prepared event in the caller's transaction; the relay publishes it later."""
         if not self.db.proxy.in_transaction():
             raise NotInTransaction(f"an event ({event.type!r}) must be written inside db.atomic()")
-        self._insert.write_row(
-            {
-                "id": event.id,
-                "tenant_id": event.tenant_id,
-                "type": event.type,
-                "body": event.to_json(),
-                "created_at": utcnow(),
-            }
-        )
+        row = {"id": event.id, "tenant_id": event.tenant_id, "type": event.type, "body": event.to_json()}
+        self._insert.write_row(row)  # created_at and published_at: the model's defaults
         self.wake.set()
         return event
 

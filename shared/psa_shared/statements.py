@@ -265,12 +265,16 @@ class Insert(Statement):
         return value
 
     def write_row(self, data: dict, **values):
-        """Insert a row given as a dict of column values (a missing one is NULL), for a row the
-        caller never reads back as a model."""
+        """Insert a row given as a dict of column values, for a row the caller never reads back as
+        a model; a column left out takes its field's default, as the model's constructor gives it."""
         if self.tenanted and data.get("tenant_id") != tenancy.current_tenant():
             raise tenancy.TenantScopeError(f"refusing to write a {self.model.__name__} row into another tenant")
-        values.update({f.name: data.get(f.name) for f in self.fields})
+        values.update({f.name: data[f.name] if f.name in data else _default(f) for f in self.fields})
         return self.cursor(**values).fetchone()[0] if self.returns else self.run(**values)
+
+
+def _default(field: peewee.Field):
+    return field.default() if callable(field.default) else field.default
 
 
 class Shapes:

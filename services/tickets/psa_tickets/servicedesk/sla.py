@@ -26,18 +26,17 @@ class BusinessCalendar:
     def is_workday(self, day: dt.date) -> bool:
         return day.isoweekday() in self.workdays and day not in self.holidays
 
-    def window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """The day's business hours as naive UTC; aware arithmetic is wall-clock, so 08:00 stays 08:00 across DST."""
+    @functools.lru_cache(maxsize=4096)  # noqa: B019  (calendars are few, equal ones share entries)
+    def hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The day's business hours as naive UTC, None on a day off; aware arithmetic is wall-clock,
+        so 08:00 stays 08:00 across DST. Every ticket of a week walks the same few days to its due
+        times, and each day costs time-zone arithmetic: worked out once."""
+        if not self.is_workday(day):
+            return None
         midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(self.time_zone))
         opens = midnight + dt.timedelta(minutes=self.start_minute)
         closes = midnight + dt.timedelta(minutes=self.end_minute)
         return _utc(opens), _utc(closes)
-
-    @functools.lru_cache(maxsize=4096)  # noqa: B019  (calendars are few, equal ones share entries)
-    def hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        """`window(day)` on a workday, None on a day off. Every ticket of a week walks the same
-        few days to its due times, and each window costs time-zone arithmetic: worked out once."""
-        return self.window(day) if self.is_workday(day) else None
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.time_zone)).date()
