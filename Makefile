@@ -37,11 +37,22 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Production-like: every service against PostgreSQL and RabbitMQ on this machine.
+# Production-like: every service against PostgreSQL and RabbitMQ on this machine, connected as
+# the role `psa` (not a superuser: superusers skip row-level security), which owns its databases.
+PSQL = psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -qtc
 up: install
+	$(PSQL) "SELECT 1 FROM pg_roles WHERE rolname = 'psa'" | grep -q 1 || $(PSQL) "CREATE ROLE psa LOGIN"
+	for db in psa_tickets psa_docs_vault; do \
+	  $(PSQL) "SELECT 1 FROM pg_database WHERE datname = '$$db'" | grep -q 1 || $(PSQL) "CREATE DATABASE $$db OWNER psa"; \
+	done
+	@# outside embedded mode the vault wants its master key given: one kept under var/ for `make up`
+	test -s var/up-vault-master.key || (mkdir -p var && umask 077 && \
+	  $(BIN)/python -c "from psa_docs_vault.keys import generate_master_key_entry; print(generate_master_key_entry())" \
+	  > var/up-vault-master.key)
 	PSA_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
-	PSA_TICKETS_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/psa_tickets \
-	PSA_DOCS_VAULT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/psa_docs_vault \
+	PSA_VAULT_MASTER_KEY_FILE=var/up-vault-master.key \
+	PSA_TICKETS_DATABASE_URL=postgresql://psa@127.0.0.1:5432/psa_tickets \
+	PSA_DOCS_VAULT_DATABASE_URL=postgresql://psa@127.0.0.1:5432/psa_docs_vault \
 	$(BIN)/psa serve --port $${PORT:-8000}
 
 clean:

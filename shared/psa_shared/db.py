@@ -17,7 +17,16 @@ from playhouse import db_url
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
+from . import tenancy
 from .tenancy import TenantModel
+
+# PostgreSQL row-level security, the second wall behind TenantModel: each tenant table shows and
+# takes only rows of the tenant in this setting, and with it unset (or empty) none at all.
+TENANT_SETTING = "app.tenant_id"
+TENANT_POLICY = "psa_tenant"
+_IN_TENANT = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
+_POLICY = f'CREATE POLICY {TENANT_POLICY} ON "{{table}}" USING ({_IN_TENANT}) WITH CHECK ({_IN_TENANT})'
+_UNKNOWN = object()  # a connection whose setting a rollback may have undone
 
 
 class PostgresqlDatabase(PooledPsycopg3Database):
@@ -29,6 +38,10 @@ class PostgresqlDatabase(PooledPsycopg3Database):
       and one the driver saw fail (`broken`) or close is never handed out.
     - Inside `atomic_writes()`, statements run with `execute_later` wait, and go to the server
       with the transaction's BEGIN and COMMIT as one message (see `atomic_writes`).
+    - Row-level security: before a statement, a connection's `app.tenant_id` is made the tenant
+      in context (empty outside one). A connection remembers what it was set to, so a worker
+      serving one tenant sets it once per pooled connection, not once per request; a
+      rollback, which can undo the setting, makes it set again.
     """
 
     PING_IDLE_AFTER = 1.0
@@ -46,6 +59,8 @@ class PostgresqlDatabase(PooledPsycopg3Database):
 
     def _close(self, conn, close_conn=False):
         conn._psa_returned_at = time.monotonic()
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn._psa_tenant = _UNKNOWN  # the pool rolls it back
         super()._close(conn, close_conn)
 
     @contextmanager
@@ -77,7 +92,18 @@ class PostgresqlDatabase(PooledPsycopg3Database):
 
     def execute_sql(self, sql, params=None, **kwargs):
         self._send_pending()
+        self._scope_connection()
+        if sql.startswith("ROLLBACK"):  # to a savepoint, too
+            self.connection()._psa_tenant = _UNKNOWN
         return super().execute_sql(sql, params, **kwargs)
+
+    def _scope_connection(self) -> None:
+        connection = self.connection()
+        tenant = tenancy.tenant_or_none()
+        if getattr(connection, "_psa_tenant", None) != tenant:  # a new connection has it unset
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, %s, false)", (TENANT_SETTING, str(tenant or "")))
+            connection._psa_tenant = tenant
 
     def begin(self, *args, **kwargs):
         if self._batch.pending is None or self._batch.sent:
@@ -95,6 +121,7 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         if batch.pending:
             batch.pending.clear()
         if batch.pending is None or batch.sent:
+            self.connection()._psa_tenant = _UNKNOWN
             return super().rollback()
         return None  # nothing of the block reached the server
 
@@ -106,6 +133,7 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         params = [value for _, values in pending for value in values]
         pending.clear()
         self._batch.sent = True
+        self._scope_connection()
         with peewee.__exception_wrapper__, psycopg.ClientCursor(self.connection()) as cursor:
             cursor.execute(sql, params)
 
@@ -252,6 +280,23 @@ def open_database(url: str) -> peewee.Database:
     return db_url.connect(url, max_connections=20, stale_timeout=300, autoconnect=True)
 
 
+def _enforce_row_security(database, tables: list[str]) -> None:
+    """Tenant rows only, for the tables' owner too (FORCE): superusers and BYPASSRLS roles are
+    the only ones who skip it, so the app connects as neither (docs/foundation.md). Only what is
+    missing is changed: each ALTER locks its table against every query until commit."""
+    found = database.execute_sql(
+        "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity, p.policyname IS NOT NULL FROM pg_class c "
+        "LEFT JOIN pg_policies p ON p.schemaname = current_schema() AND p.tablename = c.relname AND p.policyname = %s "
+        "WHERE c.relname = ANY(%s) AND c.relnamespace = current_schema()::regnamespace",
+        (TENANT_POLICY, tables),
+    ).fetchall()
+    for table, forced, has_policy in found:
+        if not has_policy:
+            database.execute_sql(_POLICY.format(table=table))
+        if not forced:
+            database.execute_sql(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY')
+
+
 def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Model]]:
     """A service's two model bases bound to its database: tenant-owned (`Model`) and the short
     list of tables above tenants (`GlobalModel`)."""
@@ -274,10 +319,11 @@ def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Mod
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
-    def __init__(self, service: str, retired_indexes: tuple[str, ...] = ()):
+    def __init__(self, service: str, retired_indexes: tuple[str, ...] = (), upgrades: tuple[str, ...] = ()):
         self.service = service
         self.proxy = peewee.DatabaseProxy()
         self.retired_indexes = retired_indexes
+        self.upgrades = upgrades
 
     @property
     def models(self) -> list[type[peewee.Model]]:
@@ -312,6 +358,11 @@ class ServiceDatabase:
             self.proxy.create_tables(self.models, safe=True)
             for name in self.retired_indexes:  # indexes earlier versions made, dropped from the models
                 self.proxy.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+            for statement in self.upgrades:  # rows of earlier versions brought up to date: rerun safely
+                self.proxy.execute_sql(statement)
+            if self.is_postgres:
+                tenant_tables = [m._meta.table_name for m in self.models if issubclass(m, TenantModel)]
+                _enforce_row_security(self.proxy, tenant_tables)
 
     def drop_tables(self) -> None:
         with self.proxy.connection_context():

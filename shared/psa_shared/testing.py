@@ -9,6 +9,7 @@ Set `PSA_TEST_BACKENDS=embedded` (or `real`) to run only one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import uuid
@@ -36,11 +37,21 @@ def reachable(url: str) -> bool:
     return True
 
 
-def _fresh_pg_database(name: str) -> str:
+# The services connect as a role that is neither superuser nor BYPASSRLS, as in production:
+# either would walk through row-level security unseen. It owns the databases it is given.
+APP_ROLE = "psa_test_app"
+
+
+def fresh_pg_database(name: str) -> str:
+    """An empty database owned by the app role, and the URL the services connect with."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone() is None:
+            with contextlib.suppress(psycopg.errors.DuplicateObject):  # another run made it just now
+                conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS')
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{APP_ROLE}"')
+    parts = urlsplit(PG_ADMIN_URL)
+    return f"postgresql://{APP_ROLE}@{parts.hostname}:{parts.port or 5432}/{name}"
 
 
 class Http:
@@ -148,7 +159,7 @@ def psa_backend(request, tmp_path_factory):
         # Outside embedded mode the vault refuses to generate its own master key: give it one.
         env["PSA_VAULT_MASTER_KEYS"] = "test:" + base64.b64encode(os.urandom(32)).decode()
         for service in discover_services():
-            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = _fresh_pg_database(f"psa_test_{service.name}_{run}")
+            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = fresh_pg_database(f"psa_test_{service.name}_{run}")
     env["PSA_BUS_PREFIX"] = f"test-{run}."
     yield backend, env
     if backend == "real":

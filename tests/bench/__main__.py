@@ -44,12 +44,9 @@ def fresh_database(backend: str, work: Path) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    import psycopg
+    from psa_shared.testing import fresh_pg_database
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "psa_bench_tickets" WITH (FORCE)')
-        connection.execute('CREATE DATABASE "psa_bench_tickets"')
-    return "postgresql://postgres@127.0.0.1:5432/psa_bench_tickets"
+    return fresh_pg_database("psa_bench_tickets")  # as the app role: row-level security applies
 
 
 def scenarios(s, token: str) -> list[tuple[str, object, int, object, int]]:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from .load import ROOT, drive, gunicorn, json_request, probe
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "psa_bench_docs_vault"
 
 
@@ -35,12 +34,9 @@ def env_int(name: str, default: int) -> int:
 def fresh_database(backend: str, work: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{work / 'docs_vault.db'}"
-    import psycopg
+    from psa_shared.testing import fresh_pg_database
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE
+    return fresh_pg_database(DATABASE)  # as the app role: row-level security applies
 
 
 def seed(env: dict) -> tuple[str, str]:

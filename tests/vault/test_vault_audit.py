@@ -29,14 +29,16 @@ def chained(psa, tenant):
 
 @contextmanager
 def tampering(psa, tenant_id):
-    """What someone with more rights than the app has could do: edit rows behind the triggers."""
+    """What someone with the tables' owner rights could do: edit rows behind the triggers."""
     db = psa.service("docs_vault").db
     with vault_db(psa, tenant_id), db.proxy.atomic():
-        if db.is_postgres:
-            db.proxy.execute_sql("SET LOCAL session_replication_role = replica")
+        if db.is_postgres:  # for this transaction only
+            db.proxy.execute_sql('ALTER TABLE "vault_audit" DISABLE TRIGGER "vault_audit_append_only"')
         else:
             db.proxy.execute_sql('DROP TRIGGER "vault_audit_append_only"')
         yield
+        if db.is_postgres:
+            db.proxy.execute_sql('ALTER TABLE "vault_audit" ENABLE TRIGGER "vault_audit_append_only"')
     if not db.is_postgres:
         audit.install_guards()
 

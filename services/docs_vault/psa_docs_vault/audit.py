@@ -23,7 +23,7 @@ from psa_shared import tenancy
 from psa_shared.outbox import utcnow
 from psa_shared.statements import Insert, Statement
 
-from .database import Model, db
+from .database import Model, db, know_tenant
 
 GENESIS = "0" * 64
 ACTIONS = ("reveal", "export", "create", "update", "delete", "settings")
@@ -138,6 +138,7 @@ def lock_head(statement: Statement | None = None) -> Head:
     found = statement.cursor().fetchone()
     if found is None:  # the tenant's first row: create the head, then lock it like any other time
         AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
+        know_tenant(tenancy.current_tenant())
         found = statement.cursor().fetchone()
     return Head(*found)
 
@@ -300,9 +301,3 @@ def install_guards() -> None:
                 f'UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at '
                 "WHERE id = NEW.tenant_id; END"
             )
-
-
-def tenant_ids() -> list[uuid.UUID]:
-    """Every tenant with an audit chain (for the CLI, which runs outside any tenant)."""
-    cursor = db.proxy.execute_sql(f'SELECT id FROM "{AuditHead._meta.table_name}"')
-    return [uuid.UUID(str(r[0])) for r in cursor.fetchall()]

@@ -9,6 +9,7 @@ import click
 from psa_shared.tenancy import tenant_scope
 
 from . import audit, keys, rotation
+from .database import known_tenants
 
 
 def _bound():
@@ -34,7 +35,7 @@ def rotate_master_key() -> None:
     system = _bound()
     remaining = 0
     with system.service("docs_vault").db.proxy.connection_context():
-        for tenant in rotation.tenant_ids():
+        for tenant in known_tenants():
             with tenant_scope(tenant):
                 progress = rotation.rewrap_master()
             remaining += progress.remaining
@@ -51,7 +52,7 @@ def rotate_tenant_key(tenant: str | None, max_rows: int | None) -> None:
     """New data key version, every credential re-encrypted under it. Resumable: rerun to finish."""
     system = _bound()
     with system.service("docs_vault").db.proxy.connection_context():
-        for tenant_id in _tenants(tenant, rotation.tenant_ids()):
+        for tenant_id in _tenants(tenant, known_tenants()):
             with tenant_scope(tenant_id):
                 progress = rotation.rotate_tenant(max_rows=max_rows)
             click.echo(f"{tenant_id}: {progress.done} re-encrypted, {progress.remaining} remaining")
@@ -64,7 +65,7 @@ def verify_audit(tenant: str | None) -> None:
     system = _bound()
     failed = 0
     with system.service("docs_vault").db.proxy.connection_context():
-        for tenant_id in _tenants(tenant, audit.tenant_ids()):
+        for tenant_id in _tenants(tenant, known_tenants()):
             with tenant_scope(tenant_id):
                 verdict = audit.verify()
             status = "ok" if verdict.ok else "TAMPERED"

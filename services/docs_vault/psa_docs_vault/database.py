@@ -1,10 +1,39 @@
 """The vault's own database (never shared with another service) and its model bases."""
 
+import peewee
+
 from psa_shared.db import ServiceDatabase, model_bases
 from psa_shared.outbox import Inbox, Outbox
 
-db = ServiceDatabase("docs_vault")
+# Vaults made before `known_tenant` existed list their tenants from their keys and audit chains
+# once (on PostgreSQL before row-level security hides those tables from a query outside a tenant).
+db = ServiceDatabase(
+    "docs_vault",
+    upgrades=(
+        "INSERT INTO known_tenant (id) SELECT id FROM (SELECT tenant_id AS id FROM tenantkey "
+        "UNION SELECT id FROM vault_audit_head) AS held WHERE true ON CONFLICT DO NOTHING",  # SQLite needs the WHERE
+    ),
+)
 outbox = Outbox(db)
 inbox = Inbox(db)
 emit = outbox.emit
 Model, GlobalModel = model_bases(db)
+
+
+class KnownTenant(GlobalModel):
+    """A tenant the vault holds data keys or an audit chain for. Maintenance (key rotation, audit
+    verification) walks these from outside any tenant, where row-level security shows no tenant
+    table; an id tells nothing of the tenant's data."""
+
+    id = peewee.UUIDField(primary_key=True)
+
+    class Meta:
+        table_name = "known_tenant"
+
+
+def know_tenant(tenant_id) -> None:
+    KnownTenant.insert(id=tenant_id).on_conflict_ignore().execute()
+
+
+def known_tenants() -> list:
+    return [row.id for row in KnownTenant.select().order_by(KnownTenant.id)]

@@ -26,7 +26,7 @@ from psa_shared.config import Settings
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import current_tenant
 
-from .database import Model, db
+from .database import Model, db, know_tenant
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -176,6 +176,7 @@ def create_version() -> int:
     kek_id, wrapped = wrap(tenant, version, dek)
     with db.proxy.atomic():
         TenantKey.create(version=version, kek_id=kek_id, wrapped=wrapped)
+        know_tenant(tenant)
     return version
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from psa_shared.tenancy import current_tenant
@@ -90,9 +89,3 @@ def _reencrypt(row: Credential, target: int) -> int:
             )
             .execute()
         )
-
-
-def tenant_ids() -> list:
-    """Every tenant holding a data key (the CLI runs outside any tenant)."""
-    cursor = db.proxy.execute_sql(f'SELECT DISTINCT tenant_id FROM "{TenantKey._meta.table_name}"')
-    return [uuid.UUID(str(r[0])) for r in cursor.fetchall()]
