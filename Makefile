@@ -37,13 +37,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Production-like: every service against PostgreSQL and RabbitMQ on this machine, connected as
-# the role `psa` (not a superuser: superusers skip row-level security), which owns its databases.
+# Production-like: every service against PostgreSQL and RabbitMQ on this machine. The role
+# `psa_owner` owns the databases and makes the schema at start; the services' requests run as
+# `psa`, which reads and writes rows only (not a superuser: superusers skip row-level security).
 PSQL = psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -qtc
 up: install
-	$(PSQL) "SELECT 1 FROM pg_roles WHERE rolname = 'psa'" | grep -q 1 || $(PSQL) "CREATE ROLE psa LOGIN"
+	for role in psa_owner psa; do \
+	  $(PSQL) "SELECT 1 FROM pg_roles WHERE rolname = '$$role'" | grep -q 1 || $(PSQL) "CREATE ROLE $$role LOGIN"; \
+	done
 	for db in psa_tickets psa_docs_vault; do \
-	  $(PSQL) "SELECT 1 FROM pg_database WHERE datname = '$$db'" | grep -q 1 || $(PSQL) "CREATE DATABASE $$db OWNER psa"; \
+	  $(PSQL) "SELECT 1 FROM pg_database WHERE datname = '$$db'" | grep -q 1 || $(PSQL) "CREATE DATABASE $$db OWNER psa_owner"; \
 	done
 	@# outside embedded mode the vault wants its master key given: one kept under var/ for `make up`
 	test -s var/up-vault-master.key || (mkdir -p var && umask 077 && \
@@ -51,7 +54,9 @@ up: install
 	  > var/up-vault-master.key)
 	PSA_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
 	PSA_VAULT_MASTER_KEY_FILE=var/up-vault-master.key \
+	PSA_TICKETS_SCHEMA_URL=postgresql://psa_owner@127.0.0.1:5432/psa_tickets \
 	PSA_TICKETS_DATABASE_URL=postgresql://psa@127.0.0.1:5432/psa_tickets \
+	PSA_DOCS_VAULT_SCHEMA_URL=postgresql://psa_owner@127.0.0.1:5432/psa_docs_vault \
 	PSA_DOCS_VAULT_DATABASE_URL=postgresql://psa@127.0.0.1:5432/psa_docs_vault \
 	$(BIN)/psa serve --port $${PORT:-8000}
 

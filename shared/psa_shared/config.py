@@ -55,6 +55,12 @@ class Settings:
         key = f"PSA_{service.upper()}_DATABASE_URL"
         return self.env.get(key) or f"sqlite:///{self.data_dir / (service + '.db')}"
 
+    def schema_url(self, service: str) -> str | None:
+        """`PSA_<SERVICE>_SCHEMA_URL`: the role owning the service's tables, which makes and changes
+        them at start; the database URL's role then only reads and writes rows. Unset, that role
+        does both."""
+        return self.env.get(f"PSA_{service.upper()}_SCHEMA_URL")
+
     def get(self, name: str, default: str | None = None) -> str | None:
         """Any other `PSA_*` setting a service or plugin defines for itself."""
         return self.env.get(name, default)

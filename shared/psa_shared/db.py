@@ -10,9 +10,11 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import peewee
 import psycopg
+import psycopg.sql
 from playhouse import db_url
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
@@ -353,8 +355,7 @@ class ServiceDatabase:
 
     def create_tables(self) -> None:
         with self.proxy.connection_context(), self.proxy.atomic():
-            if self.is_postgres:  # workers starting together must not race on CREATE INDEX
-                self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"psa-schema-{self.service}",))
+            self._schema_turn()  # workers starting together must not race on CREATE INDEX
             self.proxy.create_tables(self.models, safe=True)
             for name in self.retired_indexes:  # indexes earlier versions made, dropped from the models
                 self.proxy.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
@@ -363,6 +364,33 @@ class ServiceDatabase:
             if self.is_postgres:
                 tenant_tables = [m._meta.table_name for m in self.models if issubclass(m, TenantModel)]
                 _enforce_row_security(self.proxy, tenant_tables)
+
+    def grant_rows(self, url: str) -> None:
+        """Let the role `url` connects as read and write rows of every table, and nothing more:
+        it cannot change the schema, drop a policy, or empty a table past row-level security."""
+        if not self.is_postgres:
+            return
+        role = urlsplit(url).username
+        if not role:
+            raise ValueError(f"{self.service}: a database URL beside a schema URL must name its role")
+        with self.proxy.connection_context(), self.proxy.atomic():
+            self._schema_turn()  # two GRANTs on one table at once: "tuple concurrently updated"
+            (schema,) = self.proxy.execute_sql("SELECT current_schema()").fetchone()
+            grants = (
+                "GRANT USAGE ON SCHEMA {schema} TO {role}",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+            )
+            for grant in grants:
+                statement = psycopg.sql.SQL(grant).format(
+                    schema=psycopg.sql.Identifier(schema), role=psycopg.sql.Identifier(role)
+                )
+                self.proxy.execute_sql(statement.as_string(self.proxy.connection()))
+
+    def _schema_turn(self) -> None:
+        """Until the transaction ends, the only process changing this service's schema."""
+        if self.is_postgres:
+            self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"psa-schema-{self.service}",))
 
     def drop_tables(self) -> None:
         with self.proxy.connection_context():

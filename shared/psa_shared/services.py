@@ -40,7 +40,16 @@ class Service:
     on_first_run: Callable[[Settings], str | None] | None = None
 
     def bind(self, settings: Settings) -> None:
-        self.db.bind(settings.database_url(self.name))
+        """Bind to the database, the schema brought up to date first (by its owner, if one is set)."""
+        url, owner_url = settings.database_url(self.name), settings.schema_url(self.name)
+        self.db.bind(owner_url or url)
+        self.prepare_schema()
+        if owner_url:
+            self.db.grant_rows(url)
+            self.db.bind(url)
+
+    def prepare_schema(self) -> None:
+        """Tables, indexes and row-level security; a service adds what else its schema holds."""
         self.db.create_tables()
 
     def relay(self, settings: Settings) -> Relay:

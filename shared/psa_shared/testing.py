@@ -13,6 +13,8 @@ import contextlib
 import os
 import socket
 import uuid
+from contextlib import contextmanager
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import psycopg
@@ -37,21 +39,29 @@ def reachable(url: str) -> bool:
     return True
 
 
-# The services connect as a role that is neither superuser nor BYPASSRLS, as in production:
-# either would walk through row-level security unseen. It owns the databases it is given.
-APP_ROLE = "psa_test_app"
+# As in production, the services read and write rows as a role that is neither superuser nor
+# BYPASSRLS (either would walk through row-level security unseen) nor the tables' owner (who could
+# drop a policy); another role owns the database and makes the schema at each start.
+APP_ROLE, OWNER_ROLE = "psa_test_app", "psa_test_owner"
 
 
-def fresh_pg_database(name: str) -> str:
-    """An empty database owned by the app role, and the URL the services connect with."""
+class PgDatabase(NamedTuple):
+    url: str  # PSA_<SERVICE>_DATABASE_URL: the app's role
+    schema_url: str  # PSA_<SERVICE>_SCHEMA_URL: the owner's
+
+
+def fresh_pg_database(name: str) -> PgDatabase:
+    """An empty database owned by the owner role, and the URLs of both roles."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone() is None:
-            with contextlib.suppress(psycopg.errors.DuplicateObject):  # another run made it just now
-                conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS')
+        for role in (APP_ROLE, OWNER_ROLE):
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+                with contextlib.suppress(psycopg.errors.DuplicateObject):  # another run made it just now
+                    conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS')
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" OWNER "{APP_ROLE}"')
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER_ROLE}"')
     parts = urlsplit(PG_ADMIN_URL)
-    return f"postgresql://{APP_ROLE}@{parts.hostname}:{parts.port or 5432}/{name}"
+    server = f"{parts.hostname}:{parts.port or 5432}/{name}"
+    return PgDatabase(f"postgresql://{APP_ROLE}@{server}", f"postgresql://{OWNER_ROLE}@{server}")
 
 
 class Http:
@@ -96,6 +106,20 @@ class PsaSystem(System):
         super().__init__(settings, discover_services())
         self.backend = backend
         self._wsgi = None
+
+    @contextmanager
+    def as_owner(self, name: str):
+        """The service's database bound, for the block, to the role owning its tables (schema
+        changes, truncation, tampering a test plays out); as it is where no owner is set."""
+        service, owner = self.service(name), self.settings.schema_url(name)
+        if owner is None:
+            yield service.db
+            return
+        service.db.bind(owner)
+        try:
+            yield service.db
+        finally:
+            service.db.bind(self.settings.database_url(name))
 
     @property
     def http(self) -> Http:
@@ -159,7 +183,9 @@ def psa_backend(request, tmp_path_factory):
         # Outside embedded mode the vault refuses to generate its own master key: give it one.
         env["PSA_VAULT_MASTER_KEYS"] = "test:" + base64.b64encode(os.urandom(32)).decode()
         for service in discover_services():
-            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = fresh_pg_database(f"psa_test_{service.name}_{run}")
+            database = fresh_pg_database(f"psa_test_{service.name}_{run}")
+            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = database.url
+            env[f"PSA_{service.name.upper()}_SCHEMA_URL"] = database.schema_url
     env["PSA_BUS_PREFIX"] = f"test-{run}."
     yield backend, env
     if backend == "real":
@@ -184,7 +210,8 @@ def psa(psa_backend, tmp_path, monkeypatch) -> PsaSystem:
     system.bind()
     if backend == "real":
         for service in system.services:
-            service.db.truncate()
+            with system.as_owner(service.name):
+                service.db.truncate()
         system.purge()  # drop what an earlier test left on the queues
     yield system
     system.stop_workers()

@@ -38,15 +38,20 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def fresh_database(backend: str, work: Path) -> str:
+def fresh_database(backend: str, work: Path) -> tuple[dict[str, str], str]:
+    """(the tickets service's database settings, the baseline's URL). On PostgreSQL, PSA Core
+    connects as the tests' app role under row-level security, its schema made by the owner role;
+    the bare baseline connects as the administrator, as it did before there were policies to skip."""
     if backend == "sqlite":
         path = work / "psa_bench_tickets.sqlite"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
+        return {"PSA_TICKETS_DATABASE_URL": f"sqlite:///{path}"}, f"sqlite:///{path}"
     from psa_shared.testing import fresh_pg_database
 
-    return fresh_pg_database("psa_bench_tickets")  # as the app role: row-level security applies
+    database = fresh_pg_database("psa_bench_tickets")
+    admin = PG_ADMIN.rsplit("/", 1)[0] + "/psa_bench_tickets"
+    return {"PSA_TICKETS_DATABASE_URL": database.url, "PSA_TICKETS_SCHEMA_URL": database.schema_url}, admin
 
 
 def scenarios(s, token: str) -> list[tuple[str, object, int, object, int]]:
@@ -101,16 +106,16 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
     from psa_tickets import service  # noqa: F401  (every table registered before binding)
     from psa_tickets.database import db
 
-    url = fresh_database(backend, work)
+    database, baseline_url = fresh_database(backend, work)
     env = {
-        "PSA_TICKETS_DATABASE_URL": url,
+        **database,
         "PSA_DATA_DIR": str(work / "data"),
         "PSA_KEYS_DIR": str(work / "keys"),
         "PSA_BROKER_URL": "memory://",
     }
     os.environ.update(env)
     settings = Settings.from_env()
-    db.bind(url)
+    db.bind(settings.schema_url("tickets") or settings.database_url("tickets"))  # seeded by the owner
     db.create_tables()
     print(f"[{backend}] seeding {tickets} tickets / {entries} time entries ...", flush=True)
     seeded = seed(settings, tickets, entries)
@@ -123,7 +128,7 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
     # creating a missing index at the same time race on PostgreSQL.
     subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env={**os.environ, **env}, check=True)
     rows = []
-    base_env = {**env, "PSA_BENCH_BASELINE_URL": url, "PSA_BENCH_TENANT": seeded.tenant_id}
+    base_env = {**env, "PSA_BENCH_BASELINE_URL": baseline_url, "PSA_BENCH_TENANT": seeded.tenant_id}
     server = {"workers": knobs["workers"], "threads": knobs["threads"]}
     with (
         gunicorn(

@@ -34,7 +34,7 @@ def run_backend(backend: str, tenants: int, credentials: int, work: Path) -> dic
         "PSA_DATA_DIR": str(work),
         "PSA_KEYS_DIR": str(work / "keys"),
         "PSA_BROKER_URL": "memory://",
-        "PSA_DOCS_VAULT_DATABASE_URL": fresh_database(backend, work),
+        **fresh_database(backend, work),
         "PSA_VAULT_MASTER_KEYS": old,
     }
     os.environ.update(env)

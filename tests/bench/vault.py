@@ -31,12 +31,14 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def fresh_database(backend: str, work: Path) -> str:
+def fresh_database(backend: str, work: Path) -> dict[str, str]:
+    """The vault's database settings: on PostgreSQL the app's role and the owner's, as the tests'."""
     if backend == "sqlite":
-        return f"sqlite:///{work / 'docs_vault.db'}"
+        return {"PSA_DOCS_VAULT_DATABASE_URL": f"sqlite:///{work / 'docs_vault.db'}"}
     from psa_shared.testing import fresh_pg_database
 
-    return fresh_pg_database(DATABASE)  # as the app role: row-level security applies
+    database = fresh_pg_database(DATABASE)
+    return {"PSA_DOCS_VAULT_DATABASE_URL": database.url, "PSA_DOCS_VAULT_SCHEMA_URL": database.schema_url}
 
 
 def seed(env: dict) -> tuple[str, str]:
@@ -89,7 +91,7 @@ def run_backend(backend: str, knobs: dict, work: Path) -> list[dict]:
         "PSA_DATA_DIR": str(work),
         "PSA_KEYS_DIR": str(work / "keys"),
         "PSA_BROKER_URL": "memory://",
-        "PSA_DOCS_VAULT_DATABASE_URL": fresh_database(backend, work),
+        **fresh_database(backend, work),
         "PSA_VAULT_MASTER_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
     }
     token, credential_id = seed(env)

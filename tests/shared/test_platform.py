@@ -46,10 +46,10 @@ def test_unknown_path_is_a_problem_not_a_crash(psa):
 
 
 def test_an_index_the_models_retired_is_dropped_at_start(psa):
-    db = psa.service("tickets").db
-    with db.proxy.connection_context():
+    with psa.as_owner("tickets") as db, db.proxy.connection_context():
         db.proxy.execute_sql('CREATE INDEX "ticket_tenant_id_priority_id" ON "ticket" ("tenant_id", "priority", "id")')
-    db.create_tables()  # what every start does
+    psa.service("tickets").bind(psa.settings)  # what every start does
+    db = psa.service("tickets").db
     with db.proxy.connection_context():
         names = {index.name for index in db.proxy.get_indexes("ticket")}
     assert "ticket_tenant_id_priority_id" not in names and "ticket_tenant_id_client_id_id" in names

@@ -24,7 +24,7 @@ def _names(proxy) -> list[str]:
     return sorted(name for (name,) in proxy.execute_sql("SELECT name FROM client").fetchall())
 
 
-def test_every_tenant_table_forces_row_security_on_a_role_that_cannot_skip_it(psa, tickets_db):
+def test_every_tenant_table_forces_row_security_on_a_role_that_neither_skips_nor_owns_it(psa, tickets_db):
     for service in psa.services:
         proxy = service.db.proxy
         with proxy.connection_context():
@@ -36,10 +36,14 @@ def test_every_tenant_table_forces_row_security_on_a_role_that_cannot_skip_it(ps
                 if not issubclass(model, TenantModel):
                     continue
                 flags = proxy.execute_sql(
-                    "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass",
+                    "SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) = current_user "
+                    "FROM pg_class WHERE oid = %s::regclass",
                     (f'"{model._meta.table_name}"',),
                 ).fetchone()
-                assert flags == (True, True), f"{service.name}: {model._meta.table_name}"
+                assert flags == (True, True, False), f"{service.name}: {model._meta.table_name}"
+    with psycopg.connect(os.environ["PSA_TICKETS_DATABASE_URL"]) as raw:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # "must be owner of table client"
+            raw.execute("ALTER TABLE client DISABLE ROW LEVEL SECURITY")
 
 
 def test_sql_outside_a_tenant_sees_no_rows_and_writes_none(psa, tenant, tickets_db):

@@ -30,8 +30,7 @@ def chained(psa, tenant):
 @contextmanager
 def tampering(psa, tenant_id):
     """What someone with the tables' owner rights could do: edit rows behind the triggers."""
-    db = psa.service("docs_vault").db
-    with vault_db(psa, tenant_id), db.proxy.atomic():
+    with psa.as_owner("docs_vault") as db, vault_db(psa, tenant_id), db.proxy.atomic():
         if db.is_postgres:  # for this transaction only
             db.proxy.execute_sql('ALTER TABLE "vault_audit" DISABLE TRIGGER "vault_audit_append_only"')
         else:

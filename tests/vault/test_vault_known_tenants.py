@@ -23,13 +23,12 @@ def test_key_rotation_and_audit_verification_reach_every_tenant(psa, tenant, oth
 def test_an_older_vault_learns_its_tenants_from_their_keys_and_chains_at_start(psa, tenant, other_tenant):
     _many(psa, tenant, 1)
     _many(psa, other_tenant, 1)
-    db = psa.service("docs_vault").db
-    with db.proxy.connection_context():
+    with psa.as_owner("docs_vault") as db, db.proxy.connection_context():
         assert {str(t) for t in known_tenants()} == {tenant.id, other_tenant.id}
         KnownTenant.delete().execute()  # as a vault made before the table existed
         if db.is_postgres:  # which had no row-level security either
             for table in ("tenantkey", "vault_audit_head"):
                 db.proxy.execute_sql(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
-    db.create_tables()
-    with db.proxy.connection_context():
+    psa.service("docs_vault").bind(psa.settings)  # the next start
+    with psa.service("docs_vault").db.proxy.connection_context():
         assert {str(t) for t in known_tenants()} == {tenant.id, other_tenant.id}

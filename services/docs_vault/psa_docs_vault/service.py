@@ -18,9 +18,9 @@ def handlers(settings) -> dict:
 
 
 class VaultService(Service):
-    def bind(self, settings) -> None:
+    def prepare_schema(self) -> None:
         """Tables, then the audit triggers: the chain head moves only through them."""
-        super().bind(settings)
+        super().prepare_schema()
         audit.install_guards()
 
 
