@@ -41,9 +41,9 @@ def test_every_tenant_table_forces_row_security_on_a_role_that_neither_skips_nor
                     (f'"{model._meta.table_name}"',),
                 ).fetchone()
                 assert flags == (True, True, False), f"{service.name}: {model._meta.table_name}"
-    with psycopg.connect(os.environ["PSA_TICKETS_DATABASE_URL"]) as raw:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # "must be owner of table client"
-            raw.execute("ALTER TABLE client DISABLE ROW LEVEL SECURITY")
+    app_role = psycopg.connect(os.environ["PSA_TICKETS_DATABASE_URL"])
+    with app_role, pytest.raises(psycopg.errors.InsufficientPrivilege):  # "must be owner of table client"
+        app_role.execute("ALTER TABLE client DISABLE ROW LEVEL SECURITY")
 
 
 def test_sql_outside_a_tenant_sees_no_rows_and_writes_none(psa, tenant, tickets_db):
