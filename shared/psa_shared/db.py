@@ -321,11 +321,18 @@ def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Mod
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
-    def __init__(self, service: str, retired_indexes: tuple[str, ...] = (), upgrades: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        service: str,
+        retired_indexes: tuple[str, ...] = (),
+        upgrades: tuple[str, ...] = (),
+        append_only: tuple[str, ...] = (),
+    ):
         self.service = service
         self.proxy = peewee.DatabaseProxy()
         self.retired_indexes = retired_indexes
         self.upgrades = upgrades
+        self.append_only = append_only  # tables the serving role may read and add to, never change
 
     @property
     def models(self) -> list[type[peewee.Model]]:
@@ -376,11 +383,12 @@ class ServiceDatabase:
         with self.proxy.connection_context(), self.proxy.atomic():
             self._schema_turn()  # two GRANTs on one table at once: "tuple concurrently updated"
             (schema,) = self.proxy.execute_sql("SELECT current_schema()").fetchone()
-            grants = (
+            grants = [
                 "GRANT USAGE ON SCHEMA {schema} TO {role}",
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
                 "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-            )
+            ]
+            grants += [f'REVOKE UPDATE, DELETE ON {{schema}}."{name}" FROM {{role}}' for name in self.append_only]
             for grant in grants:
                 statement = psycopg.sql.SQL(grant).format(
                     schema=psycopg.sql.Identifier(schema), role=psycopg.sql.Identifier(role)

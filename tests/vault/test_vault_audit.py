@@ -103,4 +103,10 @@ def test_the_apps_own_connection_cannot_rewrite_audit_rows(psa, chained):
         if db.is_postgres:
             with pytest.raises(peewee.DatabaseError), db.proxy.atomic():
                 AuditRow.delete().where(AuditRow.seq == 1).execute()
+            # and before any trigger: the role serving requests holds no such privilege
+            rights = db.proxy.execute_sql(
+                "SELECT privilege_type FROM information_schema.role_table_grants "
+                "WHERE grantee = current_user AND table_name = 'vault_audit'"
+            ).fetchall()
+            assert sorted(r for (r,) in rights) == ["INSERT", "SELECT"]
     assert _verify(psa, chained.id).ok

@@ -9,6 +9,7 @@ from psa_shared.outbox import Inbox, Outbox
 # once (on PostgreSQL before row-level security hides those tables from a query outside a tenant).
 db = ServiceDatabase(
     "docs_vault",
+    append_only=("vault_audit",),  # besides its triggers: the serving role lacks the privilege
     upgrades=(
         "INSERT INTO known_tenant (id) SELECT id FROM (SELECT tenant_id AS id FROM tenantkey "
         "UNION SELECT id FROM vault_audit_head) AS held WHERE true ON CONFLICT DO NOTHING",  # SQLite needs the WHERE
