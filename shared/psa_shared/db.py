@@ -94,18 +94,20 @@ class PostgresqlDatabase(PooledPsycopg3Database):
 
     def execute_sql(self, sql, params=None, **kwargs):
         self._send_pending()
-        self._scope_connection()
+        connection = self._scope_connection()
         if sql.startswith("ROLLBACK"):  # to a savepoint, too
-            self.connection()._psa_tenant = _UNKNOWN
+            connection._psa_tenant = _UNKNOWN
         return super().execute_sql(sql, params, **kwargs)
 
-    def _scope_connection(self) -> None:
+    def _scope_connection(self):
+        """The thread's connection, its `app.tenant_id` the tenant in context."""
         connection = self.connection()
         tenant = tenancy.tenant_or_none()
         if getattr(connection, "_psa_tenant", None) != tenant:  # a new connection has it unset
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, %s, false)", (TENANT_SETTING, str(tenant or "")))
             connection._psa_tenant = tenant
+        return connection
 
     def begin(self, *args, **kwargs):
         if self._batch.pending is None or self._batch.sent:
@@ -135,8 +137,7 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         params = [value for _, values in pending for value in values]
         pending.clear()
         self._batch.sent = True
-        self._scope_connection()
-        with peewee.__exception_wrapper__, psycopg.ClientCursor(self.connection()) as cursor:
+        with peewee.__exception_wrapper__, psycopg.ClientCursor(self._scope_connection()) as cursor:
             cursor.execute(sql, params)
 
 

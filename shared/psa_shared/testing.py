@@ -48,6 +48,11 @@ APP_ROLE, OWNER_ROLE = "psa_test_app", "psa_test_owner"
 class PgDatabase(NamedTuple):
     url: str  # PSA_<SERVICE>_DATABASE_URL: the app's role
     schema_url: str  # PSA_<SERVICE>_SCHEMA_URL: the owner's
+    admin_url: str  # the administrator's (a superuser: sees every tenant's rows)
+
+    def settings(self, service: str) -> dict[str, str]:
+        """The service's environment for this database."""
+        return {f"PSA_{service.upper()}_DATABASE_URL": self.url, f"PSA_{service.upper()}_SCHEMA_URL": self.schema_url}
 
 
 def fresh_pg_database(name: str) -> PgDatabase:
@@ -61,7 +66,12 @@ def fresh_pg_database(name: str) -> PgDatabase:
         conn.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER_ROLE}"')
     parts = urlsplit(PG_ADMIN_URL)
     server = f"{parts.hostname}:{parts.port or 5432}/{name}"
-    return PgDatabase(f"postgresql://{APP_ROLE}@{server}", f"postgresql://{OWNER_ROLE}@{server}")
+    return PgDatabase(f"postgresql://{APP_ROLE}@{server}", f"postgresql://{OWNER_ROLE}@{server}", pg_admin_url(name))
+
+
+def pg_admin_url(name: str) -> str:
+    """The administrator's URL for database `name`."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
 class Http:
@@ -183,9 +193,7 @@ def psa_backend(request, tmp_path_factory):
         # Outside embedded mode the vault refuses to generate its own master key: give it one.
         env["PSA_VAULT_MASTER_KEYS"] = "test:" + base64.b64encode(os.urandom(32)).decode()
         for service in discover_services():
-            database = fresh_pg_database(f"psa_test_{service.name}_{run}")
-            env[f"PSA_{service.name.upper()}_DATABASE_URL"] = database.url
-            env[f"PSA_{service.name.upper()}_SCHEMA_URL"] = database.schema_url
+            env.update(fresh_pg_database(f"psa_test_{service.name}_{run}").settings(service.name))
     env["PSA_BUS_PREFIX"] = f"test-{run}."
     yield backend, env
     if backend == "real":

@@ -50,8 +50,7 @@ def fresh_database(backend: str, work: Path) -> tuple[dict[str, str], str]:
     from psa_shared.testing import fresh_pg_database
 
     database = fresh_pg_database("psa_bench_tickets")
-    admin = PG_ADMIN.rsplit("/", 1)[0] + "/psa_bench_tickets"
-    return {"PSA_TICKETS_DATABASE_URL": database.url, "PSA_TICKETS_SCHEMA_URL": database.schema_url}, admin
+    return database.settings("tickets"), database.admin_url
 
 
 def scenarios(s, token: str) -> list[tuple[str, object, int, object, int]]:

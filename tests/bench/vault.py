@@ -37,8 +37,7 @@ def fresh_database(backend: str, work: Path) -> dict[str, str]:
         return {"PSA_DOCS_VAULT_DATABASE_URL": f"sqlite:///{work / 'docs_vault.db'}"}
     from psa_shared.testing import fresh_pg_database
 
-    database = fresh_pg_database(DATABASE)
-    return {"PSA_DOCS_VAULT_DATABASE_URL": database.url, "PSA_DOCS_VAULT_SCHEMA_URL": database.schema_url}
+    return fresh_pg_database(DATABASE).settings("docs_vault")
 
 
 def seed(env: dict) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from psa_shared.tenancy import tenant_scope
-from psa_shared.testing import PG_ADMIN_URL
+from psa_shared.testing import pg_admin_url
 
 from .credentials_kit import reveal, settle
 
@@ -34,7 +34,7 @@ def _pg_dump(psa) -> str:
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but pg_dump is not installed: the dump scan cannot run")
         pytest.skip("pg_dump is not installed: the PostgreSQL dump was not scanned (every other check passed)")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + psa.settings.database_url("docs_vault").rsplit("/", 1)[1]
+    url = pg_admin_url(psa.settings.database_url("docs_vault").rsplit("/", 1)[1])
     return subprocess.run([binary, "--no-owner", url], check=True, capture_output=True, text=True).stdout
 
 
