@@ -44,10 +44,14 @@ def post(url: str, body: dict, token: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_an_msp_serves_the_tickets_service_with_the_deploy_config(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")}
+def test_an_msp_serves_the_tickets_service_with_the_deploy_config(psa_backend, tmp_path, monkeypatch):
+    """Embedded: SQLite, one thread per worker. Real: PostgreSQL as the app role, 8 threads."""
+    backend, backend_env = psa_backend
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env
     env |= {"PSA_DATA_DIR": str(tmp_path / "var"), "PSA_BIND": f"127.0.0.1:{(port := free_port())}"}
-    made = cli(env, "tenant", "create", "Acme MSP", "--admin-email", "boss@acme.example")
+    shape = settings(monkeypatch, **{k: v for k, v in env.items() if k.startswith("PSA_")})
+    assert shape["threads"] == (8 if backend == "real" else 1)
+    made = cli(env, "tenant", "create", f"Acme MSP {tmp_path.name}", "--admin-email", "boss@acme.example")
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [GUNICORN, "-c", str(CONFIG), "psa_shared.wsgi:create_app('tickets')"],
