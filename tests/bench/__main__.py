@@ -150,7 +150,8 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
             measured, baseline = side_by_side(*pair, knobs["seconds"], knobs["concurrency"])
             rows.append({"scenario": name, "psa": measured, "baseline": baseline})
             print(f"[{backend}] {name}: {measured.rate:.0f} req/s p50 {measured.p50_ms:.1f} ms "
-                  f"p99 {measured.p99_ms:.1f} ms | baseline {baseline.rate:.0f} req/s", flush=True)  # fmt: skip
+                  f"p99 {measured.p99_ms:.1f} ms, CPU {cpu_cell(measured)} ms | baseline {baseline.rate:.0f} req/s, "
+                  f"CPU {cpu_cell(baseline)} ms", flush=True)  # fmt: skip
             if name in SOLO:  # latency without queueing behind other clients on a small machine
                 measured, baseline = side_by_side(*pair, knobs["seconds"], 1)
                 rows.append({"scenario": f"{name} (1 client)", "psa": measured, "baseline": baseline})
@@ -165,7 +166,9 @@ def table(results: list[tuple[dict, list]], knobs: dict) -> str:
         f"gunicorn gthread, {knobs['workers']} workers x {knobs['threads']} threads for both apps; "
         f"client: {knobs['concurrency']} keep-alive threads, {knobs['seconds']} s measured per scenario "
         f"and app, in {SLICES} slices taking turns with the baseline (1 s warm-up before the first, "
-        "0.2 s before each other), on the same machine.",
+        "0.2 s before each other), on the same machine. CPU ms/req: CPU time of the server's workers, "
+        "of every PostgreSQL process and of the client per request answered (warm-up included), as "
+        "total (workers + PostgreSQL + client); CPU vs baseline: the baseline's total over PSA Core's.",
         "",
     ]
     for info, rows in results:
@@ -174,23 +177,34 @@ def table(results: list[tuple[dict, list]], knobs: dict) -> str:
             f"(seeded in {info['seed_seconds']:.0f} s)",
             "",
             "| scenario | PSA req/s | p50 ms | p99 ms | errors | baseline req/s | baseline p50 | baseline p99 "
-            "| rate vs baseline | target |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| rate vs baseline | target | PSA CPU ms/req | baseline CPU ms/req | CPU vs baseline |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in rows:
             if "skipped" in row:
-                lines.append(f"| {row['scenario']} | skipped: {row['skipped']} | | | | | | | | |")
+                lines.append(f"| {row['scenario']} | skipped: {row['skipped']} |" + " |" * 11)
                 continue
             m, b = row["psa"], row["baseline"]
             ratio = m.rate / b.rate if b.rate else 0
             lines.append(
                 f"| {row['scenario']} | {m.rate:.0f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} | {m.errors} | {b.rate:.0f} "
-                f"| {b.p50_ms:.1f} | {b.p99_ms:.1f} | {ratio:.2f} | {TARGETS[row['scenario']]} |"
+                f"| {b.p50_ms:.1f} | {b.p99_ms:.1f} | {ratio:.2f} | {TARGETS[row['scenario']]} "
+                f"| {cpu_cell(m)} | {cpu_cell(b)} | {cpu_total(b) / (cpu_total(m) or 1):.2f} |"
             )
             if m.first_error:
-                lines.append(f"|  first PSA error: `{m.first_error[:150]}` | | | | | | | | | |")
+                lines.append(f"|  first PSA error: `{m.first_error[:150]}` |" + " |" * 12)
         lines.append("")
     return "\n".join(lines)
+
+
+def cpu_total(result) -> float:
+    return sum(result.cpu.per_request_ms())
+
+
+def cpu_cell(result) -> str:
+    """`total (workers + PostgreSQL + client)`, CPU milliseconds per request."""
+    server, database, client = result.cpu.per_request_ms()
+    return f"{server + database + client:.2f} ({server:.2f} + {database:.2f} + {client:.2f})"
 
 
 def main() -> int:

@@ -28,10 +28,65 @@ class Result:
     p99_ms: float
     first_error: str | None = None
     latencies: list[float] = field(default_factory=list, repr=False)
+    cpu: Cpu = field(default_factory=lambda: Cpu(0.0, 0.0, 0.0, 0))
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Cpu:
+    """CPU seconds the server's workers, the PostgreSQL processes and this client spent while
+    answering `answered` requests (warm-up included): on a small machine all three share the CPUs,
+    so a request's cost is their sum, steadier from run to run than a rate."""
+
+    server: float
+    database: float
+    client: float
+    answered: int
+
+    def __add__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.server + other.server,
+            self.database + other.database,
+            self.client + other.client,
+            self.answered + other.answered,
+        )
+
+    def per_request_ms(self) -> tuple[float, float, float]:
+        n = self.answered or 1
+        return self.server / n * 1000, self.database / n * 1000, self.client / n * 1000
+
+
+_SERVERS: dict[int, int] = {}  # port -> the gunicorn master serving it
+
+
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command name, CPU seconds) of every process."""
+    found, tick = [], os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        found.append((int(entry.name), int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick))
+    return found
+
+
+def _cpu_now(port: int) -> tuple[float, float, float]:
+    """(the server's workers, every `postgres` process, this process): CPU seconds so far."""
+    master = _SERVERS.get(port)
+    server = database = 0.0
+    for _, parent, name, seconds in _processes():
+        if parent == master:
+            server += seconds
+        elif name == "postgres":
+            database += seconds
+    return server, database, time.process_time()
 
 
 def free_port() -> int:
@@ -63,10 +118,12 @@ def gunicorn(app: str, env: dict, workers: int, threads: int, log: Path):
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)
+        _SERVERS[port] = process.pid
         try:
             _wait_ready(port, process, log)
             yield port
         finally:
+            _SERVERS.pop(port, None)
             process.terminate()
             try:
                 process.wait(timeout=20)
@@ -109,7 +166,9 @@ def drive(port: int, request, expect: int, seconds: float, concurrency: int, war
     latencies: list[float] = []
     errors = [0]
     first_error: list[str] = []
+    answered = [0]
     lock = threading.Lock()
+    cpu_before = _cpu_now(port)
     start = time.monotonic()
     measure_from, stop_at = start + warmup, start + warmup + seconds
 
@@ -142,16 +201,18 @@ def drive(port: int, request, expect: int, seconds: float, concurrency: int, war
         with lock:
             latencies.extend(mine)
             errors[0] += bad
+            answered[0] += served
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return _result(latencies, errors[0], seconds, first_error[0] if first_error else None)
+    spent = [after - before for before, after in zip(cpu_before, _cpu_now(port), strict=True)]
+    return _result(latencies, errors[0], seconds, first_error[0] if first_error else None, Cpu(*spent, answered[0]))
 
 
-def _result(latencies: list[float], errors: int, seconds: float, first_error: str | None) -> Result:
+def _result(latencies: list[float], errors: int, seconds: float, first_error: str | None, cpu: Cpu) -> Result:
     ordered = sorted(latencies) or [0.0]
     return Result(
         requests=len(latencies),
@@ -161,6 +222,7 @@ def _result(latencies: list[float], errors: int, seconds: float, first_error: st
         p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
         first_error=first_error,
         latencies=latencies,
+        cpu=cpu,
     )
 
 
@@ -187,6 +249,7 @@ def _merged(results: list[Result]) -> Result:
         sum(r.errors for r in results),
         sum(r.seconds for r in results),
         errors[0] if errors else None,
+        sum((r.cpu for r in results), Cpu(0.0, 0.0, 0.0, 0)),
     )
 
 
