@@ -300,6 +300,34 @@ def test_patch_without_a_body_keeps_every_field_and_the_api_says_the_body_is_opt
     assert patches and all(not op["requestBody"].get("required") for op in patches)
 
 
+def test_the_trail_the_api_sends_is_the_trail_as_its_schema_dumps_it(tenant, psa):
+    """The API sends the trail without the ORM or marshmallow (see servicedesk.timeline): the same
+    items, in the same order, as `TimelineItem` dumps the trail the printable reports read."""
+    from psa_shared.tenancy import tenant_scope
+    from psa_tickets.api.ticket_trail import Timeline
+    from psa_tickets.servicedesk.models import Ticket
+    from psa_tickets.servicedesk.timeline import AUDIENCES, timeline
+
+    ticket = open_ticket(tenant.api, tenant.client()["id"], estimate_minutes=60)
+    path = f"/api/v1/tickets/{ticket['id']}"
+    at = "2026-03-02T09:00:00Z"
+    assert log(tenant.api, ticket["id"], minutes=0, started_at=at, outcome="no_response", notes="Left voicemail.",
+               internal_notes="Mailbox full.").status_code == 201  # fmt: skip
+    assert log(tenant.api, ticket["id"], minutes=20, started_at=at, billing="no_charge").status_code == 201
+    for change in ({"priority": "P4"}, {"estimate_minutes": 90}, {"status": "Waiting on Client"}):
+        assert tenant.api.patch(path, json=change).status_code == 200
+    for internal in (True, False):
+        assert tenant.api.post(f"{path}/notes", json={"text": "Handout sent", "internal": internal}).status_code == 201
+    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
+        model = Ticket.get_by_id(ticket["id"])
+        dumped = {audience: Timeline().dump({"items": timeline(model, audience)}) for audience in AUDIENCES}
+    for audience in AUDIENCES:
+        sent = tenant.api.get(f"{path}/timeline?audience={audience}").json
+        assert sent == dumped[audience]
+    assert len(dumped["internal"]["items"]) == 8 and len(dumped["client"]["items"]) == 6
+    assert dumped["internal"]["items"][0]["kind"] == "time_entry"  # 09:00, before the ticket was opened
+
+
 def test_the_list_shows_each_ticket_as_the_ticket_itself_shows_it(tenant, psa):
     """The list dumps its rows without the ORM (see api.tickets._listed): same fields, same values."""
     client = tenant.client()

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, jsonify
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -101,7 +101,7 @@ class TicketTimeline(MethodView):
     def get(self, args, ticket_id):
         """Everything that happened to the ticket, oldest first; `audience=client` hides internal items."""
         principal().require("ticket:read")
-        return {"items": timeline(get_ticket(principal(), ticket_id), args["audience"])}
+        return jsonify(items=timeline(get_ticket(principal(), ticket_id), args["audience"], as_json=True))  # dumped
 
 
 def _printable(html: str, args: dict, filename: str) -> Response:
