@@ -20,31 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class Result:
-    requests: int
-    errors: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    first_error: str | None = None
-    latencies: list[float] = field(default_factory=list, repr=False)
-    cpu: Cpu = field(default_factory=lambda: Cpu(0.0, 0.0, 0.0, 0))
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-@dataclass
 class Cpu:
     """CPU seconds the server's workers, the PostgreSQL processes and this client spent while
     answering `answered` requests (warm-up included): on a small machine all three share the CPUs,
     so a request's cost is their sum, steadier from run to run than a rate."""
 
-    server: float
-    database: float
-    client: float
-    answered: int
+    server: float = 0.0
+    database: float = 0.0
+    client: float = 0.0
+    answered: int = 0
 
     def __add__(self, other: Cpu) -> Cpu:
         return Cpu(
@@ -59,11 +43,27 @@ class Cpu:
         return self.server / n * 1000, self.database / n * 1000, self.client / n * 1000
 
 
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    first_error: str | None = None
+    latencies: list[float] = field(default_factory=list, repr=False)
+    cpu: Cpu = field(default_factory=Cpu)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
 _SERVERS: dict[int, int] = {}  # port -> the gunicorn master serving it
 
 
-def _processes() -> list[tuple[int, int, str, float]]:
-    """(pid, parent pid, command name, CPU seconds) of every process."""
+def _processes() -> list[tuple[int, str, float]]:
+    """(parent pid, command name, CPU seconds) of every process."""
     found, tick = [], os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -73,7 +73,7 @@ def _processes() -> list[tuple[int, int, str, float]]:
         except OSError:  # ended meanwhile
             continue
         name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        found.append((int(entry.name), int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick))
+        found.append((int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick))
     return found
 
 
@@ -81,7 +81,7 @@ def _cpu_now(port: int) -> tuple[float, float, float]:
     """(the server's workers, every `postgres` process, this process): CPU seconds so far."""
     master = _SERVERS.get(port)
     server = database = 0.0
-    for _, parent, name, seconds in _processes():
+    for parent, name, seconds in _processes():
         if parent == master:
             server += seconds
         elif name == "postgres":
@@ -249,7 +249,7 @@ def _merged(results: list[Result]) -> Result:
         sum(r.errors for r in results),
         sum(r.seconds for r in results),
         errors[0] if errors else None,
-        sum((r.cpu for r in results), Cpu(0.0, 0.0, 0.0, 0)),
+        sum((r.cpu for r in results), Cpu()),
     )
 
 
