@@ -22,12 +22,13 @@ from .seed import seed
 
 PREPARE = "from psa_shared.wsgi import create_app; create_app('tickets')"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-SOLO = ("filtered ticket list", "backlog report")
+SOLO = ("filtered ticket list", "timeline (500 entries)", "backlog report")
 TARGETS = {
     "ticket create": "rate >= 0.5 x baseline",
     "time-entry create": "rate >= 0.5 x baseline",
     "filtered ticket list": "rate >= 0.5 x baseline, p99 < 50 ms",
     "timeline (500 entries)": "-",
+    "timeline (500 entries) (1 client)": "-",
     "backlog report": "p50 < 200 ms",
     "filtered ticket list (1 client)": "p99 < 50 ms",
     "backlog report (1 client)": "p99 < 200 ms",
