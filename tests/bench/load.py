@@ -120,7 +120,7 @@ def gunicorn(app: str, env: dict, workers: int, threads: int, log: Path):
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)
         _SERVERS[port] = process.pid
         try:
-            _wait_ready(port, process, log)
+            wait_ready(port, process, log)
             yield port
         finally:
             _SERVERS.pop(port, None)
@@ -131,7 +131,7 @@ def gunicorn(app: str, env: dict, workers: int, threads: int, log: Path):
                 process.kill()
 
 
-def _wait_ready(port: int, process, log: Path, timeout: float = 120) -> None:
+def wait_ready(port: int, process, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

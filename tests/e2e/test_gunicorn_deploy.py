@@ -5,11 +5,11 @@ import os
 import runpy
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+from ..bench.load import wait_ready
 from .test_embedded_run import cli, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,21 +52,15 @@ def test_an_msp_serves_the_tickets_service_with_the_deploy_config(psa_backend, t
     shape = settings(monkeypatch, **{k: v for k, v in env.items() if k.startswith("PSA_")})
     assert shape["threads"] == (8 if backend == "real" else 1)
     made = cli(env, "tenant", "create", f"Acme MSP {tmp_path.name}", "--admin-email", "boss@acme.example")
-    log = (tmp_path / "gunicorn.log").open("w")
+    log_path = tmp_path / "gunicorn.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
         [GUNICORN, "-c", str(CONFIG), "psa_shared.wsgi:create_app('tickets')"],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
+        wait_ready(port, server, log_path, timeout=60)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.2)
         token = made["access_token"]
         status, client = post(f"{base}/api/v1/clients", {"name": "Acme Dental"}, token)
         assert status == 201, client
