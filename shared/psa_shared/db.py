@@ -104,7 +104,7 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         connection = self.connection()
         tenant = tenancy.tenant_or_none()
         if getattr(connection, "_psa_tenant", None) != tenant:  # a new connection has it unset
-            with connection.cursor() as cursor:
+            with peewee.__exception_wrapper__, connection.cursor() as cursor:  # a dead connection: 503
                 cursor.execute("SELECT set_config(%s, %s, false)", (TENANT_SETTING, str(tenant or "")))
             connection._psa_tenant = tenant
         return connection

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 import click
+import peewee
 from flask import Flask
 
 from .bus import Consumer, Handler, Relay
 from .config import Settings
 from .db import ServiceDatabase
 from .outbox import Inbox, Outbox
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,7 +45,25 @@ class Service:
     on_first_run: Callable[[Settings], str | None] | None = None
 
     def bind(self, settings: Settings) -> None:
-        """Bind to the database, the schema brought up to date first (by its owner, if one is set)."""
+        """Bind to the database, the schema brought up to date first (by its owner, if one is set).
+
+        A database that cannot be reached (restarting, or its connection dropped midway) is tried
+        again for up to `PSA_DATABASE_WAIT_SECONDS` (default 20) before the error is raised: a
+        gunicorn worker that fails to start takes the whole server down with it, so a worker
+        replaced during a database restart waits for the database instead."""
+        deadline = time.monotonic() + float(settings.get("PSA_DATABASE_WAIT_SECONDS", "20"))
+        pause = 0.25
+        while True:
+            try:
+                return self._bind(settings)
+            except (peewee.OperationalError, peewee.InterfaceError) as error:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("%s: database not reachable at start (%s); trying again", self.name, error)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    def _bind(self, settings: Settings) -> None:
         url, owner_url = settings.database_url(self.name), settings.schema_url(self.name)
         self.db.bind(owner_url or url)
         self.prepare_schema()

@@ -2,11 +2,19 @@
 
 import gc
 import inspect
+import logging
+import threading
+import time
+import uuid
 
+import peewee
+import psycopg
 import pytest
 
+from psa_shared.config import Settings
 from psa_shared.plugins import hookspecs
 from psa_shared.services import Service, check_prefixes, discover_services
+from psa_shared.testing import PG_ADMIN_URL, pg_admin_url
 
 
 def test_no_two_services_claim_overlapping_prefixes():
@@ -162,3 +170,46 @@ def test_a_service_app_answers_the_coroutine_question_as_flask_does():
     else:
         assert type(ours.ensure_sync(coroutine_view)) is expected
     assert len(ours._coroutine_functions) == 3  # one per function, not one per bound method
+
+
+def test_a_service_starting_while_its_database_is_not_there_yet_waits_for_it(psa_backend, caplog):
+    """A gunicorn worker replaced while PostgreSQL restarts must not fail to start: gunicorn would
+    take the whole server down with it. Here the database appears a second after the start."""
+    backend, _ = psa_backend
+    if backend != "real":
+        pytest.skip("PostgreSQL coming up")
+    name = f"psa_test_late_{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env({"PSA_TICKETS_DATABASE_URL": pg_admin_url(name), "PSA_DATABASE_WAIT_SECONDS": "20"})
+    service = next(s for s in discover_services() if s.name == "tickets")
+
+    def create_later():
+        time.sleep(1)
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+    later = threading.Thread(target=create_later)
+    later.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="psa_shared.services"):
+            service.bind(settings)
+        assert "database not reachable at start" in caplog.text
+        assert service.db.proxy.table_exists("ticket")
+    finally:
+        later.join()
+        service.db.proxy.obj.close_all()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_service_whose_database_stays_away_gives_up_after_the_wait(psa_backend):
+    backend, _ = psa_backend
+    if backend != "real":
+        pytest.skip("PostgreSQL coming up")
+    settings = Settings.from_env({
+        "PSA_TICKETS_DATABASE_URL": pg_admin_url(f"psa_test_never_{uuid.uuid4().hex[:8]}"),
+        "PSA_DATABASE_WAIT_SECONDS": "1",
+    })  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(peewee.OperationalError):
+        next(s for s in discover_services() if s.name == "tickets").bind(settings)
+    assert 0.5 < time.monotonic() - started < 5

@@ -82,11 +82,28 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(psa, tenant, monke
         pytest.skip("PostgreSQL's pool")
     database = psa.service("tickets").db.proxy.obj
     tenant.client("Acme Dental")  # the pool now holds a connection
-    name = database.database
+    _end_server_processes(database.database)
+    monkeypatch.setattr(type(database), "PING_IDLE_AFTER", 0.0)  # as if a second had passed
+    assert tenant.api.get("/api/v1/clients").status_code == 200
+
+
+def test_a_connection_that_died_in_use_fails_one_request_as_unavailable(psa, tenant, other_tenant):
+    """Used a moment ago, it is handed out unpinged: that request is told to retry (503
+    problem+json, as for any database outage), and the pool drops the connection for the next.
+    Another tenant's request first sets the connection's tenant, which fails the same way."""
+    if psa.backend != "real":
+        pytest.skip("PostgreSQL's pool")
+    for caller in (tenant, other_tenant):
+        tenant.client("Acme Dental")  # the connection now serves the first tenant
+        _end_server_processes(psa.service("tickets").db.proxy.obj.database)
+        response = caller.api.get("/api/v1/clients")
+        assert (response.status_code, response.mimetype) == (503, "application/problem+json")
+        assert caller.api.get("/api/v1/clients").status_code == 200
+
+
+def _end_server_processes(database: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
+            (database,),
         )
-    monkeypatch.setattr(type(database), "PING_IDLE_AFTER", 0.0)  # as if a second had passed
-    assert tenant.api.get("/api/v1/clients").status_code == 200

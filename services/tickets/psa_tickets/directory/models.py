@@ -109,18 +109,19 @@ class ApiKey(Model):
 
 
 _BUMP = Statement(
-    lambda: Counter.update(value=Counter.value + 1).where(Counter.name == Slot("name")).returning(Counter.value)
+    lambda: (
+        Counter.insert(id=Slot("id", Counter.id.db_value), name=Slot("name"), value=1)
+        .on_conflict(conflict_target=[Counter.tenant_id, Counter.name], update={Counter.value: Counter.value + 1})
+        .returning(Counter.value)
+    )
 )
 
 
 def next_number(name: str) -> int:
-    """The tenant's next number in sequence `name`. Inside the transaction that uses it, numbers
-    never skip; outside any, it commits at once, and a failure after that leaves a gap."""
-    value = _BUMP.scalar(name=name)
-    if value is None:
-        Counter.create(name=name, value=1)
-        return 1
-    return value
+    """The tenant's next number in sequence `name`, the sequence started by its first use (one
+    statement, so two first uses at once both get a number). Inside the transaction that uses it,
+    numbers never skip; outside any, it commits at once, and a failure after that leaves a gap."""
+    return _BUMP.scalar(id=new_id(), name=name)
 
 
 def touch(row) -> None:

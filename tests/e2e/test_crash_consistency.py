@@ -1,0 +1,178 @@
+"""A crash mid-way leaves every write whole. Techs open tickets and log calls against them through
+gunicorn (the deploy config) while its workers are killed with SIGKILL and, on PostgreSQL, every
+server connection of the service is dropped (what a database restart looks like to the app).
+Afterwards, read straight from the database: every acknowledged ticket and time entry is there,
+each ticket has its `created` trail row and its `ticket.created` event, each entry its
+`time_entry.logged` event, and each ticket's spent minutes are the sum of its entries."""
+
+import datetime as dt
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from psa_shared.testing import pg_admin_url
+
+from ..bench.load import wait_ready
+from .test_embedded_run import cli, free_port
+from .test_gunicorn_deploy import CONFIG, GUNICORN
+
+APP_NAME = "psa-crash-test"  # the gunicorn workers' PostgreSQL connections, and only theirs, are dropped
+TECHS = 4
+
+
+class Desk:
+    """The techs' side: what the service acknowledged, and how the other requests failed."""
+
+    def __init__(self, port: int, token: str, client_id: str):
+        self.port, self.token, self.client_id = port, token, client_id
+        self.tickets: dict[str, int] = {}  # id -> number
+        self.entries: dict[str, tuple[str, int]] = {}  # id -> (ticket id, minutes)
+        self.failures: Counter = Counter()  # "503", "connection lost", ...
+        self.acknowledged_at: list[float] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def post(self, connection, path: str, body: dict) -> dict | None:
+        try:
+            connection.request("POST", path, json.dumps(body), {
+                "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+            })  # fmt: skip
+            response = connection.getresponse()
+            status, content_type, data = response.status, response.getheader("Content-Type"), response.read()
+        except (OSError, http.client.HTTPException):
+            connection.close()  # the worker died under it; the next request reconnects
+            with self.lock:
+                self.failures["connection lost"] += 1
+            return None
+        if status == 201:
+            with self.lock:
+                self.acknowledged_at.append(time.monotonic())
+            return json.loads(data)
+        with self.lock:
+            self.failures[f"{status} {content_type}"] += 1
+        return None
+
+    def work(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        while not self.stop.is_set():
+            ticket = self.post(connection, "/api/v1/tickets", {"client_id": self.client_id, "summary": "Mailbox full"})
+            if ticket is None:
+                continue
+            with self.lock:
+                self.tickets[ticket["id"]] = ticket["number"]
+            started = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+            for minutes, outcome, notes in ((0, "no_response", "Called client. Left voicemail."), (15, None, "Fixed.")):
+                path = f"/api/v1/tickets/{ticket['id']}/time-entries"
+                body = {"minutes": minutes, "started_at": started, "billing": "billable", "notes": notes}
+                entry = self.post(connection, path, body | ({"outcome": outcome} if outcome else {}))
+                if entry is not None:
+                    with self.lock:
+                        self.entries[entry["id"]] = (ticket["id"], minutes)
+
+
+def workers_of(master: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:  # ended meanwhile
+            continue
+        if stat and int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
+            children.append(int(entry.name))
+    return children
+
+
+def kill_a_worker(master: int) -> None:
+    os.kill(workers_of(master)[0], signal.SIGKILL)  # gunicorn's master starts another
+
+
+def drop_connections(database: str) -> int:
+    with psycopg.connect(pg_admin_url(database), autocommit=True) as admin:
+        return len(admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            (database, APP_NAME),
+        ).fetchall())  # fmt: skip
+
+
+def rows(backend: str, env: dict, sql: str) -> list[tuple]:
+    if backend == "embedded":
+        with sqlite3.connect(Path(env["PSA_DATA_DIR"]) / "tickets.db") as db:
+            return db.execute(sql).fetchall()
+    database = urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")
+    with psycopg.connect(pg_admin_url(database)) as admin:  # the administrator: no row security
+        return admin.execute(sql).fetchall()
+
+
+def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_whole(psa_backend, tmp_path):
+    backend, backend_env = psa_backend
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env
+    env |= {"PSA_DATA_DIR": str(tmp_path / "var"), "PSA_BIND": f"127.0.0.1:{(port := free_port())}"}
+    env |= {"PGAPPNAME": APP_NAME}
+    made = cli(env, "tenant", "create", f"Crash MSP {tmp_path.name}", "--admin-email", "boss@crash.example")
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [GUNICORN, "-c", str(CONFIG), "psa_shared.wsgi:create_app('tickets')"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_ready(port, server, log_path, timeout=60)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            client = Desk(port, made["access_token"], "").post(connection, "/api/v1/clients", {"name": "Acme Dental"})
+            desk = Desk(port, made["access_token"], client["id"])
+            techs = [threading.Thread(target=desk.work) for _ in range(TECHS)]
+            for tech in techs:
+                tech.start()
+            time.sleep(1.5)
+            kill_a_worker(server.pid)
+            time.sleep(1.5)
+            if backend == "real":
+                assert drop_connections(urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")) > 0
+                time.sleep(1.5)
+            kill_a_worker(server.pid)
+            last_blow = time.monotonic()
+            time.sleep(3)
+            desk.stop.set()
+            for tech in techs:
+                tech.join(timeout=60)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+    # The service came back by itself: writes were acknowledged within 10 s of the last blow.
+    assert any(last_blow < at < last_blow + 10 for at in desk.acknowledged_at), desk.failures
+    # A request that failed failed whole: the connection went with its worker, or a 503 problem.
+    assert set(desk.failures) <= {"connection lost", "503 application/problem+json"}, desk.failures
+
+    tenant = uuid.UUID(made["tenant_id"])
+    in_tenant = f"tenant_id = '{tenant.hex if backend == 'embedded' else tenant}'"
+    tickets = {str(uuid.UUID(str(i))): (n, spent) for i, n, spent in rows(
+        backend, env, f"SELECT id, number, spent_minutes FROM ticket WHERE {in_tenant}")}  # fmt: skip
+    entries = {str(uuid.UUID(str(i))): (str(uuid.UUID(str(t))), m) for i, t, m in rows(
+        backend, env, f"SELECT id, ticket_id, minutes FROM timeentry WHERE {in_tenant}")}  # fmt: skip
+    created = Counter(str(uuid.UUID(str(t))) for (t,) in rows(
+        backend, env, f"SELECT ticket_id FROM ticketchange WHERE {in_tenant} AND kind = 'created'"))  # fmt: skip
+    events = Counter((kind, json.loads(body)["payload"]["id"]) for kind, body in rows(
+        backend, env, f"SELECT type, body FROM outbox WHERE {in_tenant}"))  # fmt: skip
+
+    assert desk.tickets and desk.entries
+    assert {i: n for i, (n, _) in tickets.items() if i in desk.tickets} == desk.tickets  # nothing acknowledged lost
+    assert desk.entries.items() <= entries.items()
+    assert len({n for n, _ in tickets.values()}) == len(tickets)  # numbers never repeat
+    for ticket_id, (_, spent) in tickets.items():  # acknowledged or not, each write is whole
+        assert created[ticket_id] == 1 and events["ticket.created", ticket_id] == 1
+        assert spent == sum(m for t, m in entries.values() if t == ticket_id)
+    for entry_id in entries:
+        assert events["time_entry.logged", entry_id] == 1
+    assert sum(created.values()) == len(tickets)
