@@ -362,16 +362,37 @@ class ServiceDatabase:
         return isinstance(self.proxy.obj, peewee.PostgresqlDatabase)
 
     def create_tables(self) -> None:
+        """Make the tables and indexes that are missing. Only those: `CREATE INDEX IF NOT EXISTS`
+        locks its table against writes before it finds the index there, so running one per index
+        at every start held writes up until the commit, and a request already holding one table
+        while wanting another deadlocked with it (503s while a worker restarted under load)."""
         with self.proxy.connection_context(), self.proxy.atomic():
             self._schema_turn()  # workers starting together must not race on CREATE INDEX
-            self.proxy.create_tables(self.models, safe=True)
+            tables, indexes = set(self.proxy.get_tables()), self._index_names()
+            for model in self.models:
+                if model._meta.table_name not in tables:
+                    model.create_table(safe=True)
+                    continue
+                for index in model._meta.fields_to_index():
+                    if index._name[: self.MAX_NAME] not in indexes:
+                        self.proxy.execute(model._schema._create_index(index, safe=True))
             for name in self.retired_indexes:  # indexes earlier versions made, dropped from the models
-                self.proxy.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+                if name[: self.MAX_NAME] in indexes:
+                    self.proxy.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
             for statement in self.upgrades:  # rows of earlier versions brought up to date: rerun safely
                 self.proxy.execute_sql(statement)
             if self.is_postgres:
                 tenant_tables = [m._meta.table_name for m in self.models if issubclass(m, TenantModel)]
                 _enforce_row_security(self.proxy, tenant_tables)
+
+    MAX_NAME = 63  # PostgreSQL keeps the first 63 bytes of a longer name (peewee's are ASCII): compare those
+
+    def _index_names(self) -> set[str]:
+        if self.is_postgres:
+            sql = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        return {name[: self.MAX_NAME] for (name,) in self.proxy.execute_sql(sql).fetchall()}
 
     def grant_rows(self, url: str) -> None:
         """Let the role `url` connects as read and write rows of every table, and nothing more:

@@ -1,6 +1,7 @@
 """A crash mid-way leaves every write whole. Techs open tickets and log calls against them through
 gunicorn (the deploy config) while its workers are killed with SIGKILL and, on PostgreSQL, every
-server connection of the service is dropped (what a database restart looks like to the app).
+server connection of the service is dropped, then the server itself restarted (where it is a
+Debian cluster, as in CI).
 Afterwards, read straight from the database: every acknowledged ticket and time entry is there,
 each ticket has its `created` trail row and its `ticket.created` event, each entry its
 `time_entry.logged` event, and each ticket's spent minutes are the sum of its entries."""
@@ -9,6 +10,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,15 +18,17 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+import pytest
 
 from psa_shared.testing import pg_admin_url
 
 from ..bench.load import wait_ready
-from .test_embedded_run import cli, free_port
+from .test_embedded_run import PSA, cli, free_port
 from .test_gunicorn_deploy import CONFIG, GUNICORN
 
 APP_NAME = "psa-crash-test"  # the gunicorn workers' PostgreSQL connections, and only theirs, are dropped
@@ -105,18 +109,31 @@ def drop_connections(database: str) -> int:
         ).fetchall())  # fmt: skip
 
 
-def rows(backend: str, env: dict, sql: str) -> list[tuple]:
+def restart_postgresql() -> bool:
+    """`pg_ctlcluster ... restart -m fast`, where this is a Debian PostgreSQL (as in CI); False elsewhere."""
+    clusters = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") is None or not clusters.is_dir():
+        return False
+    version = sorted(clusters.iterdir())[0].name
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return True
+
+
+def rows(backend: str, env: dict, sql: str, service: str = "tickets") -> list[tuple]:
     if backend == "embedded":
-        with sqlite3.connect(Path(env["PSA_DATA_DIR"]) / "tickets.db") as db:
+        with sqlite3.connect(Path(env["PSA_DATA_DIR"]) / f"{service}.db") as db:
             return db.execute(sql).fetchall()
-    database = urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")
+    database = urlsplit(env[f"PSA_{service.upper()}_DATABASE_URL"]).path.lstrip("/")
     with psycopg.connect(pg_admin_url(database)) as admin:  # the administrator: no row security
         return admin.execute(sql).fetchall()
 
 
-def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_whole(psa_backend, tmp_path):
-    backend, backend_env = psa_backend
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env
+@contextmanager
+def desk_under_load(backend_env: dict, tmp_path: Path, **extra_env):
+    """gunicorn (the deploy config) serving the tickets service of a new tenant, and its techs at
+    work until the block ends: yields (the environment, the tenant, the Desk, gunicorn's pid)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env | extra_env
     env |= {"PSA_DATA_DIR": str(tmp_path / "var"), "PSA_BIND": f"127.0.0.1:{(port := free_port())}"}
     env |= {"PGAPPNAME": APP_NAME}
     made = cli(env, "tenant", "create", f"Crash MSP {tmp_path.name}", "--admin-email", "boss@crash.example")
@@ -134,28 +151,37 @@ def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_w
             techs = [threading.Thread(target=desk.work) for _ in range(TECHS)]
             for tech in techs:
                 tech.start()
-            time.sleep(1.5)
-            kill_a_worker(server.pid)
-            time.sleep(1.5)
-            if backend == "real":
-                assert drop_connections(urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")) > 0
-                time.sleep(1.5)
-            kill_a_worker(server.pid)
-            last_blow = time.monotonic()
-            time.sleep(3)
-            desk.stop.set()
-            for tech in techs:
-                tech.join(timeout=60)
+            try:
+                yield env, uuid.UUID(made["tenant_id"]), desk, server.pid
+            finally:
+                desk.stop.set()
+                for tech in techs:
+                    tech.join(timeout=60)
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_whole(psa_backend, tmp_path):
+    backend, backend_env = psa_backend
+    with desk_under_load(backend_env, tmp_path) as (env, tenant, desk, gunicorn):
+        time.sleep(1.5)
+        kill_a_worker(gunicorn)
+        time.sleep(1.5)
+        if backend == "real":
+            assert drop_connections(urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")) > 0
+            time.sleep(1.5)
+            if restart_postgresql():
+                time.sleep(1.5)
+        kill_a_worker(gunicorn)
+        last_blow = time.monotonic()
+        time.sleep(3)
 
     # The service came back by itself: writes were acknowledged within 10 s of the last blow.
     assert any(last_blow < at < last_blow + 10 for at in desk.acknowledged_at), desk.failures
     # A request that failed failed whole: the connection went with its worker, or a 503 problem.
     assert set(desk.failures) <= {"connection lost", "503 application/problem+json"}, desk.failures
 
-    tenant = uuid.UUID(made["tenant_id"])
     in_tenant = f"tenant_id = '{tenant.hex if backend == 'embedded' else tenant}'"
     tickets = {str(uuid.UUID(str(i))): (n, spent) for i, n, spent in rows(
         backend, env, f"SELECT id, number, spent_minutes FROM ticket WHERE {in_tenant}")}  # fmt: skip
@@ -176,3 +202,76 @@ def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_w
     for entry_id in entries:
         assert events["time_entry.logged", entry_id] == 1
     assert sum(created.values()) == len(tickets)
+
+
+class BusWorker:
+    """`psa worker <service>` (its outbox relay and event consumer) in its own process."""
+
+    def __init__(self, service: str, env: dict, log: Path):
+        self.service, self.env, self.log, self.process = service, env | {"PYTHONUNBUFFERED": "1"}, log, None
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen([PSA, "worker", self.service], env=self.env, stdout=out, stderr=out)
+        deadline = time.monotonic() + 60
+        while f"{self.service}: relay and consumer running" not in self.log.read_text():  # its queues are declared
+            assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()[-2000:]
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def test_a_relay_and_a_consumer_killed_mid_flow_lose_no_event_and_apply_none_twice(psa_backend, tmp_path):
+    """The vault's history of configurations follows every ticket and time entry: with the tickets
+    service's relay and the vault's consumer SIGKILLed twice each while techs work, every event of
+    the run still reaches the vault, once."""
+    backend, backend_env = psa_backend
+    if backend != "real":
+        pytest.skip("separate relay and consumer processes talk through RabbitMQ")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env
+    env |= {"PSA_DATA_DIR": str(tmp_path / "var")}
+    vault, relay = (
+        BusWorker("docs_vault", env, tmp_path / "vault.log"),
+        BusWorker("tickets", env, tmp_path / "relay.log"),
+    )
+    vault.start()  # its queue first: what the relay publishes before it exists would go nowhere
+    relay.start()
+    try:
+        with desk_under_load(backend_env, tmp_path) as (_, tenant, desk, _):
+            for worker in (relay, vault, relay, vault):
+                time.sleep(1.5)
+                worker.kill()
+                worker.start()
+            time.sleep(1.5)
+        in_tenant = f"tenant_id = '{tenant}'"
+        history = f"{in_tenant} AND type IN ('ticket.created', 'time_entry.logged')"  # what the vault's history takes
+        sent = {(kind, i) for i, kind in rows(backend, env, f"SELECT id, type FROM outbox WHERE {history}")}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            waiting = rows(backend, env, f"SELECT count(*) FROM outbox WHERE {in_tenant} AND published_at IS NULL")
+            received = {(kind, i) for i, kind in rows(backend, env, "SELECT id, type FROM inbox", "docs_vault")}
+            if waiting == [(0,)] and sent <= received:
+                break
+            time.sleep(0.5)
+    finally:
+        relay.stop()
+        vault.stop()
+
+    # The techs never noticed: a relay or consumer starting again takes no lock their writes wait for.
+    assert not desk.failures, desk.failures
+    assert waiting == [(0,)]  # the outbox drained
+    assert sent <= received  # every event reached the vault (its inbox keeps each id once)
+    sources = Counter(
+        kind for (kind,) in rows(backend, env, f"SELECT kind FROM activitysource WHERE {in_tenant}", "docs_vault")
+    )
+    assert sources == {"ticket": len({i for kind, i in sent if kind == "ticket.created"}),
+                       "time_entry": len({i for kind, i in sent if kind == "time_entry.logged"})}  # fmt: skip
+    opened = {json.loads(body)["payload"]["id"] for (body,) in rows(
+        backend, env, f"SELECT body FROM outbox WHERE {in_tenant} AND type = 'ticket.created'")}  # fmt: skip
+    assert desk.tickets.keys() <= opened

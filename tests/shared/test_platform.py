@@ -53,9 +53,10 @@ def test_unknown_path_is_a_problem_not_a_crash(psa):
     assert response.status_code == 404 and response.content_type == "application/problem+json"
 
 
-def test_an_index_the_models_retired_is_dropped_at_start(psa):
+def test_an_index_the_models_retired_is_dropped_and_a_missing_one_made_at_start(psa):
     with psa.as_owner("tickets") as db, db.proxy.connection_context():
         db.proxy.execute_sql('CREATE INDEX "ticket_tenant_id_priority_id" ON "ticket" ("tenant_id", "priority", "id")')
+        db.proxy.execute_sql('DROP INDEX "ticket_tenant_id_client_id_id"')
     psa.service("tickets").bind(psa.settings)  # what every start does
     db = psa.service("tickets").db
     with db.proxy.connection_context():
@@ -213,3 +214,21 @@ def test_a_service_whose_database_stays_away_gives_up_after_the_wait(psa_backend
     with pytest.raises(peewee.OperationalError):
         next(s for s in discover_services() if s.name == "tickets").bind(settings)
     assert 0.5 < time.monotonic() - started < 5
+
+
+def test_a_start_with_the_schema_in_place_waits_for_no_request(psa):
+    """A worker starting (restarted, replaced) while requests write: with nothing to create, it
+    takes no lock that a write holds up, or that deadlocks with one."""
+    if psa.backend != "real":
+        pytest.skip("PostgreSQL's table locks")
+    for name, table in (("tickets", "ticket"), ("docs_vault", "vault_audit")):
+        service = psa.service(name)
+        with psycopg.connect(pg_admin_url(service.db.proxy.obj.database)) as writer:
+            writer.execute(f'LOCK TABLE "{table}" IN ROW EXCLUSIVE MODE')  # what an INSERT holds to its commit
+            start = threading.Thread(target=service.bind, args=(psa.settings,))
+            start.start()
+            start.join(timeout=15)
+            still_waiting = start.is_alive()
+            writer.rollback()
+            start.join()
+        assert not still_waiting, f"{name}: starting waited for a write to {table}"

@@ -275,6 +275,11 @@ def install_guards() -> None:
     detects tampering; the refusal stops the casual kind from the application's own connection.
     Someone allowed to disable triggers is caught by `verify-audit` instead. SQLite keeps DELETE
     possible, since test fixtures empty its tables with DELETE.
+
+    On PostgreSQL the functions are replaced at every start (that locks no table), a trigger is
+    created only where it is missing: creating or replacing one locks the audit table against
+    the reveals appending to it while a worker starts. A trigger whose definition changes takes
+    a new name.
     """
     table, head = AuditRow._meta.table_name, AuditHead._meta.table_name
     with db.proxy.connection_context(), db.proxy.atomic():
@@ -283,14 +288,17 @@ def install_guards() -> None:
             db.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_vault_audit_guard'))")
             db.proxy.execute_sql(GUARD_FUNCTION)
             db.proxy.execute_sql(HEAD_FUNCTION.format(head=head))
-            db.proxy.execute_sql(
-                f'CREATE OR REPLACE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
-                "FOR EACH ROW EXECUTE FUNCTION psa_vault_audit_append_only()"
-            )
-            db.proxy.execute_sql(
-                f'CREATE OR REPLACE TRIGGER "{table}_moves_head" AFTER INSERT ON "{table}" '
-                "FOR EACH ROW EXECUTE FUNCTION psa_vault_audit_moves_head()"
-            )
+            present = {name for (name,) in db.proxy.execute_sql(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (f'"{table}"',)
+            ).fetchall()}  # fmt: skip
+            for name, timing, function in (
+                (f"{table}_append_only", "BEFORE UPDATE OR DELETE", "psa_vault_audit_append_only"),
+                (f"{table}_moves_head", "AFTER INSERT", "psa_vault_audit_moves_head"),
+            ):
+                if name not in present:
+                    db.proxy.execute_sql(
+                        f'CREATE TRIGGER "{name}" {timing} ON "{table}" FOR EACH ROW EXECUTE FUNCTION {function}()'
+                    )
         else:
             db.proxy.execute_sql(
                 f'CREATE TRIGGER IF NOT EXISTS "{table}_append_only" BEFORE UPDATE ON "{table}" '
