@@ -109,6 +109,9 @@ class ApiKey(Model):
 
 
 _BUMP = Statement(
+    lambda: Counter.update(value=Counter.value + 1).where(Counter.name == Slot("name")).returning(Counter.value)
+)
+_START = Statement(
     lambda: (
         Counter.insert(id=Slot("id", Counter.id.db_value), name=Slot("name"), value=1)
         .on_conflict(conflict_target=[Counter.tenant_id, Counter.name], update={Counter.value: Counter.value + 1})
@@ -118,10 +121,11 @@ _BUMP = Statement(
 
 
 def next_number(name: str) -> int:
-    """The tenant's next number in sequence `name`, the sequence started by its first use (one
-    statement, so two first uses at once both get a number). Inside the transaction that uses it,
-    numbers never skip; outside any, it commits at once, and a failure after that leaves a gap."""
-    return _BUMP.scalar(id=new_id(), name=name)
+    """The tenant's next number in sequence `name`. Inside the transaction that uses it, numbers
+    never skip; outside any, it commits at once, and a failure after that leaves a gap. The first
+    use starts the sequence with an upsert, so two first uses at once both get a number."""
+    value = _BUMP.scalar(name=name)
+    return _START.scalar(id=new_id(), name=name) if value is None else value
 
 
 def touch(row) -> None:
