@@ -322,6 +322,8 @@ def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Mod
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
+    MAX_NAME = 63  # PostgreSQL keeps the first 63 bytes of a longer name (peewee's are ASCII): compare those
+
     def __init__(
         self,
         service: str,
@@ -384,8 +386,6 @@ class ServiceDatabase:
             if self.is_postgres:
                 tenant_tables = [m._meta.table_name for m in self.models if issubclass(m, TenantModel)]
                 _enforce_row_security(self.proxy, tenant_tables)
-
-    MAX_NAME = 63  # PostgreSQL keeps the first 63 bytes of a longer name (peewee's are ASCII): compare those
 
     def _index_names(self) -> set[str]:
         if self.is_postgres:
