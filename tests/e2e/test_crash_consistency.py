@@ -27,9 +27,8 @@ import pytest
 
 from psa_shared.testing import pg_admin_url
 
-from ..bench.load import wait_ready
-from .test_embedded_run import PSA, cli, free_port
-from .test_gunicorn_deploy import CONFIG, GUNICORN
+from .test_embedded_run import PSA, cli
+from .test_gunicorn_deploy import deploy_env, serving_tickets
 
 APP_NAME = "psa-crash-test"  # the gunicorn workers' PostgreSQL connections, and only theirs, are dropped
 TECHS = 4
@@ -130,36 +129,24 @@ def rows(backend: str, env: dict, sql: str, service: str = "tickets") -> list[tu
 
 
 @contextmanager
-def desk_under_load(backend_env: dict, tmp_path: Path, **extra_env):
+def desk_under_load(backend_env: dict, tmp_path: Path):
     """gunicorn (the deploy config) serving the tickets service of a new tenant, and its techs at
     work until the block ends: yields (the environment, the tenant, the Desk, gunicorn's pid)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env | extra_env
-    env |= {"PSA_DATA_DIR": str(tmp_path / "var"), "PSA_BIND": f"127.0.0.1:{(port := free_port())}"}
-    env |= {"PGAPPNAME": APP_NAME}
+    env, port = deploy_env(backend_env, tmp_path, PGAPPNAME=APP_NAME)
     made = cli(env, "tenant", "create", f"Crash MSP {tmp_path.name}", "--admin-email", "boss@crash.example")
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [GUNICORN, "-c", str(CONFIG), "psa_shared.wsgi:create_app('tickets')"],
-            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    with serving_tickets(env, port, tmp_path) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        client = Desk(port, made["access_token"], "").post(connection, "/api/v1/clients", {"name": "Acme Dental"})
+        desk = Desk(port, made["access_token"], client["id"])
+        techs = [threading.Thread(target=desk.work) for _ in range(TECHS)]
+        for tech in techs:
+            tech.start()
         try:
-            wait_ready(port, server, log_path, timeout=60)
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            client = Desk(port, made["access_token"], "").post(connection, "/api/v1/clients", {"name": "Acme Dental"})
-            desk = Desk(port, made["access_token"], client["id"])
-            techs = [threading.Thread(target=desk.work) for _ in range(TECHS)]
-            for tech in techs:
-                tech.start()
-            try:
-                yield env, uuid.UUID(made["tenant_id"]), desk, server.pid
-            finally:
-                desk.stop.set()
-                for tech in techs:
-                    tech.join(timeout=60)
+            yield env, uuid.UUID(made["tenant_id"]), desk, server.pid
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            desk.stop.set()
+            for tech in techs:
+                tech.join(timeout=60)
 
 
 def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_whole(psa_backend, tmp_path):
@@ -234,8 +221,7 @@ def test_a_relay_and_a_consumer_killed_mid_flow_lose_no_event_and_apply_none_twi
     backend, backend_env = psa_backend
     if backend != "real":
         pytest.skip("separate relay and consumer processes talk through RabbitMQ")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | backend_env
-    env |= {"PSA_DATA_DIR": str(tmp_path / "var")}
+    env, _ = deploy_env(backend_env, tmp_path)
     vault, relay = (
         BusWorker("docs_vault", env, tmp_path / "vault.log"),
         BusWorker("tickets", env, tmp_path / "relay.log"),
