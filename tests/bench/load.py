@@ -62,8 +62,8 @@ class Result:
 _SERVERS: dict[int, int] = {}  # port -> the gunicorn master serving it
 
 
-def _processes() -> list[tuple[int, str, float]]:
-    """(parent pid, command name, CPU seconds) of every process."""
+def processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command name, CPU seconds) of every process."""
     found, tick = [], os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -73,7 +73,7 @@ def _processes() -> list[tuple[int, str, float]]:
         except OSError:  # ended meanwhile
             continue
         name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        found.append((int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick))
+        found.append((int(entry.name), int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick))
     return found
 
 
@@ -81,7 +81,7 @@ def _cpu_now(port: int) -> tuple[float, float, float]:
     """(the server's workers, every `postgres` process, this process): CPU seconds so far."""
     master = _SERVERS.get(port)
     server = database = 0.0
-    for parent, name, seconds in _processes():
+    for _, parent, name, seconds in processes():
         if parent == master:
             server += seconds
         elif name == "postgres":

@@ -27,6 +27,7 @@ import pytest
 
 from psa_shared.testing import pg_admin_url
 
+from ..bench.load import processes
 from .test_embedded_run import PSA, cli
 from .test_gunicorn_deploy import deploy_env, serving_tickets
 
@@ -41,7 +42,7 @@ class Desk:
         self.port, self.token, self.client_id = port, token, client_id
         self.tickets: dict[str, int] = {}  # id -> number
         self.entries: dict[str, tuple[str, int]] = {}  # id -> (ticket id, minutes)
-        self.failures: Counter = Counter()  # "503", "connection lost", ...
+        self.failures: Counter = Counter()  # "connection lost", "503 application/problem+json", ...
         self.acknowledged_at: list[float] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -85,15 +86,7 @@ class Desk:
 
 
 def workers_of(master: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
-        except OSError:  # ended meanwhile
-            continue
-        if stat and int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
-            children.append(int(entry.name))
-    return children
+    return [pid for pid, parent, _, _ in processes() if parent == master]
 
 
 def kill_a_worker(master: int) -> None:
