@@ -74,6 +74,17 @@ def pg_admin_url(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
+def end_server_processes(database: str, application_name: str | None = None) -> int:
+    """Terminate the PostgreSQL processes serving `database` (to their clients, what a restart
+    does): all of them, or only the connections named `application_name`. Returns how many."""
+    query = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+    values: tuple = (database,)
+    if application_name is not None:
+        query, values = query + " AND application_name = %s", (database, application_name)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:  # connected to another database
+        return len(admin.execute(query, values).fetchall())
+
+
 class Http:
     """An HTTP client on the all-in-one router, optionally sending a bearer token."""
 

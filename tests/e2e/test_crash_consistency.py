@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from psa_shared.testing import pg_admin_url
+from psa_shared.testing import end_server_processes, pg_admin_url
 
 from ..bench.load import processes
 from .test_embedded_run import PSA, cli
@@ -93,12 +93,13 @@ def kill_a_worker(master: int) -> None:
     os.kill(workers_of(master)[0], signal.SIGKILL)  # gunicorn's master starts another
 
 
-def drop_connections(database: str) -> int:
-    with psycopg.connect(pg_admin_url(database), autocommit=True) as admin:
-        return len(admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
-            (database, APP_NAME),
-        ).fetchall())  # fmt: skip
+def database_of(env: dict, service: str = "tickets") -> str:
+    return urlsplit(env[f"PSA_{service.upper()}_DATABASE_URL"]).path.lstrip("/")
+
+
+def as_id(value) -> str:
+    """An id as the API writes it, from SQLite's 32 hex digits or PostgreSQL's uuid."""
+    return str(uuid.UUID(str(value)))
 
 
 def restart_postgresql() -> bool:
@@ -116,8 +117,7 @@ def rows(backend: str, env: dict, sql: str, service: str = "tickets") -> list[tu
     if backend == "embedded":
         with sqlite3.connect(Path(env["PSA_DATA_DIR"]) / f"{service}.db") as db:
             return db.execute(sql).fetchall()
-    database = urlsplit(env[f"PSA_{service.upper()}_DATABASE_URL"]).path.lstrip("/")
-    with psycopg.connect(pg_admin_url(database)) as admin:  # the administrator: no row security
+    with psycopg.connect(pg_admin_url(database_of(env, service))) as admin:  # the administrator: no row security
         return admin.execute(sql).fetchall()
 
 
@@ -149,7 +149,7 @@ def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_w
         kill_a_worker(gunicorn)
         time.sleep(1.5)
         if backend == "real":
-            assert drop_connections(urlsplit(env["PSA_TICKETS_DATABASE_URL"]).path.lstrip("/")) > 0
+            assert end_server_processes(database_of(env), application_name=APP_NAME) > 0
             time.sleep(1.5)
             if restart_postgresql():
                 time.sleep(1.5)
@@ -163,11 +163,11 @@ def test_killed_workers_and_dropped_connections_leave_every_acknowledged_write_w
     assert set(desk.failures) <= {"connection lost", "503 application/problem+json"}, desk.failures
 
     in_tenant = f"tenant_id = '{tenant.hex if backend == 'embedded' else tenant}'"
-    tickets = {str(uuid.UUID(str(i))): (n, spent) for i, n, spent in rows(
+    tickets = {as_id(i): (n, spent) for i, n, spent in rows(
         backend, env, f"SELECT id, number, spent_minutes FROM ticket WHERE {in_tenant}")}  # fmt: skip
-    entries = {str(uuid.UUID(str(i))): (str(uuid.UUID(str(t))), m) for i, t, m in rows(
+    entries = {as_id(i): (as_id(t), m) for i, t, m in rows(
         backend, env, f"SELECT id, ticket_id, minutes FROM timeentry WHERE {in_tenant}")}  # fmt: skip
-    created = Counter(str(uuid.UUID(str(t))) for (t,) in rows(
+    created = Counter(as_id(t) for (t,) in rows(
         backend, env, f"SELECT ticket_id FROM ticketchange WHERE {in_tenant} AND kind = 'created'"))  # fmt: skip
     events = Counter((kind, json.loads(body)["payload"]["id"]) for kind, body in rows(
         backend, env, f"SELECT type, body FROM outbox WHERE {in_tenant}"))  # fmt: skip

@@ -2,13 +2,12 @@
 of `atomic()`: all or nothing, in order, and a refused write is the usual peewee error."""
 
 import peewee
-import psycopg
 import pytest
 
 from psa_shared.ids import new_id
 from psa_shared.statements import Insert
 from psa_shared.tenancy import tenant_scope
-from psa_shared.testing import PG_ADMIN_URL
+from psa_shared.testing import end_server_processes
 from psa_tickets.servicedesk.models import TicketChange
 
 TRAIL = Insert(TicketChange)
@@ -82,7 +81,7 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(psa, tenant, monke
         pytest.skip("PostgreSQL's pool")
     database = psa.service("tickets").db.proxy.obj
     tenant.client("Acme Dental")  # the pool now holds a connection
-    _end_server_processes(database.database)
+    end_server_processes(database.database)
     monkeypatch.setattr(type(database), "PING_IDLE_AFTER", 0.0)  # as if a second had passed
     assert tenant.api.get("/api/v1/clients").status_code == 200
 
@@ -95,15 +94,7 @@ def test_a_connection_that_died_in_use_fails_one_request_as_unavailable(psa, ten
         pytest.skip("PostgreSQL's pool")
     for caller in (tenant, other_tenant):
         tenant.client("Acme Dental")  # the connection now serves the first tenant
-        _end_server_processes(psa.service("tickets").db.proxy.obj.database)
+        end_server_processes(psa.service("tickets").db.proxy.obj.database)
         response = caller.api.get("/api/v1/clients")
         assert (response.status_code, response.mimetype) == (503, "application/problem+json")
         assert caller.api.get("/api/v1/clients").status_code == 200
-
-
-def _end_server_processes(database: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        )
