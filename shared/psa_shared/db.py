@@ -302,19 +302,25 @@ def _enforce_row_security(database, tables: list[str]) -> None:
 
 def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Model]]:
     """A service's two model bases bound to its database: tenant-owned (`Model`) and the short
-    list of tables above tenants (`GlobalModel`)."""
+    list of tables above tenants (`GlobalModel`).
+
+    `save()` writes only the columns the code changed (`only_save_dirty`): a row read before
+    another writer committed (billing marking an entry billed, a deactivation, time logged on a
+    task) would otherwise write that writer's columns back as they were read."""
 
     class Model(TenantModel):
         __abstract__ = True
 
         class Meta:
             database = db.proxy
+            only_save_dirty = True
 
     class GlobalModel(peewee.Model):
         __abstract__ = True
 
         class Meta:
             database = db.proxy
+            only_save_dirty = True
 
     return Model, GlobalModel
 
@@ -435,6 +441,13 @@ class ServiceDatabase:
             else:
                 for model in reversed(self.models):
                     self.proxy.execute_sql(f'DELETE FROM "{model._meta.table_name}"')
+
+    def locked(self, query: peewee.SelectQuery) -> peewee.SelectQuery:
+        """`query` taking its rows' locks (`FOR UPDATE`) on PostgreSQL, for a transaction that
+        decides from what it reads (is the entry billed? by how much do its minutes move?): a
+        concurrent writer of those rows then commits first or waits. SQLite needs none: its
+        transactions begin IMMEDIATE, holding the database before they read."""
+        return query.for_update() if self.is_postgres else query
 
     def atomic_writes(self):
         """`atomic()` for a transaction of writes run with `Statement.run`: on PostgreSQL they go

@@ -12,6 +12,8 @@ import base64
 import contextlib
 import os
 import socket
+import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -85,6 +87,20 @@ def end_server_processes(database: str, application_name: str | None = None) -> 
         return len(admin.execute(query, values).fetchall())
 
 
+def _sqlite_value(value):
+    return value.hex if isinstance(value, uuid.UUID) else value  # as peewee's UUIDField stores it
+
+
+def _wait_for_lock_waiter(database: str, timeout: float = 10.0) -> None:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        while admin.execute(query, (database,)).fetchone()[0] == 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no session of {database} waited on the other writer's locks")
+            time.sleep(0.02)
+
+
 class Http:
     """An HTTP client on the all-in-one router, optionally sending a bearer token."""
 
@@ -141,6 +157,32 @@ class PsaSystem(System):
             yield service.db
         finally:
             service.db.bind(self.settings.database_url(name))
+
+    @contextmanager
+    def another_writer(self, name: str, *statements: tuple[str, tuple]):
+        """Another writer's open transaction on service `name`'s database (the administrator's on
+        PostgreSQL, a second connection on SQLite) that ran `statements` (`%s` placeholders; ids
+        as `uuid.UUID`) and commits when the block ends: a consumer or a concurrent request caught
+        mid-way. The block gets `wait()`, which returns once a session of the service waits on
+        this writer's locks (PostgreSQL), or after a moment (SQLite, whose writers take turns)."""
+        url = self.settings.database_url(name)
+        if url.startswith("sqlite:///"):
+            connection = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None, timeout=10)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                for sql, values in statements:
+                    connection.execute(sql.replace("%s", "?"), [_sqlite_value(v) for v in values])
+                yield lambda: time.sleep(0.3)
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+            return
+        database = urlsplit(url).path.lstrip("/")
+        with psycopg.connect(pg_admin_url(database)) as connection:  # leaves the block's transaction open
+            for sql, values in statements:
+                connection.execute(sql, values)
+            yield lambda: _wait_for_lock_waiter(database)
+            connection.commit()
 
     @property
     def http(self) -> Http:

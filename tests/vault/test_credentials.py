@@ -1,10 +1,13 @@
 """Credentials as an MSP lives with them: grants decide, secrets stay hidden, reveals are audited."""
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from psa_docs_vault import crypto, keys
 from psa_docs_vault.audit import AuditRow
+from psa_docs_vault.credentials.models import Credential
 
-from .credentials_kit import audit_rows, reveal, settle, store
+from .credentials_kit import audit_rows, reveal, settle, store, vault_db
 
 
 def test_tech_granted_two_of_ten_clients_sees_exactly_two_clients_credentials(psa, tenant):
@@ -177,3 +180,24 @@ def test_admin_filters_the_audit_log_by_member_and_action(psa, tenant):
         ("reveal", "allowed", credential["id"])
     ]
     assert tech.api.get("/api/v1/audit").status_code == 403
+
+
+def test_a_credential_renamed_while_key_rotation_reencrypts_it_keeps_the_new_ciphertext(psa, tenant):
+    client = tenant.client("Acme Dental")
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="hunter2")
+    row_id = uuid.UUID(credential["id"])
+    with vault_db(psa, tenant.id):
+        version, sealed = crypto.encrypt_field(row_id, "secret", "hunter2", keys.create_version())
+    reencrypted = ("UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s", (version, sealed, row_id))
+
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", reencrypted) as wait:
+        rename = {"name": "Firewall admin (HQ)"}
+        renamed = pool.submit(lambda: tenant.api.patch(f"/api/v1/credentials/{row_id}", json=rename))
+        wait()
+
+    assert renamed.result(timeout=30).status_code == 200
+    with vault_db(psa, tenant.id):  # the rename wrote its name, not the ciphertext it had read
+        row = Credential.get_by_id(row_id)
+        assert (row.name, row.key_version, bytes(row.secret_ct)) == ("Firewall admin (HQ)", version, sealed)
+    assert reveal(tenant.api, credential["id"]).json == {"secret": "hunter2"}

@@ -118,14 +118,14 @@ def _head():
     return AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
 
 
-_HEAD, _HEAD_FOR_UPDATE = Statement(_head), Statement(lambda: _head().for_update())
+_HEAD = Statement(lambda: db.locked(_head()))
 _APPEND = Insert(AuditRow)
 
 
 def head_statement() -> Statement:
     """The statement locking the tenant's head row, built once: the lock is held while it runs,
     not while SQL is built, since every append queues on it."""
-    return _HEAD_FOR_UPDATE if db.is_postgres else _HEAD
+    return _HEAD
 
 
 def lock_head(statement: Statement | None = None) -> Head:

@@ -10,7 +10,7 @@ from ..database import db, emit
 from . import boards, clock, sla
 from .events import ticket_payload
 from .models import Board, Note, Ticket, TimeEntry
-from .tickets import move_to, save
+from .tickets import move_to
 
 DEFAULT_NOTE = (
     "We tried to reach you several times without an answer, so we are closing this request. "
@@ -55,16 +55,17 @@ def close(ticket: Ticket, board: Board) -> None:
     Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
                 created_at=clock.now())  # fmt: skip
     ticket.updated_at = clock.now()
-    save(ticket)
+    ticket.save()
     emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old})
 
 
 def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
     """Run on each new time entry on a ticket (inside its transaction); True when it closed the ticket.
-    `ticket` may have been read before the transaction: a waiting one is read again."""
+    `ticket` may have been read before the transaction: a waiting one is read again, locked, as
+    a status change may be on its way."""
     if ticket.status_kind != "waiting":
         return False
-    ticket = Ticket.get_by_id(ticket.id)
+    ticket = db.locked(Ticket.select().where(Ticket.id == ticket.id)).get()
     board = boards.get_board(ticket.board_id)
     if not due(ticket, board):
         return False
@@ -83,7 +84,7 @@ def sweep() -> int:
         for ticket_id in [t.id for t in waiting]:
             with db.proxy.atomic():
                 query = Ticket.select().where(Ticket.id == ticket_id)
-                ticket = (query.for_update() if db.is_postgres else query).first()  # fresh, under lock
+                ticket = db.locked(query).first()  # fresh, under lock
                 if due(ticket, board):
                     close(ticket, board)
                     closed += 1

@@ -32,13 +32,13 @@ def _ticket_with_configurations():
 
 
 _TICKET = Statement(lambda: _ticket_with_configurations().where(Ticket.id == Slot("id")))
-_TICKET_FOR_UPDATE = Statement(lambda: _ticket_with_configurations().where(Ticket.id == Slot("id")).for_update())
+_TICKET_FOR_UPDATE = Statement(lambda: db.locked(_ticket_with_configurations().where(Ticket.id == Slot("id"))))
 
 
 def get_ticket(principal: Principal, ticket_id, for_update: bool = False) -> Ticket:
     """A ticket of a client the caller is granted; any other reads as not found."""
-    # spent minutes and status move under concurrent writers: lock the row (SQLite has one writer)
-    ticket = (_TICKET_FOR_UPDATE if for_update and db.is_postgres else _TICKET).first(id=ticket_id)
+    # spent minutes and status move under concurrent writers: lock the row
+    ticket = (_TICKET_FOR_UPDATE if for_update else _TICKET).first(id=ticket_id)
     if ticket is None or not principal.sees_client(ticket.client_id):
         raise NotFound("ticket not found")
     listed = ticket.configuration_list
@@ -90,12 +90,6 @@ def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
 
 
 _INSERT_TICKET, _INSERT_CHANGE = Insert(Ticket), Insert(TicketChange)
-
-
-def save(ticket: Ticket) -> None:
-    """Write a changed ticket, leaving alone the columns other writers move by SQL (spent, responded)."""
-    skip = {"id", "tenant_id", "spent_minutes", "responded_at"}
-    ticket.save(only=[f for f in Ticket._meta.sorted_fields if f.name not in skip])
 
 
 def trail_row(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True):
@@ -203,7 +197,7 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
             _set_configurations(ticket, changes["configuration_ids"] or [])
             touched = True
         ticket.updated_at = clock.now()
-        save(ticket)
+        ticket.save()
         if old_status is not None:
             emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old_status})
         if touched:

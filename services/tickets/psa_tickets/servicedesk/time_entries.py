@@ -104,6 +104,12 @@ def get_ticket_entry(ticket: Ticket, entry_id) -> TimeEntry:
     return entry
 
 
+def _locked_entry(entry_id) -> TimeEntry:
+    """The entry as committed now, locked for this transaction: billing may have posted it, or
+    another edit moved its minutes, since the caller read it."""
+    return db.locked(TimeEntry.select().where(TimeEntry.id == entry_id)).get()
+
+
 def _refuse_billed(entry: TimeEntry) -> None:
     if entry.billed_invoice_id:
         message = "the entry is on a posted invoice; correct it with a credit note"
@@ -114,7 +120,7 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
     """Edit an unbilled entry; the parent's spent minutes follow the new minutes."""
     _check({"minutes": entry.minutes, **changes})
     with db.proxy.atomic():
-        entry = TimeEntry.get_by_id(entry.id)  # fresh: billing may have posted it meanwhile
+        entry = _locked_entry(entry.id)
         _refuse_billed(entry)
         if "member_id" in changes:
             entry.member = member_of_tenant(changes.pop("member_id"), "member_id").id
@@ -131,7 +137,7 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
 
 def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
     with db.proxy.atomic():
-        entry = TimeEntry.get_by_id(entry.id)
+        entry = _locked_entry(entry.id)
         _refuse_billed(entry)
         _move_parent(entry, -entry.minutes)
         entry.delete_instance()

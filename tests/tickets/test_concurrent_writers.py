@@ -1,0 +1,110 @@
+"""Two writers on one row at once: billing's consumer, a time-entry edit, an admin's change. The
+one that commits second works from what the first wrote, never from what it read before, and
+never writes back a column it did not change (on PostgreSQL both run at once; on SQLite they
+take turns, and the same promises hold)."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from .projects_seed import project, task
+from .test_service_desk import log, open_ticket
+
+
+def _meanwhile(psa, statements, request):
+    """Run `request()` while another writer holds `statements` uncommitted; its answer."""
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("tickets", *statements) as wait:
+        answer = pool.submit(request)
+        wait()
+    return answer.result(timeout=30)
+
+
+def test_an_entry_billed_while_the_tech_edits_it_refuses_the_edit(tenant, psa):
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    entry = log(tenant.api, ticket["id"], minutes=60, notes="Replaced toner").json
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
+    invoice = uuid.uuid4()
+    posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (invoice, uuid.UUID(entry["id"])))
+
+    edited = _meanwhile(psa, [posting], lambda: tenant.api.patch(path, json={"minutes": 90}))
+
+    assert edited.status_code == 409, edited.json
+    after = tenant.api.get(path).json
+    assert (after["minutes"], after["billed_invoice_id"]) == (60, str(invoice))
+    assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["spent_minutes"] == 60
+
+
+def test_an_entry_billed_while_the_tech_deletes_it_stays(tenant, psa):
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    entry = log(tenant.api, ticket["id"], minutes=45).json
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
+    posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (uuid.uuid4(), uuid.UUID(entry["id"])))
+
+    deleted = _meanwhile(psa, [posting], lambda: tenant.api.delete(path))
+
+    assert deleted.status_code == 409
+    assert tenant.api.get(path).json["minutes"] == 45
+    assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["spent_minutes"] == 45
+
+
+def test_two_edits_of_one_entry_at_once_leave_the_ticket_spent_minutes_equal_to_its_entries(tenant, psa):
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    entry = log(tenant.api, ticket["id"], minutes=10).json
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
+    other_edit = [  # another tech's edit from 10 to 20 minutes, as the service writes it
+        ("UPDATE timeentry SET minutes = 20 WHERE id = %s", (uuid.UUID(entry["id"]),)),
+        ("UPDATE ticket SET spent_minutes = spent_minutes + 10 WHERE id = %s", (uuid.UUID(ticket["id"]),)),
+    ]
+
+    edited = _meanwhile(psa, other_edit, lambda: tenant.api.patch(path, json={"minutes": 30}))
+
+    assert edited.status_code == 200, edited.json
+    assert tenant.api.get(path).json["minutes"] == 30
+    assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["spent_minutes"] == 30
+
+
+def test_an_engineer_deactivated_while_an_admin_renames_them_stays_deactivated(tenant, psa):
+    leaving = tenant.member("technician", all_clients=True)
+    deactivation = ("UPDATE member SET active = %s, stamp = %s WHERE id = %s", (False, "0" * 32, uuid.UUID(leaving.id)))
+
+    renamed = _meanwhile(
+        psa, [deactivation], lambda: tenant.api.patch(f"/api/v1/members/{leaving.id}", json={"name": "Sam (left)"})
+    )
+
+    assert renamed.status_code == 200, renamed.json
+    member = tenant.api.get(f"/api/v1/members/{leaving.id}").json
+    assert (member["name"], member["active"]) == ("Sam (left)", False)
+    assert leaving.api.get("/api/v1/tickets").status_code == 401  # the token died with the old stamp
+
+
+def test_time_logged_on_a_task_while_it_is_renamed_still_counts(tenant, psa):
+    cabling = task(tenant.api, project(tenant.api, tenant.client()["id"])["id"], estimate_minutes=480)
+    logged = ("UPDATE task SET spent_minutes = spent_minutes + 45 WHERE id = %s", (uuid.UUID(cabling["id"]),))
+
+    renamed = _meanwhile(
+        psa, [logged], lambda: tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"name": "Cable 14 desks"})
+    )
+
+    assert renamed.status_code == 200, renamed.json
+    after = tenant.api.get(f"/api/v1/tasks/{cabling['id']}").json
+    assert (after["name"], after["spent_minutes"]) == ("Cable 14 desks", 45)
+
+
+def test_a_call_that_would_auto_close_a_ticket_the_dispatcher_just_moved_leaves_it_moved(tenant, psa):
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    assert tenant.api.patch(f"/api/v1/boards/{board['id']}", json={"autoclose_attempts": 2}).status_code == 200
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    path = f"/api/v1/tickets/{ticket['id']}"
+    assert tenant.api.patch(path, json={"status": "Waiting on Client"}).status_code == 200
+    voicemail = {"minutes": 0, "outcome": "no_response"}  # no notes: the ticket's row is not written first
+    assert tenant.api.post(f"{path}/time-entries", json=voicemail).status_code == 201
+    statuses = tenant.api.get(f"/api/v1/boards/{board['id']}/statuses").json["items"]
+    in_progress = next(uuid.UUID(s["id"]) for s in statuses if s["name"] == "In Progress")
+    moved = (  # the dispatcher's PATCH to In Progress, as the service writes it
+        "UPDATE ticket SET status_id = %s, status_kind = 'open', waiting_since = NULL WHERE id = %s",
+        (in_progress, uuid.UUID(ticket["id"])),
+    )
+
+    second = _meanwhile(psa, [moved], lambda: tenant.api.post(f"{path}/time-entries", json=voicemail))
+
+    assert second.status_code == 201, second.json
+    assert tenant.api.get(path).json["status"] == "In Progress"
