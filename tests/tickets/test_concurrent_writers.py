@@ -108,3 +108,25 @@ def test_a_call_that_would_auto_close_a_ticket_the_dispatcher_just_moved_leaves_
 
     assert second.status_code == 201, second.json
     assert tenant.api.get(path).json["status"] == "In Progress"
+
+
+def test_two_admins_setting_one_engineers_grants_at_once_leave_the_last_list(tenant, psa):
+    acme, bolt = tenant.client("Acme Dental"), tenant.client("Bolt Logistics")
+    tech = tenant.member("technician", grants=[])
+    member = uuid.UUID(tech.id)
+    other_admin_grants_bolt = [  # as the service writes it: the member locked, the list replaced
+        ("UPDATE member SET updated_at = updated_at WHERE id = %s", (member,)),
+        ("DELETE FROM clientgrant WHERE member_id = %s", (member,)),
+        (
+            "INSERT INTO clientgrant (id, tenant_id, member_id, client_id) VALUES (%s, %s, %s, %s)",
+            (uuid.uuid4(), uuid.UUID(tenant.id), member, uuid.UUID(bolt["id"])),
+        ),
+    ]
+    acme_only = {"all_clients": False, "client_ids": [acme["id"]]}
+
+    granted = _meanwhile(
+        psa, other_admin_grants_bolt, lambda: tenant.api.put(f"/api/v1/members/{tech.id}/grants", json=acme_only)
+    )
+
+    assert granted.status_code == 200, granted.json
+    assert [c["name"] for c in tech.api.get("/api/v1/clients").json["items"]] == ["Acme Dental"]

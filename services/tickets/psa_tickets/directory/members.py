@@ -12,8 +12,12 @@ from .models import Client, ClientGrant, Member, directory_changed, new_stamp, t
 from .passwords import hash_password
 
 
-def get_member(member_id) -> Member:
-    member = Member.get_or_none(Member.id == member_id)
+def get_member(member_id, to_change: bool = False) -> Member:
+    """A member of the tenant in context; `to_change` locks it for the caller's transaction, so
+    two admins' changes to one member take turns (two grant edits at once would otherwise leave
+    the union of both lists)."""
+    query = Member.select().where(Member.id == member_id)
+    member = (db.locked(query) if to_change else query).first()
     if member is None:
         raise NotFound("member not found")
     return member
@@ -52,7 +56,7 @@ def create_member(
 
 def update_member(member_id, **changes) -> Member:
     with db.proxy.atomic():
-        member = get_member(member_id)
+        member = get_member(member_id, to_change=True)
         if "email" in changes:
             _check_email_free(changes["email"], member.id)
             member.email = changes["email"].lower()
@@ -74,7 +78,7 @@ def update_member(member_id, **changes) -> Member:
 def deactivate_member(member_id) -> Member:
     """The member's tokens die now: a new security stamp no token carries."""
     with db.proxy.atomic():
-        member = get_member(member_id)
+        member = get_member(member_id, to_change=True)
         member.active = False
         member.stamp = new_stamp()
         touch(member)
@@ -86,7 +90,7 @@ def deactivate_member(member_id) -> Member:
 
 def set_grants(member_id, all_clients: bool, client_ids: list) -> Member:
     with db.proxy.atomic():
-        member = get_member(member_id)
+        member = get_member(member_id, to_change=True)
         wanted = set(client_ids)
         found = {c.id for c in Client.select(Client.id).where(Client.id.in_(list(wanted)))} if wanted else set()
         if missing := wanted - found:
