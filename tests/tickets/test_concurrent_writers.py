@@ -130,3 +130,24 @@ def test_two_admins_setting_one_engineers_grants_at_once_leave_the_last_list(ten
 
     assert granted.status_code == 200, granted.json
     assert [c["name"] for c in tech.api.get("/api/v1/clients").json["items"]] == ["Acme Dental"]
+
+
+def test_two_admins_setting_one_boards_sla_targets_at_once_leave_the_last_list(tenant, psa):
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    board_id = uuid.UUID(board["id"])
+    other_admin_sets_p1 = [  # as the service writes it: the board locked, the list replaced
+        ("UPDATE board SET name = name WHERE id = %s", (board_id,)),
+        ("DELETE FROM slatarget WHERE board_id = %s", (board_id,)),
+        (
+            "INSERT INTO slatarget (id, tenant_id, board_id, priority, respond_minutes, resolve_minutes)"
+            " VALUES (%s, %s, %s, 'P1', 15, 240)",
+            (uuid.uuid4(), uuid.UUID(tenant.id), board_id),
+        ),
+    ]
+    p2_only = {"sla_targets": [{"priority": "P2", "respond_minutes": 60, "resolve_minutes": 480}]}
+
+    changed = _meanwhile(psa, other_admin_sets_p1, lambda: tenant.api.patch(f"/api/v1/boards/{board_id}", json=p2_only))
+
+    assert changed.status_code == 200, changed.json
+    targets = tenant.api.get(f"/api/v1/boards/{board_id}").json["sla_targets"]
+    assert [t["priority"] for t in targets] == ["P2"]

@@ -114,7 +114,9 @@ def get_board(board_id, field: str | None = None) -> Board:
 
 
 def board_for_update(board_id) -> Board:
-    board = Board.get_or_none(Board.id == board_id)
+    """The board, locked for the caller's transaction: two admins' changes to one board take
+    turns (two SLA target lists at once would otherwise leave both lists' rows)."""
+    board = db.locked(Board.select().where(Board.id == board_id)).first()
     if board is None:
         raise NotFound("board not found")
     return board
