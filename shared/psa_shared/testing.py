@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -85,6 +86,13 @@ def end_server_processes(database: str, application_name: str | None = None) -> 
         query, values = query + " AND application_name = %s", (database, application_name)
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:  # connected to another database
         return len(admin.execute(query, values).fetchall())
+
+
+class OtherWriter(NamedTuple):
+    """What `PsaSystem.another_writer` hands its block."""
+
+    execute: Callable[[str, tuple], object]
+    wait: Callable[[], None]
 
 
 def _sqlite_value(value):
@@ -163,25 +171,31 @@ class PsaSystem(System):
         """Another writer's open transaction on service `name`'s database (the administrator's on
         PostgreSQL, a second connection on SQLite) that ran `statements` (`%s` placeholders; ids
         as `uuid.UUID`) and commits when the block ends: a consumer or a concurrent request caught
-        mid-way. The block gets `wait()`, which returns once a session of the service waits on
-        this writer's locks (PostgreSQL), or after a moment (SQLite, whose writers take turns)."""
+        mid-way. The block gets the writer: `execute(sql, values)` runs more in its transaction,
+        `wait()` returns once a session of the service waits on its locks (PostgreSQL), or after a
+        moment (SQLite, whose writers take turns)."""
         url = self.settings.database_url(name)
         if url.startswith("sqlite:///"):
             connection = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None, timeout=10)
             try:
                 connection.execute("BEGIN IMMEDIATE")
-                for sql, values in statements:
-                    connection.execute(sql.replace("%s", "?"), [_sqlite_value(v) for v in values])
-                yield lambda: time.sleep(0.3)
+                writer = OtherWriter(
+                    lambda sql, values: connection.execute(sql.replace("%s", "?"), [_sqlite_value(v) for v in values]),
+                    lambda: time.sleep(0.3),
+                )
+                for statement in statements:
+                    writer.execute(*statement)
+                yield writer
                 connection.execute("COMMIT")
             finally:
                 connection.close()
             return
         database = urlsplit(url).path.lstrip("/")
         with psycopg.connect(pg_admin_url(database)) as connection:  # leaves the block's transaction open
-            for sql, values in statements:
-                connection.execute(sql, values)
-            yield lambda: _wait_for_lock_waiter(database)
+            writer = OtherWriter(connection.execute, lambda: _wait_for_lock_waiter(database))
+            for statement in statements:
+                writer.execute(*statement)
+            yield writer
             connection.commit()
 
     @property

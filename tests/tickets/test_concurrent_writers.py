@@ -12,9 +12,9 @@ from .test_service_desk import log, open_ticket
 
 def _meanwhile(psa, statements, request):
     """Run `request()` while another writer holds `statements` uncommitted; its answer."""
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("tickets", *statements) as wait:
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("tickets", *statements) as writer:
         answer = pool.submit(request)
-        wait()
+        writer.wait()
     return answer.result(timeout=30)
 
 

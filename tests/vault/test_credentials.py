@@ -3,7 +3,7 @@
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from psa_docs_vault import crypto, keys
+from psa_docs_vault import crypto, keys, rotation
 from psa_docs_vault.audit import AuditRow
 from psa_docs_vault.credentials.models import Credential
 
@@ -191,13 +191,38 @@ def test_a_credential_renamed_while_key_rotation_reencrypts_it_keeps_the_new_cip
         version, sealed = crypto.encrypt_field(row_id, "secret", "hunter2", keys.create_version())
     reencrypted = ("UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s", (version, sealed, row_id))
 
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", reencrypted) as wait:
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", reencrypted) as writer:
         rename = {"name": "Firewall admin (HQ)"}
         renamed = pool.submit(lambda: tenant.api.patch(f"/api/v1/credentials/{row_id}", json=rename))
-        wait()
+        writer.wait()
 
     assert renamed.result(timeout=30).status_code == 200
     with vault_db(psa, tenant.id):  # the rename wrote its name, not the ciphertext it had read
         row = Credential.get_by_id(row_id)
         assert (row.name, row.key_version, bytes(row.secret_ct)) == ("Firewall admin (HQ)", version, sealed)
     assert reveal(tenant.api, credential["id"]).json == {"secret": "hunter2"}
+
+
+def test_a_secret_changed_while_a_rotation_finishes_stays_readable(psa, tenant):
+    client = tenant.client("Acme Dental")
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="hunter2")
+    row_id = uuid.UUID(credential["id"])
+    with vault_db(psa, tenant.id):
+        changed = crypto.encrypt_field(row_id, "secret", "correct horse", 1)  # under the version current then
+    current_taken = ("UPDATE tenantkey SET kek_id = kek_id WHERE version = 1", ())  # as `keys.ensure_current` locks it
+
+    def rotate():
+        with vault_db(psa, tenant.id):
+            return rotation.rotate_tenant()
+
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", current_taken) as tech:
+        rotating = pool.submit(rotate)
+        tech.wait()  # PostgreSQL: the rotation re-encrypted the credential and waits to finish
+        tech.execute("UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s", (*changed, row_id))
+    rotating.result(timeout=30)
+
+    assert reveal(tenant.api, credential["id"]).json == {"secret": "correct horse"}
+    with vault_db(psa, tenant.id):
+        assert rotation.rotate_tenant().remaining == 0  # the next run finishes what this one left
+    assert reveal(tenant.api, credential["id"]).json == {"secret": "correct horse"}

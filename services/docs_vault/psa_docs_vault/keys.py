@@ -181,10 +181,13 @@ def create_version() -> int:
 
 
 def ensure_current() -> int:
-    """The current version, creating version 1 on the tenant's first secret."""
-    version = current_version()
-    if version is not None:
-        return version
+    """The current version, creating version 1 on the tenant's first secret. Its key row stays
+    locked (PostgreSQL) until the caller's transaction ends, so a rotation finishing meanwhile
+    counts this write before it deletes the versions it replaced (`rotation.rotate_tenant`)."""
+    newest = TenantKey.select(TenantKey.version).order_by(TenantKey.version.desc()).limit(1)
+    row = db.locked(newest).first()
+    if row is not None:
+        return row.version
     try:
         return create_version()
     except peewee.IntegrityError:  # another process created it first

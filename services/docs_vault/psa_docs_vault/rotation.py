@@ -67,11 +67,15 @@ def rotate_tenant(max_rows: int | None = None, batch: int = 200) -> Progress:
             break
         for row in rows:
             done += _reencrypt(row, target)
-    remaining = _stale(target).count()
-    if remaining == 0:
-        with db.proxy.atomic():
+    with db.proxy.atomic():
+        # A writer that took an old version as current holds its key row until it commits:
+        # wait for it, so the count below sees its row.
+        list(db.locked(TenantKey.select(TenantKey.id).where(TenantKey.version < target)))
+        remaining = _stale(target).count()
+        if remaining == 0:
             TenantKey.delete().where(TenantKey.version < target).execute()
             emit("vault.key_rotated", {"key_version": target})
+    if remaining == 0:
         keys.drop_cache()
     return Progress(done, remaining)
 
