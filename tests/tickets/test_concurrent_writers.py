@@ -3,11 +3,15 @@ one that commits second works from what the first wrote, never from what it read
 never writes back a column it did not change (on PostgreSQL both run at once; on SQLite they
 take turns, and the same promises hold)."""
 
+import datetime as dt
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from psa_shared.tenancy import tenant_scope
+from psa_tickets.servicedesk.models import ConfigurationRef
+
 from .projects_seed import project, task
-from .test_service_desk import log, open_ticket
+from .test_service_desk import apply, configuration, log, open_ticket
 
 
 def _meanwhile(psa, statements, request):
@@ -151,3 +155,17 @@ def test_two_admins_setting_one_boards_sla_targets_at_once_leave_the_last_list(t
     assert changed.status_code == 200, changed.json
     targets = tenant.api.get(f"/api/v1/boards/{board_id}").json["sla_targets"]
     assert [t["priority"] for t in targets] == ["P2"]
+
+
+def test_an_older_configuration_event_applied_beside_a_newer_one_leaves_the_newer(tenant, psa):
+    pc = configuration(psa, tenant, tenant.client()["id"], name="Front desk PC", updated_at="2026-03-01T10:00:00Z")
+    newer = (  # another consumer applying the 12:00 rename
+        "UPDATE configurationref SET name = 'Reception PC', updated_at = %s WHERE id = %s",
+        (dt.datetime(2026, 3, 1, 12, 0), uuid.UUID(pc["id"])),
+    )
+    older = {**pc, "name": "Front desk PC (old)", "updated_at": "2026-03-01T11:00:00Z"}
+
+    _meanwhile(psa, [newer], lambda: apply(psa, "configuration.updated", tenant.id, older))
+
+    with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
+        assert ConfigurationRef.get_by_id(pc["id"]).name == "Reception PC"

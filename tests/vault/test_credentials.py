@@ -1,11 +1,13 @@
 """Credentials as an MSP lives with them: grants decide, secrets stay hidden, reveals are audited."""
 
+import datetime as dt
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from psa_docs_vault import crypto, keys, rotation
 from psa_docs_vault.audit import AuditRow
 from psa_docs_vault.credentials.models import Credential
+from psa_shared import events
 
 from .credentials_kit import audit_rows, reveal, settle, store, vault_db
 
@@ -226,3 +228,28 @@ def test_a_secret_changed_while_a_rotation_finishes_stays_readable(psa, tenant):
     with vault_db(psa, tenant.id):
         assert rotation.rotate_tenant().remaining == 0  # the next run finishes what this one left
     assert reveal(tenant.api, credential["id"]).json == {"secret": "correct horse"}
+
+
+def test_an_older_member_event_applied_beside_a_deactivation_leaves_the_engineer_out(psa, tenant):
+    client = tenant.client("Acme Dental")
+    leaving = tenant.member("technician", grants=[client["id"]])
+    settle(psa)
+    credential = store(tenant.api, client["id"], secret="hunter2")
+    latest = [e for e in psa.emitted() if e.type.startswith("member.") and e.payload["id"] == leaving.id][-1]
+    deactivated = (  # another consumer applying a deactivation an hour later
+        "UPDATE memberrecord SET active = %s, stamp = %s, updated_at = %s WHERE id = %s",
+        (False, "0" * 32, _naive(latest.payload["updated_at"]) + dt.timedelta(hours=1), uuid.UUID(leaving.id)),
+    )
+    vault = next(c for c in psa.consumers() if c.service == "docs_vault")
+    again = events.build("member.updated", tenant.id, latest.payload)  # the grant's state, delivered again
+
+    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", deactivated) as other_consumer:
+        applying = pool.submit(vault.apply, again)
+        other_consumer.wait()
+    assert applying.result(timeout=30)
+
+    assert reveal(leaving.api, credential["id"]).status_code == 401
+
+
+def _naive(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)

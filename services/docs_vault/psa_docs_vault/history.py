@@ -11,6 +11,8 @@ import datetime as dt
 
 import peewee
 
+from psa_shared.projection import apply_newer
+
 from .database import Model
 from .projection import MemberRecord
 
@@ -53,14 +55,7 @@ def moment(text: str | None) -> dt.datetime | None:
 
 def _newer(source_id, kind: str, version: dt.datetime) -> bool:
     """Record `version` as the newest for the source; False when a newer one was applied already."""
-    current = ActivitySource.get_or_none(ActivitySource.id == source_id)
-    if current is None:
-        ActivitySource.create(id=source_id, kind=kind, updated_at=version)
-        return True
-    if current.updated_at > version:
-        return False
-    ActivitySource.update(updated_at=version).where(ActivitySource.id == source_id).execute()
-    return True
+    return apply_newer(ActivitySource, source_id, version, {"kind": kind})
 
 
 def _replace(source_id, kind: str, configuration_ids: list, row: dict) -> None:

@@ -9,6 +9,7 @@ import uuid
 import peewee
 
 from psa_shared.auth import MemberView
+from psa_shared.projection import apply_newer
 from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import tenant_scope
 
@@ -39,27 +40,15 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _upsert(model, row_id, updated_at: dt.datetime, fields: dict) -> bool:
-    """Insert or update unless what we hold is newer (events may arrive out of order)."""
-    current = model.get_or_none(model.id == row_id)
-    if current is None:
-        model.create(id=row_id, updated_at=updated_at, **fields)
-        return True
-    if current.updated_at > updated_at:
-        return False
-    model.update(updated_at=updated_at, **fields).where(model.id == row_id).execute()
-    return True
-
-
 def on_member(event, payload: dict) -> None:
     fields = {k: payload[k] for k in ("email", "name", "role", "active", "stamp", "all_clients")}
     fields["client_ids"] = " ".join(str(c) for c in payload["client_ids"])
-    _upsert(MemberRecord, payload["id"], _moment(payload["updated_at"]), fields)
+    apply_newer(MemberRecord, payload["id"], _moment(payload["updated_at"]), fields)
 
 
 def on_client(event, payload: dict) -> None:
     fields = {k: payload[k] for k in ("name", "number", "active")}
-    _upsert(ClientRecord, payload["id"], _moment(payload["updated_at"]), fields)
+    apply_newer(ClientRecord, payload["id"], _moment(payload["updated_at"]), fields)
 
 
 HANDLERS = {

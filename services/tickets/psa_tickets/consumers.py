@@ -7,6 +7,7 @@ import datetime as dt
 from psa_shared.config import Settings
 from psa_shared.events import Event
 from psa_shared.plugins import plugin_manager
+from psa_shared.projection import apply_newer
 
 from .rotation import rotation_required
 from .servicedesk.models import ConfigurationRef, TimeEntry
@@ -19,18 +20,8 @@ def _naive_utc(text) -> dt.datetime:
 
 def configuration_changed(event: Event, payload: dict) -> None:
     """Keep the read model of the vault's configurations; an older update than what we hold is ignored."""
-    updated_at = _naive_utc(payload["updated_at"])
-    row = ConfigurationRef.get_or_none(ConfigurationRef.id == payload["id"])
-    values = {
-        "client_id": payload["client_id"],
-        "name": payload["name"],
-        "deleted": not payload["active"],
-        "updated_at": updated_at,
-    }
-    if row is None:
-        ConfigurationRef.create(id=payload["id"], **values)
-    elif row.updated_at <= updated_at:
-        ConfigurationRef.update(**values).where(ConfigurationRef.id == row.id).execute()
+    values = {"client_id": payload["client_id"], "name": payload["name"], "deleted": not payload["active"]}
+    apply_newer(ConfigurationRef, payload["id"], _naive_utc(payload["updated_at"]), values)
 
 
 def invoice_posted(event: Event, payload: dict) -> None:
