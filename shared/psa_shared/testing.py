@@ -16,8 +16,9 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -28,6 +29,7 @@ from .config import Settings
 from .runtime import System
 from .services import discover_services
 
+T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("PSA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("PSA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BACKENDS = [b for b in os.environ.get("PSA_TEST_BACKENDS", "embedded,real").split(",") if b]
@@ -88,9 +90,7 @@ def end_server_processes(database: str, application_name: str | None = None) -> 
         return len(admin.execute(query, values).fetchall())
 
 
-class OtherWriter(NamedTuple):
-    """What `PsaSystem.another_writer` hands its block."""
-
+class _OtherWriter(NamedTuple):
     execute: Callable[[str, tuple], object]
     wait: Callable[[], None]
 
@@ -166,36 +166,40 @@ class PsaSystem(System):
         finally:
             service.db.bind(self.settings.database_url(name))
 
+    def meanwhile(self, name: str, statements: list, action: Callable[[], T], then: list = ()) -> T:
+        """`action()`'s result, run on a thread while another writer holds a transaction on
+        service `name`'s database (the administrator's on PostgreSQL, a second connection on
+        SQLite): a consumer or a concurrent request caught mid-way. The writer runs `statements`
+        (`(sql, values)`, `%s` placeholders, ids as `uuid.UUID`), waits until `action` waits on
+        its locks (PostgreSQL; on SQLite, whose writers take turns, a moment), runs `then`, and
+        commits."""
+        with ThreadPoolExecutor(1) as pool, self._other_writer(name) as writer:
+            for statement in statements:
+                writer.execute(*statement)
+            answer = pool.submit(action)
+            writer.wait()
+            for statement in then:
+                writer.execute(*statement)
+        return answer.result(timeout=30)
+
     @contextmanager
-    def another_writer(self, name: str, *statements: tuple[str, tuple]):
-        """Another writer's open transaction on service `name`'s database (the administrator's on
-        PostgreSQL, a second connection on SQLite) that ran `statements` (`%s` placeholders; ids
-        as `uuid.UUID`) and commits when the block ends: a consumer or a concurrent request caught
-        mid-way. The block gets the writer: `execute(sql, values)` runs more in its transaction,
-        `wait()` returns once a session of the service waits on its locks (PostgreSQL), or after a
-        moment (SQLite, whose writers take turns)."""
+    def _other_writer(self, name: str):
         url = self.settings.database_url(name)
         if url.startswith("sqlite:///"):
             connection = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None, timeout=10)
             try:
                 connection.execute("BEGIN IMMEDIATE")
-                writer = OtherWriter(
+                yield _OtherWriter(
                     lambda sql, values: connection.execute(sql.replace("%s", "?"), [_sqlite_value(v) for v in values]),
                     lambda: time.sleep(0.3),
                 )
-                for statement in statements:
-                    writer.execute(*statement)
-                yield writer
                 connection.execute("COMMIT")
             finally:
                 connection.close()
             return
         database = urlsplit(url).path.lstrip("/")
         with psycopg.connect(pg_admin_url(database)) as connection:  # leaves the block's transaction open
-            writer = OtherWriter(connection.execute, lambda: _wait_for_lock_waiter(database))
-            for statement in statements:
-                writer.execute(*statement)
-            yield writer
+            yield _OtherWriter(connection.execute, lambda: _wait_for_lock_waiter(database))
             connection.commit()
 
     @property

@@ -5,21 +5,12 @@ take turns, and the same promises hold)."""
 
 import datetime as dt
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from psa_shared.tenancy import tenant_scope
 from psa_tickets.servicedesk.models import ConfigurationRef
 
 from .projects_seed import project, task
 from .test_service_desk import apply, configuration, log, open_ticket
-
-
-def _meanwhile(psa, statements, request):
-    """Run `request()` while another writer holds `statements` uncommitted; its answer."""
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("tickets", *statements) as writer:
-        answer = pool.submit(request)
-        writer.wait()
-    return answer.result(timeout=30)
 
 
 def test_an_entry_billed_while_the_tech_edits_it_refuses_the_edit(tenant, psa):
@@ -29,7 +20,7 @@ def test_an_entry_billed_while_the_tech_edits_it_refuses_the_edit(tenant, psa):
     invoice = uuid.uuid4()
     posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (invoice, uuid.UUID(entry["id"])))
 
-    edited = _meanwhile(psa, [posting], lambda: tenant.api.patch(path, json={"minutes": 90}))
+    edited = psa.meanwhile("tickets", [posting], lambda: tenant.api.patch(path, json={"minutes": 90}))
 
     assert edited.status_code == 409, edited.json
     after = tenant.api.get(path).json
@@ -43,7 +34,7 @@ def test_an_entry_billed_while_the_tech_deletes_it_stays(tenant, psa):
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
     posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (uuid.uuid4(), uuid.UUID(entry["id"])))
 
-    deleted = _meanwhile(psa, [posting], lambda: tenant.api.delete(path))
+    deleted = psa.meanwhile("tickets", [posting], lambda: tenant.api.delete(path))
 
     assert deleted.status_code == 409
     assert tenant.api.get(path).json["minutes"] == 45
@@ -59,7 +50,7 @@ def test_two_edits_of_one_entry_at_once_leave_the_ticket_spent_minutes_equal_to_
         ("UPDATE ticket SET spent_minutes = spent_minutes + 10 WHERE id = %s", (uuid.UUID(ticket["id"]),)),
     ]
 
-    edited = _meanwhile(psa, other_edit, lambda: tenant.api.patch(path, json={"minutes": 30}))
+    edited = psa.meanwhile("tickets", other_edit, lambda: tenant.api.patch(path, json={"minutes": 30}))
 
     assert edited.status_code == 200, edited.json
     assert tenant.api.get(path).json["minutes"] == 30
@@ -70,8 +61,10 @@ def test_an_engineer_deactivated_while_an_admin_renames_them_stays_deactivated(t
     leaving = tenant.member("technician", all_clients=True)
     deactivation = ("UPDATE member SET active = %s, stamp = %s WHERE id = %s", (False, "0" * 32, uuid.UUID(leaving.id)))
 
-    renamed = _meanwhile(
-        psa, [deactivation], lambda: tenant.api.patch(f"/api/v1/members/{leaving.id}", json={"name": "Sam (left)"})
+    renamed = psa.meanwhile(
+        "tickets",
+        [deactivation],
+        lambda: tenant.api.patch(f"/api/v1/members/{leaving.id}", json={"name": "Sam (left)"}),
     )
 
     assert renamed.status_code == 200, renamed.json
@@ -84,8 +77,8 @@ def test_time_logged_on_a_task_while_it_is_renamed_still_counts(tenant, psa):
     cabling = task(tenant.api, project(tenant.api, tenant.client()["id"])["id"], estimate_minutes=480)
     logged = ("UPDATE task SET spent_minutes = spent_minutes + 45 WHERE id = %s", (uuid.UUID(cabling["id"]),))
 
-    renamed = _meanwhile(
-        psa, [logged], lambda: tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"name": "Cable 14 desks"})
+    renamed = psa.meanwhile(
+        "tickets", [logged], lambda: tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"name": "Cable 14 desks"})
     )
 
     assert renamed.status_code == 200, renamed.json
@@ -108,7 +101,7 @@ def test_a_call_that_would_auto_close_a_ticket_the_dispatcher_just_moved_leaves_
         (in_progress, uuid.UUID(ticket["id"])),
     )
 
-    second = _meanwhile(psa, [moved], lambda: tenant.api.post(f"{path}/time-entries", json=voicemail))
+    second = psa.meanwhile("tickets", [moved], lambda: tenant.api.post(f"{path}/time-entries", json=voicemail))
 
     assert second.status_code == 201, second.json
     assert tenant.api.get(path).json["status"] == "In Progress"
@@ -128,8 +121,8 @@ def test_two_admins_setting_one_engineers_grants_at_once_leave_the_last_list(ten
     ]
     acme_only = {"all_clients": False, "client_ids": [acme["id"]]}
 
-    granted = _meanwhile(
-        psa, other_admin_grants_bolt, lambda: tenant.api.put(f"/api/v1/members/{tech.id}/grants", json=acme_only)
+    granted = psa.meanwhile(
+        "tickets", other_admin_grants_bolt, lambda: tenant.api.put(f"/api/v1/members/{tech.id}/grants", json=acme_only)
     )
 
     assert granted.status_code == 200, granted.json
@@ -150,7 +143,9 @@ def test_two_admins_setting_one_boards_sla_targets_at_once_leave_the_last_list(t
     ]
     p2_only = {"sla_targets": [{"priority": "P2", "respond_minutes": 60, "resolve_minutes": 480}]}
 
-    changed = _meanwhile(psa, other_admin_sets_p1, lambda: tenant.api.patch(f"/api/v1/boards/{board_id}", json=p2_only))
+    changed = psa.meanwhile(
+        "tickets", other_admin_sets_p1, lambda: tenant.api.patch(f"/api/v1/boards/{board_id}", json=p2_only)
+    )
 
     assert changed.status_code == 200, changed.json
     targets = tenant.api.get(f"/api/v1/boards/{board_id}").json["sla_targets"]
@@ -165,7 +160,7 @@ def test_an_older_configuration_event_applied_beside_a_newer_one_leaves_the_newe
     )
     older = {**pc, "name": "Front desk PC (old)", "updated_at": "2026-03-01T11:00:00Z"}
 
-    _meanwhile(psa, [newer], lambda: apply(psa, "configuration.updated", tenant.id, older))
+    psa.meanwhile("tickets", [newer], lambda: apply(psa, "configuration.updated", tenant.id, older))
 
     with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
         assert ConfigurationRef.get_by_id(pc["id"]).name == "Reception PC"

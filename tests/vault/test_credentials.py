@@ -184,21 +184,29 @@ def test_admin_filters_the_audit_log_by_member_and_action(psa, tenant):
     assert tech.api.get("/api/v1/audit").status_code == 403
 
 
-def test_a_credential_renamed_while_key_rotation_reencrypts_it_keeps_the_new_ciphertext(psa, tenant):
+def _stored(psa, tenant, secret: str) -> tuple[dict, uuid.UUID]:
     client = tenant.client("Acme Dental")
     settle(psa)
-    credential = store(tenant.api, client["id"], secret="hunter2")
-    row_id = uuid.UUID(credential["id"])
+    credential = store(tenant.api, client["id"], secret=secret)
+    return credential, uuid.UUID(credential["id"])
+
+
+SEALED = "UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s"
+
+
+def test_a_credential_renamed_while_key_rotation_reencrypts_it_keeps_the_new_ciphertext(psa, tenant):
+    credential, row_id = _stored(psa, tenant, "hunter2")
     with vault_db(psa, tenant.id):
         version, sealed = crypto.encrypt_field(row_id, "secret", "hunter2", keys.create_version())
-    reencrypted = ("UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s", (version, sealed, row_id))
 
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", reencrypted) as writer:
-        rename = {"name": "Firewall admin (HQ)"}
-        renamed = pool.submit(lambda: tenant.api.patch(f"/api/v1/credentials/{row_id}", json=rename))
-        writer.wait()
+    rename = {"name": "Firewall admin (HQ)"}
+    renamed = psa.meanwhile(
+        "docs_vault",
+        [(SEALED, (version, sealed, row_id))],
+        lambda: tenant.api.patch(f"/api/v1/credentials/{row_id}", json=rename),
+    )
 
-    assert renamed.result(timeout=30).status_code == 200
+    assert renamed.status_code == 200
     with vault_db(psa, tenant.id):  # the rename wrote its name, not the ciphertext it had read
         row = Credential.get_by_id(row_id)
         assert (row.name, row.key_version, bytes(row.secret_ct)) == ("Firewall admin (HQ)", version, sealed)
@@ -206,10 +214,7 @@ def test_a_credential_renamed_while_key_rotation_reencrypts_it_keeps_the_new_cip
 
 
 def test_a_secret_changed_while_a_rotation_finishes_stays_readable(psa, tenant):
-    client = tenant.client("Acme Dental")
-    settle(psa)
-    credential = store(tenant.api, client["id"], secret="hunter2")
-    row_id = uuid.UUID(credential["id"])
+    credential, row_id = _stored(psa, tenant, "hunter2")
     with vault_db(psa, tenant.id):
         changed = crypto.encrypt_field(row_id, "secret", "correct horse", 1)  # under the version current then
     current_taken = ("UPDATE tenantkey SET kek_id = kek_id WHERE version = 1", ())  # as `keys.ensure_current` locks it
@@ -218,11 +223,8 @@ def test_a_secret_changed_while_a_rotation_finishes_stays_readable(psa, tenant):
         with vault_db(psa, tenant.id):
             return rotation.rotate_tenant()
 
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", current_taken) as tech:
-        rotating = pool.submit(rotate)
-        tech.wait()  # PostgreSQL: the rotation re-encrypted the credential and waits to finish
-        tech.execute("UPDATE credential SET key_version = %s, secret_ct = %s WHERE id = %s", (*changed, row_id))
-    rotating.result(timeout=30)
+    # PostgreSQL: the rotation re-encrypts the credential and waits to finish; then the tech's write lands
+    psa.meanwhile("docs_vault", [current_taken], rotate, then=[(SEALED, (*changed, row_id))])
 
     assert reveal(tenant.api, credential["id"]).json == {"secret": "correct horse"}
     with vault_db(psa, tenant.id):
@@ -243,10 +245,7 @@ def test_an_older_member_event_applied_beside_a_deactivation_leaves_the_engineer
     vault = next(c for c in psa.consumers() if c.service == "docs_vault")
     again = events.build("member.updated", tenant.id, latest.payload)  # the grant's state, delivered again
 
-    with ThreadPoolExecutor(1) as pool, psa.another_writer("docs_vault", deactivated) as other_consumer:
-        applying = pool.submit(vault.apply, again)
-        other_consumer.wait()
-    assert applying.result(timeout=30)
+    assert psa.meanwhile("docs_vault", [deactivated], lambda: vault.apply(again))
 
     assert reveal(leaving.api, credential["id"]).status_code == 401
 
