@@ -118,28 +118,22 @@ def _head():
     return AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
 
 
+# Built once: the head's lock is held while it runs, not while SQL is built, and every append queues on it.
 _HEAD = Statement(lambda: db.locked(_head()))
 _APPEND = Insert(AuditRow)
 
 
-def head_statement() -> Statement:
-    """The statement locking the tenant's head row, built once: the lock is held while it runs,
-    not while SQL is built, since every append queues on it."""
-    return _HEAD
-
-
-def lock_head(statement: Statement | None = None) -> Head:
+def lock_head() -> Head:
     """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise.
 
     On PostgreSQL a statement sees the rows committed while it waited for the lock only in the
     locked row itself: whatever must count them is read by a later statement.
     """
-    statement = statement or head_statement()
-    found = statement.cursor().fetchone()
+    found = _HEAD.cursor().fetchone()
     if found is None:  # the tenant's first row: create the head, then lock it like any other time
         AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
         know_tenant(tenancy.current_tenant())
-        found = statement.cursor().fetchone()
+        found = _HEAD.cursor().fetchone()
     return Head(*found)
 
 

@@ -179,12 +179,12 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
     if rules["reason_required"] and not reason:
         raise field_error("reason", "this tenant requires a reason to reveal a secret")
     secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-    limit, counted_at, lock = rules["reveal_limit_per_hour"], row.counted_at or 0, audit.head_statement()
+    limit, counted_at = rules["reveal_limit_per_hour"], row.counted_at or 0
     count = row.recent
     if count < limit:
         try:
             with audit.write_transaction():
-                head = audit.lock_head(lock)
+                head = audit.lock_head()
                 count += audit.append(
                     ctx,
                     "reveal",
