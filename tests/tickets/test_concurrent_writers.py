@@ -164,3 +164,18 @@ def test_an_older_configuration_event_applied_beside_a_newer_one_leaves_the_newe
 
     with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
         assert ConfigurationRef.get_by_id(pc["id"]).name == "Reception PC"
+
+
+def test_two_invoices_posted_at_once_with_one_entry_bill_it_once(tenant, psa):
+    client = tenant.client()
+    ticket = open_ticket(tenant.api, client["id"])
+    entry = log(tenant.api, ticket["id"], minutes=60).json
+    march, april = uuid.uuid4(), uuid.uuid4()
+    march_posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (march, uuid.UUID(entry["id"])))
+    april_posting = {"invoice_id": str(april), "number": "INV-4", "client_id": client["id"],
+                     "time_entry_ids": [entry["id"]], "total": "120.00", "currency": "USD"}  # fmt: skip
+
+    psa.meanwhile("tickets", [march_posting], lambda: apply(psa, "invoice.posted", tenant.id, april_posting))
+
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
+    assert tenant.api.get(path).json["billed_invoice_id"] == str(march)

@@ -188,6 +188,21 @@ def test_stale_configuration_update_is_ignored_and_retired_ones_cannot_be_named(
     assert refused.status_code == 422
 
 
+def test_an_entry_on_a_second_posted_invoice_stays_on_the_first(tenant, psa, caplog):
+    client = tenant.client()
+    ticket = open_ticket(tenant.api, client["id"])
+    first, second = (log(tenant.api, ticket["id"], minutes=m).json for m in (60, 15))
+    march, april = str(uuid.uuid4()), str(uuid.uuid4())
+    for invoice, entries in ((march, [first["id"]]), (april, [first["id"], second["id"]])):
+        posted = {"invoice_id": invoice, "number": "INV-1", "client_id": client["id"], "time_entry_ids": entries,
+                  "total": "150.00", "currency": "USD"}  # fmt: skip
+        apply(psa, "invoice.posted", tenant.id, posted)
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries"
+    billed = {e["id"]: e["billed_invoice_id"] for e in tenant.api.get(path).json["items"]}
+    assert billed == {first["id"]: march, second["id"]: april}
+    assert f"time entry {first['id']} of invoice {april} is already on posted invoice {march}" in caplog.text
+
+
 def test_billed_entry_cannot_be_edited_or_deleted(tenant, psa):
     client = tenant.client()
     ticket = open_ticket(tenant.api, client["id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from psa_shared.config import Settings
 from psa_shared.events import Event
@@ -11,6 +12,8 @@ from psa_shared.projection import apply_newer
 
 from .rotation import rotation_required
 from .servicedesk.models import ConfigurationRef, TimeEntry
+
+log = logging.getLogger(__name__)
 
 
 def _naive_utc(text) -> dt.datetime:
@@ -25,10 +28,22 @@ def configuration_changed(event: Event, payload: dict) -> None:
 
 
 def invoice_posted(event: Event, payload: dict) -> None:
-    """Posted entries become immutable here: edits and deletes answer 409 from now on."""
-    ids = list(payload["time_entry_ids"])
-    if ids:
-        TimeEntry.update(billed_invoice_id=payload["invoice_id"]).where(TimeEntry.id.in_(ids)).execute()
+    """Posted entries become immutable here: edits and deletes answer 409 from now on. An entry
+    already on another posted invoice stays on that one (no entry is billed twice; the UPDATE's
+    own condition decides, so two postings at once cannot both take it), and is logged for
+    billing to credit."""
+    ids, invoice = list(payload["time_entry_ids"]), payload["invoice_id"]
+    if not ids:
+        return
+    on_ids = TimeEntry.id.in_(ids)
+    TimeEntry.update(billed_invoice_id=invoice).where(on_ids & TimeEntry.billed_invoice_id.is_null()).execute()
+    for entry in TimeEntry.select(TimeEntry.id, TimeEntry.billed_invoice_id).where(
+        on_ids & (TimeEntry.billed_invoice_id != invoice)
+    ):
+        log.warning(
+            "time entry %s of invoice %s is already on posted invoice %s: left there",
+            entry.id, invoice, entry.billed_invoice_id,
+        )  # fmt: skip
 
 
 def handlers(settings: Settings) -> dict:
