@@ -179,3 +179,17 @@ def test_two_invoices_posted_at_once_with_one_entry_bill_it_once(tenant, psa):
 
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
     assert tenant.api.get(path).json["billed_invoice_id"] == str(march)
+
+
+def test_an_api_key_revoked_while_an_integration_exchanges_it_mints_no_token(tenant, psa):
+    made = tenant.api.post("/api/v1/auth/api-keys", json={"name": "RMM sync"}).json
+    revoking = (
+        "UPDATE apikey SET revoked_at = %s WHERE id = %s",
+        (dt.datetime(2026, 11, 26, 12), uuid.UUID(made["id"])),
+    )
+
+    exchanged = psa.meanwhile(
+        "tickets", [revoking], lambda: psa.http.post("/api/v1/auth/token", json={"api_key": made["key"]})
+    )
+
+    assert exchanged.status_code == 401

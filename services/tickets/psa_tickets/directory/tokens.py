@@ -87,7 +87,14 @@ def exchange_api_key(keyring: KeyRing, key: str, ttl: int) -> str:
         row = ApiKey.get_or_none(ApiKey.secret_hash == _hash(key))
         if row is None or row.revoked_at is not None or not row.member.active:
             raise Unauthorized("invalid API key")
-        ApiKey.update(last_used_at=utcnow()).where(ApiKey.id == row.id).execute()
+        # Still unrevoked when used: the UPDATE's own condition decides, so a revocation committed
+        # while this waited for the row mints nothing.
+        if (
+            not ApiKey.update(last_used_at=utcnow())
+            .where((ApiKey.id == row.id) & ApiKey.revoked_at.is_null())
+            .execute()
+        ):
+            raise Unauthorized("invalid API key")
         scopes = row.scopes.split() if row.scopes is not None else None
         return keyring.mint(member_view(row.member), ttl, scopes=scopes)
 
