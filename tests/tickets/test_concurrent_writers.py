@@ -13,14 +13,18 @@ from .projects_seed import project, task
 from .test_service_desk import apply, configuration, log, open_ticket
 
 
+def _posted(invoice: uuid.UUID, entry: dict) -> tuple:
+    """Billing's `invoice.posted` as the consumer writes it, for one entry."""
+    return ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (invoice, uuid.UUID(entry["id"])))
+
+
 def test_an_entry_billed_while_the_tech_edits_it_refuses_the_edit(tenant, psa):
     ticket = open_ticket(tenant.api, tenant.client()["id"])
     entry = log(tenant.api, ticket["id"], minutes=60, notes="Replaced toner").json
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
     invoice = uuid.uuid4()
-    posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (invoice, uuid.UUID(entry["id"])))
 
-    edited = psa.meanwhile("tickets", [posting], lambda: tenant.api.patch(path, json={"minutes": 90}))
+    edited = psa.meanwhile("tickets", [_posted(invoice, entry)], lambda: tenant.api.patch(path, json={"minutes": 90}))
 
     assert edited.status_code == 409, edited.json
     after = tenant.api.get(path).json
@@ -32,9 +36,8 @@ def test_an_entry_billed_while_the_tech_deletes_it_stays(tenant, psa):
     ticket = open_ticket(tenant.api, tenant.client()["id"])
     entry = log(tenant.api, ticket["id"], minutes=45).json
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
-    posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (uuid.uuid4(), uuid.UUID(entry["id"])))
 
-    deleted = psa.meanwhile("tickets", [posting], lambda: tenant.api.delete(path))
+    deleted = psa.meanwhile("tickets", [_posted(uuid.uuid4(), entry)], lambda: tenant.api.delete(path))
 
     assert deleted.status_code == 409
     assert tenant.api.get(path).json["minutes"] == 45
@@ -171,11 +174,10 @@ def test_two_invoices_posted_at_once_with_one_entry_bill_it_once(tenant, psa):
     ticket = open_ticket(tenant.api, client["id"])
     entry = log(tenant.api, ticket["id"], minutes=60).json
     march, april = uuid.uuid4(), uuid.uuid4()
-    march_posting = ("UPDATE timeentry SET billed_invoice_id = %s WHERE id = %s", (march, uuid.UUID(entry["id"])))
     april_posting = {"invoice_id": str(april), "number": "INV-4", "client_id": client["id"],
                      "time_entry_ids": [entry["id"]], "total": "120.00", "currency": "USD"}  # fmt: skip
 
-    psa.meanwhile("tickets", [march_posting], lambda: apply(psa, "invoice.posted", tenant.id, april_posting))
+    psa.meanwhile("tickets", [_posted(march, entry)], lambda: apply(psa, "invoice.posted", tenant.id, april_posting))
 
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
     assert tenant.api.get(path).json["billed_invoice_id"] == str(march)

@@ -85,18 +85,17 @@ def exchange_api_key(keyring: KeyRing, key: str, ttl: int) -> str:
         raise Unauthorized("invalid API key") from None
     with tenant_scope(tenant_id):
         row = ApiKey.get_or_none(ApiKey.secret_hash == _hash(key))
-        if row is None or row.revoked_at is not None or not row.member.active:
-            raise Unauthorized("invalid API key")
-        # Still unrevoked when used: the UPDATE's own condition decides, so a revocation committed
-        # while this waited for the row mints nothing.
-        if (
-            not ApiKey.update(last_used_at=utcnow())
-            .where((ApiKey.id == row.id) & ApiKey.revoked_at.is_null())
-            .execute()
-        ):
+        if row is None or not row.member.active or not _used_unrevoked(row):
             raise Unauthorized("invalid API key")
         scopes = row.scopes.split() if row.scopes is not None else None
         return keyring.mint(member_view(row.member), ttl, scopes=scopes)
+
+
+def _used_unrevoked(row: ApiKey) -> bool:
+    """Stamp the key used if it is still unrevoked: the UPDATE's own condition decides, so a
+    revocation committed while the exchange waited for the row mints nothing."""
+    unrevoked = (ApiKey.id == row.id) & ApiKey.revoked_at.is_null()
+    return bool(ApiKey.update(last_used_at=utcnow()).where(unrevoked).execute())
 
 
 def member_keys(principal: Principal):
