@@ -169,6 +169,36 @@ def test_an_older_configuration_event_applied_beside_a_newer_one_leaves_the_newe
         assert ConfigurationRef.get_by_id(pc["id"]).name == "Reception PC"
 
 
+def test_two_first_versions_of_a_configuration_applied_at_once_keep_the_newer(tenant, psa):
+    """Two consumers each holding a first version of a new PC: neither fails on the primary key."""
+    client_id, pc_id = tenant.client()["id"], uuid.uuid4()
+
+    def first_version(name: str, at: dt.datetime) -> tuple:  # as the other consumer inserts it
+        return (
+            "INSERT INTO configurationref (id, tenant_id, client_id, name, deleted, updated_at) "
+            "VALUES (%s, %s, %s, %s, false, %s)",
+            (pc_id, uuid.UUID(str(tenant.id)), uuid.UUID(client_id), name, at),
+        )
+
+    def created(name: str, at: str):
+        payload = {"id": str(pc_id), "client_id": client_id, "type": "workstation", "name": name,
+                   "active": True, "updated_at": at}  # fmt: skip
+        return lambda: apply(psa, "configuration.created", tenant.id, payload)
+
+    def held_name() -> str:
+        with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
+            return ConfigurationRef.get_by_id(pc_id).name
+
+    psa.meanwhile("tickets", [first_version("Front desk PC", dt.datetime(2026, 3, 1, 10))],
+                  created("Reception PC", "2026-03-01T11:00:00Z"))  # fmt: skip
+    assert held_name() == "Reception PC"
+
+    pc_id = uuid.uuid4()
+    psa.meanwhile("tickets", [first_version("Reception PC", dt.datetime(2026, 3, 1, 12))],
+                  created("Front desk PC", "2026-03-01T11:00:00Z"))  # fmt: skip
+    assert held_name() == "Reception PC"
+
+
 def test_two_invoices_posted_at_once_with_one_entry_bill_it_once(tenant, psa):
     client = tenant.client()
     ticket = open_ticket(tenant.api, client["id"])
