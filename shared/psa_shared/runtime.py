@@ -1,15 +1,19 @@
 """The whole system in one process: every installed service behind one WSGI router, with its
-outbox relay and event consumer on threads (embedded mode, tests, `psa serve`)."""
+outbox relay, event consumer and periodic jobs on threads (embedded mode, tests, `psa serve`)."""
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
+import threading
 
 from . import bus
 from .config import Settings
 from .errors import problem_response
-from .services import Service, discover_services
+from .services import Periodic, Service, discover_services
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -100,10 +104,14 @@ class System:
             for consumer in self.consumers():
                 consumer.declare(connection)
 
+    def periodic_loops(self) -> list[bus.BackgroundLoop]:
+        return [periodic_loop(job) for s in self.services for job in s.periodic(self.settings)]
+
     def start_workers(self) -> None:
         """Consumers' queues first, so nothing a relay publishes falls on the floor."""
         self.declare_queues()
         self.loops = [bus.consumer_loop(c) for c in self.consumers()] + [bus.relay_loop(r) for r in self.relays()]
+        self.loops += self.periodic_loops()
         for loop in self.loops:
             loop.start()
 
@@ -113,3 +121,19 @@ class System:
         for loop in self.loops:
             loop.join(timeout=5)
         self.loops = []
+
+
+def periodic_loop(job: Periodic) -> bus.BackgroundLoop:
+    """`job.run()` at once, then every `job.seconds` until stopped; a pass that raises is logged."""
+
+    def step(stop: threading.Event) -> None:
+        try:
+            done = job.run()
+        except Exception:  # noqa: BLE001  (whatever broke this pass, the next one runs on time)
+            log.exception("%s failed; next pass in %s s", job.name, job.seconds)
+        else:
+            if done is not None:
+                log.info("%s: %s", job.name, done)
+        stop.wait(job.seconds)
+
+    return bus.BackgroundLoop(job.name, step)

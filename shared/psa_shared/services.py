@@ -20,6 +20,18 @@ from .outbox import Inbox, Outbox
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """A job a service's worker runs every `seconds`, first at start: `run()` makes one pass (over
+    every tenant, say) and returns what to log. Several workers may run it at once, so a pass
+    must be safe beside another (lock what it decides on). A pass that raises is logged and the
+    next one runs on time: one bad night does not stop the job for good."""
+
+    name: str
+    seconds: float
+    run: Callable[[], object]
+
+
 @dataclass
 class Service:
     """A service as the runner, the CLI and the tests see it.
@@ -32,6 +44,8 @@ class Service:
         handlers: given Settings, returns `{event type: handler(event, payload)}` for what it consumes.
         commands: click commands and groups added to the root `psa` command (`psa tenant ...`).
         on_first_run: seeds demo data in an empty embedded install; returns what to print.
+        periodic: given Settings, the jobs its worker runs on a timer (`Periodic`), beside the
+            relay and the consumer (`psa worker <name>`, and `psa serve` for every service).
     """
 
     name: str
@@ -43,6 +57,7 @@ class Service:
     handlers: Callable[[Settings], dict[str, Handler]] = lambda settings: {}
     commands: tuple[click.Command, ...] = ()
     on_first_run: Callable[[Settings], str | None] | None = None
+    periodic: Callable[[Settings], tuple[Periodic, ...]] = lambda settings: ()
 
     def bind(self, settings: Settings) -> None:
         """Bind to the database, the schema brought up to date first (by its owner, if one is set).

@@ -13,7 +13,8 @@ import pytest
 
 from psa_shared.config import Settings
 from psa_shared.plugins import hookspecs
-from psa_shared.services import Service, check_prefixes, discover_services
+from psa_shared.runtime import periodic_loop
+from psa_shared.services import Periodic, Service, check_prefixes, discover_services
 from psa_shared.testing import PG_ADMIN_URL, pg_admin_url
 
 
@@ -232,3 +233,23 @@ def test_a_start_with_the_schema_in_place_waits_for_no_request(psa):
             writer.rollback()
             start.join()
         assert not still_waiting, f"{name}: starting waited for a write to {table}"
+
+
+def test_a_periodic_job_that_fails_is_logged_and_runs_again_on_time(caplog):
+    passes = []
+
+    def flaky():
+        passes.append(time.monotonic())
+        if len(passes) == 1:
+            raise RuntimeError("the database went away")
+        return "swept"
+
+    loop = periodic_loop(Periodic("nightly-sweep", 0.05, flaky))
+    loop.start()
+    deadline = time.monotonic() + 5
+    while len(passes) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    loop.stop()
+    loop.join(5)
+    assert len(passes) >= 3 and not loop.is_alive()
+    assert "nightly-sweep failed" in caplog.text and "the database went away" in caplog.text

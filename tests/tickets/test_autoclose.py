@@ -1,10 +1,11 @@
 """Auto-close: waiting tickets close by the board's policy, and only from when they started waiting."""
 
 import datetime as dt
+import time
 
 from click.testing import CliRunner
 
-from psa_tickets.servicedesk import clock
+from psa_tickets.servicedesk import clock, commands
 from psa_tickets.servicedesk.commands import tickets_group
 
 MONDAY = dt.datetime(2026, 3, 2, 9, 0)
@@ -75,3 +76,44 @@ def test_sweep_closes_after_business_days_waiting_with_the_board_note(tenant, ps
     client_trail = tenant.api.get(f"{path}/timeline?audience=client").json["items"]
     assert client_trail[-1]["kind"] == "note" and client_trail[-1]["text"] == "Closing for now; write back any time."
     assert client_trail[-1]["actor"]["id"] is None
+
+
+def waiting_since_friday(tenant) -> str:
+    path = setup(tenant, autoclose_business_days=3, autoclose_note="Closing for now; write back any time.")
+    with clock.travel(MONDAY + dt.timedelta(days=4)):
+        tenant.api.patch(path, json={"status": "Waiting on Client"})
+    return path
+
+
+def test_the_tickets_worker_closes_waiting_tickets_with_nobody_logging_time(tenant, psa):
+    """A days-only policy needs no new entry: the worker's sweep closes the ticket on its own."""
+    path = waiting_since_friday(tenant)
+    loops = [loop for loop in psa.periodic_loops() if loop.name == "tickets-sweep"]
+    assert len(loops) == 1
+    with clock.travel(MONDAY + dt.timedelta(days=9)):  # the Wednesday after: three business days
+        loops[0].start()
+        try:
+            deadline = time.monotonic() + 10
+            while status(tenant, path) != "Closed" and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            loops[0].stop()
+            loops[0].join(5)
+    assert status(tenant, path) == "Closed"
+
+
+def test_one_tenants_failing_sweep_does_not_stop_the_others(tenant, other_tenant, psa, monkeypatch, caplog):
+    ours, theirs = waiting_since_friday(tenant), waiting_since_friday(other_tenant)
+    real = commands.sweep_tenant
+
+    def broken_for_the_other_tenant(tenant_id):
+        if str(tenant_id) == str(other_tenant.id):
+            raise RuntimeError("a board the sweep cannot read")
+        return real(tenant_id)
+
+    monkeypatch.setattr(commands, "sweep_tenant", broken_for_the_other_tenant)
+    with clock.travel(MONDAY + dt.timedelta(days=9)):
+        result = CliRunner().invoke(tickets_group, ["sweep"])
+    assert result.output == "auto-closed 1 ticket(s), 1 tenant(s) failed (logged)\n", result.output
+    assert (status(tenant, ours), status(other_tenant, theirs)) == ("Closed", "Waiting on Client")
+    assert "a board the sweep cannot read" in caplog.text and str(other_tenant.id) in caplog.text

@@ -5,7 +5,7 @@ from psa_shared.services import Service
 from . import cli, consumers, demo, models  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .database import db, inbox, outbox
-from .servicedesk.commands import tickets_group
+from .servicedesk.commands import sweep_job, tickets_group
 
 SERVICE = Service(
     name="tickets",
@@ -33,4 +33,5 @@ SERVICE = Service(
     handlers=consumers.handlers,
     commands=(cli.tenant_group, cli.token_group, tickets_group),
     on_first_run=demo.seed,
+    periodic=sweep_job,
 )

@@ -1,14 +1,38 @@
-"""`psa tickets sweep`: the periodic auto-close pass over every tenant."""
+"""`psa tickets sweep`: the periodic auto-close pass over every tenant, also run by the tickets
+worker every `PSA_TICKETS_SWEEP_SECONDS` (default 300)."""
 
-import time
+import logging
 
 import click
 
 from psa_shared.cli import bound_system
+from psa_shared.config import Settings
+from psa_shared.runtime import periodic_loop
+from psa_shared.services import Periodic
 
 from ..database import db
 from ..directory.models import Tenant
 from .autoclose import sweep_tenant
+
+log = logging.getLogger(__name__)
+
+
+def sweep_all() -> str:
+    """Auto-close in every tenant; a tenant whose pass fails is logged and the others still run."""
+    closed, failed = 0, 0
+    with db.proxy.connection_context():
+        tenant_ids = [tenant.id for tenant in Tenant.select(Tenant.id)]
+        for tenant_id in tenant_ids:
+            try:
+                closed += sweep_tenant(tenant_id)
+            except Exception:  # noqa: BLE001  (one tenant's failure must not stop the others' auto-close)
+                failed += 1
+                log.exception("auto-close sweep failed for tenant %s", tenant_id)
+    return f"auto-closed {closed} ticket(s)" + (f", {failed} tenant(s) failed (logged)" if failed else "")
+
+
+def sweep_job(settings: Settings) -> tuple[Periodic, ...]:
+    return (Periodic("tickets-sweep", float(settings.get("PSA_TICKETS_SWEEP_SECONDS", "300")), sweep_all),)
 
 
 @click.group("tickets")
@@ -21,10 +45,11 @@ def tickets_group():
 def sweep(every: int | None):
     """Auto-close waiting tickets whose board policy says so, in every tenant."""
     bound_system("tickets")
-    while True:
-        with db.proxy.connection_context():
-            closed = sum(sweep_tenant(tenant.id) for tenant in Tenant.select(Tenant.id))
-        click.echo(f"auto-closed {closed} ticket(s)")
-        if not every:
-            return
-        time.sleep(every)
+    if not every:
+        click.echo(sweep_all())
+        return
+    loop = periodic_loop(Periodic("tickets-sweep", every, lambda: click.echo(sweep_all())))
+    try:
+        loop.run()  # in this thread, until Ctrl-C
+    except KeyboardInterrupt:
+        loop.stop()
