@@ -34,6 +34,7 @@ def WATCH(ids):  # noqa: N802  (a constant-like hook of every cases module)
         f"/api/v1/projects/{ids['project']}/tasks",
         f"/api/v1/tasks/{ids['task']}",
         f"/api/v1/tasks/{ids['task']}/time-entries",
+        f"/api/v1/tasks/{ids['task']}/time-entries/{ids['task_time_entry']}",
         f"/api/v1/schedule/{ids['schedule_entry']}",
         "/api/v1/schedule",
     ]
@@ -76,6 +77,16 @@ ROUTES = {
     ("POST", "/api/v1/tasks/<uuid:task_id>/time-entries"): lambda ids: {
         "path": f"/api/v1/tasks/{ids['task']}/time-entries",
         "json": {"minutes": 30, "started_at": "2026-03-02T09:00:00Z"},
+    },
+    ("GET", "/api/v1/tasks/<uuid:task_id>/time-entries/<uuid:entry_id>"): lambda ids: {
+        "path": f"/api/v1/tasks/{ids['task']}/time-entries/{ids['task_time_entry']}"
+    },
+    ("PATCH", "/api/v1/tasks/<uuid:task_id>/time-entries/<uuid:entry_id>"): lambda ids: {
+        "path": f"/api/v1/tasks/{ids['task']}/time-entries/{ids['task_time_entry']}",
+        "json": {"minutes": 1},
+    },
+    ("DELETE", "/api/v1/tasks/<uuid:task_id>/time-entries/<uuid:entry_id>"): lambda ids: {
+        "path": f"/api/v1/tasks/{ids['task']}/time-entries/{ids['task_time_entry']}"
     },
     ("GET", "/api/v1/schedule"): lambda ids: {"path": "/api/v1/schedule", "expect": "list"},
     ("POST", "/api/v1/schedule"): lambda ids: {

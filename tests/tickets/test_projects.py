@@ -1,6 +1,9 @@
 """Projects as an MSP runs them: an office move with phases, tasks, time on tasks and a schedule."""
 
+import uuid
+
 from .projects_seed import board, events, project, task, ticket
+from .test_service_desk import apply
 
 
 def test_office_move_gets_phases_and_tasks_and_announces_them(tenant, psa):
@@ -173,3 +176,62 @@ def test_schedule_refuses_foreign_targets_and_hides_ungranted_bookings(tenant, o
     assert tech.api.get(f"/api/v1/schedule/{booked['id']}").status_code == 404
     assert tech.api.delete(f"/api/v1/schedule/{booked['id']}").status_code == 404
     assert len(tenant.api.get("/api/v1/schedule").json["items"]) == 1
+
+
+def test_a_typo_on_task_time_is_corrected_and_a_duplicate_deleted(tenant, psa):
+    """480 minutes typed for 48: the task's spent minutes, and so the pipe, follow the correction."""
+    acme = tenant.client("Acme")
+    cabling = task(tenant.api, project(tenant.api, acme["id"])["id"], estimate_minutes=600)
+    path = f"/api/v1/tasks/{cabling['id']}/time-entries"
+    typo, twice = (
+        tenant.api.post(path, json={"minutes": m, "started_at": "2026-03-02T09:00:00Z"}).json for m in (480, 30)
+    )
+    assert tenant.api.get(f"/api/v1/tasks/{cabling['id']}").json["spent_minutes"] == 510
+
+    fixed = tenant.api.patch(f"{path}/{typo['id']}", json={"minutes": 48, "notes": "Patched 4 desks"})
+    assert fixed.status_code == 200, fixed.json
+    assert (fixed.json["minutes"], fixed.json["task_id"]) == (48, cabling["id"])
+    assert tenant.api.delete(f"{path}/{twice['id']}").status_code == 204
+    assert tenant.api.get(f"{path}/{twice['id']}").status_code == 404
+    assert tenant.api.get(f"/api/v1/tasks/{cabling['id']}").json["spent_minutes"] == 48
+    assert [e["minutes"] for e in events(psa, tenant, "time_entry.updated")] == [48]
+    assert [e["id"] for e in events(psa, tenant, "time_entry.deleted")] == [twice["id"]]
+
+    other_task = task(tenant.api, project(tenant.api, acme["id"])["id"])
+    assert tenant.api.get(f"/api/v1/tasks/{other_task['id']}/time-entries/{typo['id']}").status_code == 404
+    refused = tenant.api.patch(f"{path}/{typo['id']}", json={"minutes": -1})
+    assert refused.status_code == 422 and "minutes" in refused.json["errors"]
+
+
+def test_billed_task_time_stays_and_ungranted_techs_cannot_touch_it(tenant, psa):
+    acme, bolt = tenant.client("Acme"), tenant.client("Bolt")
+    cabling = task(tenant.api, project(tenant.api, bolt["id"])["id"])
+    path = f"/api/v1/tasks/{cabling['id']}/time-entries"
+    entry = tenant.api.post(path, json={"minutes": 60, "started_at": "2026-03-02T09:00:00Z"}).json
+    tech = tenant.member("technician", grants=[acme["id"]])
+    assert tech.api.get(f"{path}/{entry['id']}").status_code == 404
+    assert tech.api.patch(f"{path}/{entry['id']}", json={"minutes": 1}).status_code == 404
+    assert tech.api.delete(f"{path}/{entry['id']}").status_code == 404
+
+    posted = {"invoice_id": str(uuid.uuid4()), "number": "INV-7", "client_id": bolt["id"],
+              "time_entry_ids": [entry["id"]], "total": "120.00", "currency": "USD"}  # fmt: skip
+    apply(psa, "invoice.posted", tenant.id, posted)
+    assert tenant.api.patch(f"{path}/{entry['id']}", json={"minutes": 1}).status_code == 409
+    assert tenant.api.delete(f"{path}/{entry['id']}").status_code == 409
+    assert tenant.api.get(f"/api/v1/tasks/{cabling['id']}").json["spent_minutes"] == 60
+
+
+def test_a_task_cannot_be_handed_to_a_tech_who_has_left(tenant):
+    move = project(tenant.api, tenant.client("Acme")["id"])
+    dana = tenant.member("technician", all_clients=True)
+    cabling = task(tenant.api, move["id"], assignee_id=dana.id)
+    assert tenant.api.post(f"/api/v1/members/{dana.id}/deactivate").status_code == 200
+
+    kept = tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"assignee_id": dana.id, "estimate_minutes": 90})
+    assert kept.status_code == 200 and kept.json["assignee_id"] == dana.id  # hers until reassigned
+    refused = tenant.api.post(f"/api/v1/projects/{move['id']}/tasks", json={"name": "Patch", "assignee_id": dana.id})
+    assert refused.status_code == 422 and "assignee_id" in refused.json["errors"]
+    assert tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"assignee_id": None}).status_code == 200
+    again = tenant.api.patch(f"/api/v1/tasks/{cabling['id']}", json={"assignee_id": dana.id})
+    assert again.status_code == 422 and "assignee_id" in again.json["errors"]
+    assert [t["name"] for t in tenant.api.get(f"/api/v1/projects/{move['id']}/tasks").json["items"]] == ["Cable desks"]

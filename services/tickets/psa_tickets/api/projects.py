@@ -9,6 +9,7 @@ from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, princi
 
 from ..projects import projects, task_time
 from ..projects.models import Phase, Project, Task
+from ..servicedesk import time_entries
 from ..servicedesk.models import PRIORITIES, TimeEntry
 from . import fields as f
 from .ticket_time import TimeEntrySchema
@@ -164,3 +165,24 @@ class TaskTimeEntries(MethodView):
     def post(self, data, task_id):
         principal().require("time:write")
         return task_time.log_task_time(principal(), task_id, **data)
+
+
+@tasks_blp.route("/<uuid:task_id>/time-entries/<uuid:entry_id>")
+class TaskTimeEntryById(MethodView):
+    @tasks_blp.response(200, TaskTimeEntrySchema)
+    def get(self, task_id, entry_id):
+        principal().require("ticket:read")
+        return task_time.task_entry(principal(), task_id, entry_id)
+
+    @tasks_blp.arguments(TaskTimeEntrySchema(partial=True), required=False)
+    @tasks_blp.response(200, TaskTimeEntrySchema)
+    def patch(self, data, task_id, entry_id):
+        """Edit an unbilled entry; the task's spent minutes follow (409 once invoiced)."""
+        principal().require("time:write")
+        entry = task_time.task_entry(principal(), task_id, entry_id)
+        return time_entries.update_time_entry(principal(), entry, **data)
+
+    @tasks_blp.response(204)
+    def delete(self, task_id, entry_id):
+        principal().require("time:write")
+        time_entries.delete_time_entry(principal(), task_time.task_entry(principal(), task_id, entry_id))

@@ -57,18 +57,18 @@ class TimeEntryById(MethodView):
     @blp.response(200, TimeEntrySchema)
     def get(self, ticket_id, entry_id):
         principal().require("ticket:read")
-        return time_entries.get_ticket_entry(get_ticket(principal(), ticket_id), entry_id)
+        return time_entries.get_entry(entry_id, ticket=get_ticket(principal(), ticket_id))
 
     @blp.arguments(TimeEntrySchema(partial=True), required=False)
     @blp.response(200, TimeEntrySchema)
     def patch(self, data, ticket_id, entry_id):
         """Edit an unbilled entry (409 once it is on a posted invoice)."""
         principal().require("time:write")
-        entry = time_entries.get_ticket_entry(get_ticket(principal(), ticket_id), entry_id)
+        entry = time_entries.get_entry(entry_id, ticket=get_ticket(principal(), ticket_id))
         return time_entries.update_time_entry(principal(), entry, **data)
 
     @blp.response(204)
     def delete(self, ticket_id, entry_id):
         principal().require("time:write")
-        entry = time_entries.get_ticket_entry(get_ticket(principal(), ticket_id), entry_id)
+        entry = time_entries.get_entry(entry_id, ticket=get_ticket(principal(), ticket_id))
         time_entries.delete_time_entry(principal(), entry)

@@ -12,7 +12,7 @@ from psa_shared.errors import NotFound, field_error
 from ..database import db, emit
 from ..directory.clients import get_client
 from ..servicedesk.models import Board
-from ..servicedesk.tickets import member_of_tenant
+from ..servicedesk.tickets import check_assignee
 from .models import Phase, Project, Task
 
 
@@ -111,7 +111,7 @@ def create_task(principal: Principal, project_id, phase_id=None, assignee_id=Non
         project = get_project(principal, project_id)
         check_phase(project, phase_id)
         if assignee_id is not None:
-            member_of_tenant(assignee_id, "assignee_id")
+            check_assignee(assignee_id)
         task = Task.create(project=project.id, phase=phase_id, assignee=assignee_id, **fields)
         emit("task.created", task_payload(task, project))
     return task
@@ -124,8 +124,8 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
             check_phase(project, changes["phase_id"])
             task.phase = changes.pop("phase_id")
         if "assignee_id" in changes:
-            if changes["assignee_id"] is not None:
-                member_of_tenant(changes["assignee_id"], "assignee_id")
+            if changes["assignee_id"] not in (None, task.assignee_id):
+                check_assignee(changes["assignee_id"])
             task.assignee = changes.pop("assignee_id")
         for name, value in changes.items():
             setattr(task, name, value)

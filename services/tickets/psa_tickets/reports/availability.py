@@ -19,24 +19,27 @@ from ..directory.models import Member, Tenant
 from ..projects.models import ScheduleEntry
 from ..servicedesk.models import TimeEntry
 
-WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # fullmatch: no line break after it, ASCII digits only
 
 
 def week_bounds(week: str, time_zone: str) -> tuple[dt.datetime, dt.datetime]:
-    """The ISO week `YYYY-Www` as naive-UTC [start, end) in the tenant's zone."""
-    match = WEEK.match(week)
-    try:
-        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
-    except ValueError:
-        monday = None
-    if monday is None:
-        raise field_error("week", "expected an ISO week like 2026-W07")
+    """The ISO week `YYYY-Www` as naive-UTC [start, end) in the tenant's zone.
+
+    A week that is not one (2025-W53), or whose bounds fall outside the calendar (9999-W52 ends
+    in the year 10000), is refused naming `week`."""
     zone = ZoneInfo(time_zone)
 
     def utc(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC).replace(tzinfo=None)
 
-    return utc(monday), utc(monday + dt.timedelta(days=7))
+    match = WEEK.fullmatch(week)
+    try:
+        if match is None:
+            raise ValueError(week)
+        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        return utc(monday), utc(monday + dt.timedelta(days=7))
+    except (ValueError, OverflowError):
+        raise field_error("week", "expected an ISO week like 2026-W07") from None
 
 
 def current_week(time_zone: str) -> str:

@@ -28,6 +28,8 @@ def _after(cursor: str | None):
     values = decode_cursor(cursor)
     try:
         priority, due, created, item_id = values
+        if not isinstance(item_id, str):  # uuid.UUID(5) raises AttributeError, not ValueError
+            raise TypeError(item_id)
         return (
             str(priority),
             dt.datetime.fromisoformat(due) if due else NEVER,

@@ -1,6 +1,6 @@
 """Auto-close: a ticket waiting on the client closes after N unanswered attempts in a row and/or D
-business days, with the board's note. Counting starts when the ticket entered the waiting status;
-an attempt that reached the client, or leaving that status, starts it again."""
+business days without an answer, with the board's note. Counting starts when the ticket entered the
+waiting status; an attempt that reached the client, or leaving that status, starts both again."""
 
 from __future__ import annotations
 
@@ -37,6 +37,22 @@ def unanswered_attempts(ticket: Ticket) -> int:
     return count
 
 
+def last_answer(ticket: Ticket):
+    """When the client last answered in this wait: the latest `reached` attempt since the ticket
+    started waiting, or the start of the wait. The business days run from there."""
+    reached = (
+        TimeEntry.select(TimeEntry.started_at)
+        .where(
+            (TimeEntry.ticket == ticket.id)
+            & (TimeEntry.outcome == "reached")
+            & (TimeEntry.started_at >= ticket.waiting_since)
+        )
+        .order_by(TimeEntry.started_at.desc())
+        .first()
+    )
+    return reached.started_at if reached else ticket.waiting_since
+
+
 def due(ticket: Ticket, board: Board) -> bool:
     """Whether the board's policy closes this ticket now."""
     if ticket.status_kind != "waiting" or ticket.waiting_since is None:
@@ -44,7 +60,7 @@ def due(ticket: Ticket, board: Board) -> bool:
     if board.autoclose_attempts and unanswered_attempts(ticket) >= board.autoclose_attempts:
         return True
     if board.autoclose_business_days:
-        days = sla.business_days_between(boards.calendar(), ticket.waiting_since, clock.now())
+        days = sla.business_days_between(boards.calendar(), last_answer(ticket), clock.now())
         return days >= board.autoclose_business_days
     return False
 

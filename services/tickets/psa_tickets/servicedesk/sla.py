@@ -2,7 +2,7 @@
 
 Pure functions on naive UTC datetimes (as stored). A ticket's due times are its creation time
 plus the target plus the business minutes it spent waiting on the client, so a priority change or
-a pause simply recomputes them.
+a pause simply recomputes the targets still open (a met one is settled: `tickets.refresh_due_times`).
 """
 
 from __future__ import annotations
@@ -120,6 +120,9 @@ def breached(due: dt.datetime | None, done_at: dt.datetime | None, clock_at: dt.
 
 
 def breaches(now: dt.datetime, *, waiting_since, closed_at, responded_at, respond_due_at, resolve_due_at) -> dict:
-    """A ticket's respond and resolve targets: breached or not, with the clock where it stands."""
+    """A ticket's respond and resolve targets: breached or not, with the clock where it stands. A
+    response written while the ticket waits is judged where the clock froze, the start of the wait
+    (its due time does not include that wait yet)."""
     at = stopped_at(now, waiting_since, closed_at)
-    return {"respond": breached(respond_due_at, responded_at, at), "resolve": breached(resolve_due_at, closed_at, at)}
+    answered = min(responded_at, waiting_since) if responded_at and waiting_since else responded_at
+    return {"respond": breached(respond_due_at, answered, at), "resolve": breached(resolve_due_at, closed_at, at)}

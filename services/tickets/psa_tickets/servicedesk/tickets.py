@@ -53,6 +53,13 @@ def member_of_tenant(member_id, field: str) -> MemberView:
     return member
 
 
+def check_assignee(member_id) -> None:
+    """A member of the tenant still with the MSP: work handed to a deactivated member would sit in
+    a queue nobody reads (a ticket they already hold stays theirs until reassigned)."""
+    if not member_of_tenant(member_id, "assignee_id").active:
+        raise field_error("assignee_id", "member is deactivated")
+
+
 def _check_contact(contact_id, client_id) -> None:
     contact = Contact.get_or_none(Contact.id == contact_id)
     if contact is None or contact.client_id != client_id:
@@ -83,10 +90,17 @@ def _link_configurations(ticket: Ticket) -> None:
         TicketConfiguration.insert_many(rows).execute()
 
 
-def _set_configurations(ticket: Ticket, configuration_ids: list) -> None:
-    ticket._configuration_ids = sorted(_check_configurations(ticket.client_id, configuration_ids), key=str)
+def _set_configurations(ticket: Ticket, configuration_ids: list) -> bool:
+    """Replace the ticket's configurations; False when the list names the same ones. Only those
+    newly named must be active: one the vault retired since stays on the ticket while kept."""
+    wanted, linked = set(configuration_ids), set(ticket._configuration_ids)
+    if wanted == linked:
+        return False
+    _check_configurations(ticket.client_id, list(wanted - linked))
+    ticket._configuration_ids = sorted(wanted, key=str)
     TicketConfiguration.delete().where(TicketConfiguration.ticket == ticket.id).execute()
     _link_configurations(ticket)
+    return True
 
 
 _INSERT_TICKET, _INSERT_CHANGE = Insert(Ticket), Insert(TicketChange)
@@ -109,7 +123,12 @@ def record(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, c
     _INSERT_CHANGE.write(trail_row(ticket, actor_id, kind, text, old, new, client_visible))
 
 
-def refresh_due_times(ticket: Ticket) -> None:
+def refresh_due_times(ticket: Ticket, *, resolve_settled: bool | None = None) -> None:
+    """Work the open targets out again (priority, board targets and pauses as they are now). A
+    target already met is settled: the response's due time once a member responded, the
+    resolution's once the ticket was closed, so a later wait or priority change neither forgives a
+    late one nor makes an on-time one late. `resolve_settled` (default: closed) is for a status
+    change, which knows whether the ticket was closed before it."""
     target = boards.targets(ticket.board_id).get(ticket.priority)
     clock_ = sla.Clock(
         created_at=ticket.created_at,
@@ -117,7 +136,11 @@ def refresh_due_times(ticket: Ticket) -> None:
         resolve_minutes=target.resolve_minutes if target else None,
         paused_minutes=ticket.sla_paused_minutes,
     )
-    ticket.respond_due_at, ticket.resolve_due_at = sla.due_times(boards.calendar(), clock_)
+    respond_due, resolve_due = sla.due_times(boards.calendar(), clock_)
+    if ticket.responded_at is None:
+        ticket.respond_due_at = respond_due
+    if not (ticket.closed_at is not None if resolve_settled is None else resolve_settled):
+        ticket.resolve_due_at = resolve_due  # closing works it out once more: the last wait counts
 
 
 def create_ticket(principal: Principal, *, client_id, summary: str, **fields) -> Ticket:
@@ -134,7 +157,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     if fields.get("contact_id"):
         _check_contact(fields["contact_id"], client_id)
     if fields.get("assignee_id"):
-        member_of_tenant(fields["assignee_id"], "assignee_id")
+        check_assignee(fields["assignee_id"])
     configurations = _check_configurations(client_id, fields.pop("configuration_ids", None) or [])
     ticket = Ticket(
         client=client_id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
@@ -142,7 +165,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     )  # fmt: skip
     ticket._configuration_ids = sorted(configurations, key=str)
     _enter(ticket, status, now)
-    refresh_due_times(ticket)
+    refresh_due_times(ticket, resolve_settled=False)
     created = outbox.prepare("ticket.created", ticket_payload(ticket))  # validated with number 0
     opened = trail_row(ticket, principal.member_id, "created", "")
     # PostgreSQL keeps the counter row locked from its UPDATE to the commit, so numbering inside the
@@ -162,7 +185,14 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
 def _enter(ticket: Ticket, status: Status, now) -> None:
     """Move the ticket's clocks for entering `status`: waiting pauses the SLA, closed stops it."""
     if ticket.status_kind == "waiting" and status.kind != "waiting" and ticket.waiting_since:
-        ticket.sla_paused_minutes += sla.business_minutes_between(boards.calendar(), ticket.waiting_since, now)
+        calendar = boards.calendar()
+        ticket.sla_paused_minutes += sla.business_minutes_between(calendar, ticket.waiting_since, now)
+        answered = ticket.responded_at
+        if answered and ticket.respond_due_at and answered > ticket.waiting_since:
+            # answered during this wait: the respond clock stood still from the wait's start to the
+            # answer, and that part of the wait alone moves its (otherwise settled) due time
+            held = sla.business_minutes_between(calendar, ticket.waiting_since, answered)
+            ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
     if status.kind == "waiting" and ticket.status_kind != "waiting":
         ticket.waiting_since = now
     elif status.kind != "waiting":
@@ -174,8 +204,9 @@ def _enter(ticket: Ticket, status: Status, now) -> None:
 def move_to(ticket: Ticket, status: Status, actor_id) -> str:
     """Change the ticket's status, trail it, refresh due times; returns the old status name (caller emits)."""
     old = boards.status_by_id(ticket.status_id).name
+    was_closed = ticket.closed_at is not None
     _enter(ticket, status, clock.now())
-    refresh_due_times(ticket)
+    refresh_due_times(ticket, resolve_settled=was_closed and ticket.closed_at is not None)
     record(ticket, actor_id, "status", f"Status changed from {old} to {status.name}", old, status.name)
     return old
 
@@ -190,12 +221,13 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
                 old_status = move_to(ticket, status, actor)
         if changes.get("contact_id"):
             _check_contact(changes["contact_id"], ticket.client_id)
-        if changes.get("assignee_id"):
-            member_of_tenant(changes["assignee_id"], "assignee_id")
+        if changes.get("assignee_id") and changes["assignee_id"] != ticket.assignee_id:
+            check_assignee(changes["assignee_id"])
         touched = _apply_fields(ticket, actor, changes)
         if "configuration_ids" in changes:
-            _set_configurations(ticket, changes["configuration_ids"] or [])
-            touched = True
+            touched = _set_configurations(ticket, changes["configuration_ids"] or []) or touched
+        if old_status is None and not touched:
+            return ticket  # nothing changed: no write, no event, `updated_at` stays
         ticket.updated_at = clock.now()
         ticket.save()
         if old_status is not None:

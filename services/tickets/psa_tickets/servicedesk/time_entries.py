@@ -5,6 +5,8 @@ Project code calls these too: `log_time(principal, task=task, client_id=project.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from peewee import fn
 
 from psa_shared.auth import Principal
@@ -16,9 +18,10 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
-from .tickets import member_of_tenant
+from .tickets import member_of_tenant, record
 
 MAX_MINUTES = 24 * 60
+AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
 FIELDS = ("member_id", "started_at", "minutes", "billing", "notes", "internal_notes", "outcome", "work_type")
 
 
@@ -31,6 +34,10 @@ def _check(fields: dict) -> None:
         raise field_error("billing", f"one of {', '.join(BILLING_OPTIONS)}")
     if fields.get("outcome") not in (None, *OUTCOMES):
         raise field_error("outcome", f"one of {', '.join(OUTCOMES)} or null")
+    if (started := fields.get("started_at")) is not None and started > clock.now() + AHEAD:
+        # work not done yet is a schedule entry; a mistyped year would bill it, sort it after every
+        # later call and count it as the last contact attempt until that date (see autoclose)
+        raise field_error("started_at", "must not be more than a day in the future")
     if unknown := set(fields) - set(FIELDS):
         raise field_error(sorted(unknown)[0], "unknown field")
 
@@ -49,11 +56,12 @@ _SPENT_AND_RESPONDED = Statement(
 _INSERT_ENTRY = Insert(TimeEntry)
 
 
-def _move_parent(entry: TimeEntry, delta: int) -> None:
+def _move_parent(entry: TimeEntry, delta: int, responds: bool = True) -> None:
     """Spent minutes follow the entry; a member's client-visible note is the ticket's first
-    response (the earliest one stays)."""
-    if entry.ticket_id and entry.notes:
-        _SPENT_AND_RESPONDED.run(id=entry.ticket_id, delta=delta, at=entry.created_at)
+    response (the earliest one stays), at the moment the entry was written with it: notes added by
+    an edit reach the client at the edit, not when the entry was first logged."""
+    if entry.ticket_id and entry.notes and responds:
+        _SPENT_AND_RESPONDED.run(id=entry.ticket_id, delta=delta, at=entry.updated_at)
     elif entry.ticket_id and delta:
         _SPENT.run(id=entry.ticket_id, delta=delta)
     if entry.task_id and delta:
@@ -97,8 +105,10 @@ def log_time(
     return entry
 
 
-def get_ticket_entry(ticket: Ticket, entry_id) -> TimeEntry:
-    entry = TimeEntry.get_or_none((TimeEntry.id == entry_id) & (TimeEntry.ticket == ticket.id))
+def get_entry(entry_id, *, ticket: Ticket | None = None, task=None) -> TimeEntry:
+    """An entry of this ticket or this project task (the caller checked access to it), or 404."""
+    logged_on = TimeEntry.ticket == ticket.id if ticket is not None else TimeEntry.task_id == task.id
+    entry = TimeEntry.get_or_none((TimeEntry.id == entry_id) & logged_on)
     if entry is None:
         raise NotFound("time entry not found")
     return entry
@@ -117,28 +127,56 @@ def _refuse_billed(entry: TimeEntry) -> None:
 
 
 def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> TimeEntry:
-    """Edit an unbilled entry; the parent's spent minutes follow the new minutes."""
+    """Edit an unbilled entry; the parent's spent minutes follow the new minutes. An edit that
+    changes nothing writes nothing. On a ticket, the trail keeps what changed (internal only)."""
     _check({"minutes": entry.minutes, **changes})
     with db.proxy.atomic():
         entry = _locked_entry(entry.id)
         _refuse_billed(entry)
         if "member_id" in changes:
-            entry.member = member_of_tenant(changes.pop("member_id"), "member_id").id
-        old_minutes = entry.minutes
+            changes["member_id"] = member_of_tenant(changes["member_id"], "member_id").id
+        changes = {name: value for name, value in changes.items() if getattr(entry, name) != value}
+        if not changes:
+            return entry  # nothing changed: no write, no event for billing
+        old_minutes, before = entry.minutes, {name: getattr(entry, name) for name in changes}
         for name, value in changes.items():
             setattr(entry, name, value)
         entry.updated_at = clock.now()
         entry.save()
         _move_parent(entry, entry.minutes - old_minutes)
         ticket = Ticket.get_by_id(entry.ticket_id) if entry.ticket_id else None
+        if ticket is not None:
+            what = ", ".join(_changed(name, before[name], value) for name, value in changes.items())
+            record(ticket, principal.member_id, "time_entry_edited", f"Edited {_named(entry)}: {what}",
+                   old_minutes, entry.minutes, client_visible=False)  # fmt: skip
         emit("time_entry.updated", time_entry_payload(entry, ticket))
     return entry
 
 
+def _named(entry: TimeEntry) -> str:
+    return f"the time entry of {entry.started_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _changed(name: str, old, new) -> str:
+    """One changed field for the trail: values that are short, names alone for texts and people."""
+    if name in ("minutes", "billing", "outcome"):
+        return f"{name} {old} -> {new}"
+    if name == "started_at":
+        return f"start {old:%Y-%m-%d %H:%M} -> {new:%Y-%m-%d %H:%M} UTC"
+    return {"member_id": "member", "internal_notes": "internal notes", "work_type": "work type"}.get(name, name)
+
+
 def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
+    """Delete an unbilled entry; on a ticket, the trail keeps what it was (internal only), so the
+    work a dispatcher once read there does not vanish without a word."""
     with db.proxy.atomic():
         entry = _locked_entry(entry.id)
         _refuse_billed(entry)
-        _move_parent(entry, -entry.minutes)
+        _move_parent(entry, -entry.minutes, responds=False)
         entry.delete_instance()
+        if entry.ticket_id:
+            text = f"Deleted {_named(entry)} ({entry.minutes} min, {entry.billing})"
+            text += f": {entry.notes}" if entry.notes else ""
+            record(Ticket.get_by_id(entry.ticket_id), principal.member_id, "time_entry_deleted", text,
+                   entry.minutes, None, client_visible=False)  # fmt: skip
         emit("time_entry.deleted", time_entry_deleted_payload(entry))

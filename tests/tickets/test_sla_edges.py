@@ -1,0 +1,154 @@
+"""SLA edges an MSP runs into: responses around waiting periods, re-prioritised and closed tickets,
+and business days that are 23 or 25 hours long."""
+
+import datetime as dt
+
+from psa_tickets.servicedesk import clock, sla
+
+MONDAY_9 = dt.datetime(2026, 3, 2, 9, 0)  # UTC tenant, 08:00-17:00 Monday to Friday
+
+
+def at(hours: float = 0, days: int = 0) -> dt.datetime:
+    return MONDAY_9 + dt.timedelta(days=days, hours=hours)
+
+
+def fast_p1(tenant, respond=30, resolve=120) -> None:
+    """The default board, with a tighter P1 (the other priorities keep the seeded targets)."""
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    targets = [{**t, "respond_minutes": respond, "resolve_minutes": resolve} if t["priority"] == "P1" else t
+               for t in board["sla_targets"]]  # fmt: skip
+    assert tenant.api.patch(f"/api/v1/boards/{board['id']}", json={"sla_targets": targets}).status_code == 200
+
+
+def open_ticket(tenant, priority: str) -> str:
+    with clock.travel(MONDAY_9):
+        made = tenant.api.post(
+            "/api/v1/tickets",
+            json={"client_id": tenant.client()["id"], "summary": "Outlook crashes", "priority": priority},
+        )
+    assert made.status_code == 201, made.json
+    return f"/api/v1/tickets/{made.json['id']}"
+
+
+def tell_client(tenant, path: str, moment: dt.datetime, text: str = "Looking into it") -> None:
+    with clock.travel(moment):
+        assert tenant.api.post(f"{path}/notes", json={"text": text, "internal": False}).status_code == 201
+
+
+def set_status(tenant, path: str, moment: dt.datetime, **changes) -> dict:
+    with clock.travel(moment):
+        changed = tenant.api.patch(path, json=changes)
+    assert changed.status_code == 200, changed.json
+    return changed.json
+
+
+def read(tenant, path: str, moment: dt.datetime) -> dict:
+    with clock.travel(moment):
+        return tenant.api.get(path).json
+
+
+def test_a_late_response_stays_late_after_the_ticket_waits_on_the_client(tenant):
+    fast_p1(tenant)  # respond within 30 business minutes: due 09:30
+    path = open_ticket(tenant, "P1")
+    tell_client(tenant, path, at(0.75))  # 09:45: a quarter of an hour late
+    set_status(tenant, path, at(1), status="Waiting on Client")
+    resumed = set_status(tenant, path, at(4), status="In Progress")  # the client answers at 13:00
+
+    assert resumed["resolve_due_at"] == "2026-03-02T14:00:00Z"  # the wait pushes the open target
+    assert resumed["respond_due_at"] == "2026-03-02T09:30:00Z"  # but not the one already met
+    assert resumed["respond_breached"] is True and resumed["breached"] is True
+
+
+def test_a_response_written_while_waiting_is_judged_by_the_frozen_clock(tenant):
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    set_status(tenant, path, at(1 / 6), status="Waiting on Client")  # 09:10: ten minutes on the clock
+    tell_client(tenant, path, at(2), "Sent you the steps by email")  # 11:00, still waiting
+
+    waiting = read(tenant, path, at(2.5))
+    assert waiting["respond_breached"] is False  # the clock stood at 10 minutes when it was answered
+    resumed = set_status(tenant, path, at(3), status="In Progress")
+    assert resumed["respond_due_at"] == "2026-03-02T11:20:00Z"  # 09:30 + the 110 minutes waited before the answer
+    assert resumed["respond_breached"] is False
+
+
+def test_a_response_already_late_when_the_ticket_went_waiting_stays_late(tenant):
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    set_status(tenant, path, at(2 / 3), status="Waiting on Client")  # 09:40: ten minutes past due
+    tell_client(tenant, path, at(2))  # 11:00, while waiting
+    assert read(tenant, path, at(2.5))["respond_breached"] is True
+
+    resumed = set_status(tenant, path, at(3), status="In Progress")
+    assert resumed["respond_due_at"] == "2026-03-02T10:50:00Z"  # 09:30 + the 80 minutes waited before the answer
+    assert resumed["respond_breached"] is True
+
+
+def test_escalating_after_an_on_time_response_does_not_make_it_late(tenant):
+    path = open_ticket(tenant, "P3")  # default board: respond within 240 minutes, due 13:00
+    tell_client(tenant, path, at(2))  # 11:00, on time for a P3
+    escalated = set_status(tenant, path, at(1, days=1), priority="P1")  # Tuesday: it is now urgent
+
+    assert escalated["respond_due_at"] == "2026-03-02T13:00:00Z"
+    assert escalated["respond_breached"] is False
+    assert escalated["resolve_due_at"] == "2026-03-02T13:00:00Z"  # P1 resolve 240: the open target follows
+
+
+def test_dropping_priority_after_a_late_response_does_not_forgive_it(tenant):
+    """The mailbox story: after a call the priority drops to P4."""
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    tell_client(tenant, path, at(1))  # 10:00, half an hour late
+    dropped = set_status(tenant, path, at(1.5), priority="P4")
+    assert dropped["respond_due_at"] == "2026-03-02T09:30:00Z"
+    assert dropped["respond_breached"] is True
+
+
+def test_reclassifying_a_ticket_closed_late_does_not_forgive_the_late_resolution(tenant):
+    fast_p1(tenant)  # resolve within 120: due 11:00
+    path = open_ticket(tenant, "P1")
+    tell_client(tenant, path, at(0.25))
+    closed = set_status(tenant, path, at(6), status="Closed")  # 15:00, four hours late
+    assert closed["resolve_breached"] is True
+
+    reviewed = set_status(tenant, path, at(0, days=3), priority="P4")  # the quarterly review lowers it
+    assert reviewed["resolve_due_at"] == "2026-03-02T11:00:00Z"
+    assert reviewed["resolve_breached"] is True and reviewed["breached"] is True
+
+
+def test_closing_straight_from_waiting_counts_the_wait(tenant):
+    path = open_ticket(tenant, "P3")  # resolve within 1440 business minutes: Wednesday 15:00
+    set_status(tenant, path, at(1), status="Waiting on Client")
+    closed = set_status(tenant, path, at(0, days=7), status="Closed")  # the client never came back
+    assert closed["resolve_due_at"] == "2026-03-11T14:00:00Z"  # pushed by the 44 business hours waited
+    assert closed["resolve_breached"] is False
+
+
+def test_reopening_a_closed_ticket_computes_its_resolve_target_again(tenant):
+    path = open_ticket(tenant, "P3")
+    set_status(tenant, path, at(1), status="Closed")
+    reopened = set_status(tenant, path, at(2), status="In Progress", priority="P1")
+    assert reopened["resolve_due_at"] == "2026-03-02T13:00:00Z"  # P1: 240 minutes from creation
+
+
+BERLIN_AROUND_THE_CLOCK = sla.BusinessCalendar(
+    time_zone="Europe/Berlin", start_minute=0, end_minute=24 * 60, workdays=frozenset(range(1, 8))
+)
+NEW_YORK = sla.BusinessCalendar(time_zone="America/New_York")  # 08:00-17:00, Monday to Friday
+
+
+def test_a_desk_open_around_the_clock_counts_the_real_length_of_dst_days():
+    saturday_midnight = dt.datetime(2026, 3, 28, 23, 0)  # Sunday 29 March 00:00 CET; clocks go forward at 02:00
+    monday_midnight = dt.datetime(2026, 3, 29, 22, 0)  # Monday 00:00 CEST
+    assert sla.business_minutes_between(BERLIN_AROUND_THE_CLOCK, saturday_midnight, monday_midnight) == 23 * 60
+    assert sla.add_business_minutes(BERLIN_AROUND_THE_CLOCK, saturday_midnight, 24 * 60) == dt.datetime(
+        2026, 3, 29, 23, 0
+    )
+    october = dt.datetime(2026, 10, 24, 22, 0)  # Sunday 25 October 00:00 CEST; clocks go back at 03:00
+    assert sla.business_minutes_between(BERLIN_AROUND_THE_CLOCK, october, dt.datetime(2026, 10, 25, 23, 0)) == 25 * 60
+
+
+def test_new_york_opens_at_08_local_on_both_sides_of_fall_back():
+    friday_4pm = dt.datetime(2026, 10, 30, 20, 0)  # 16:00 EDT; clocks go back on Sunday 1 November
+    assert sla.add_business_minutes(NEW_YORK, friday_4pm, 120) == dt.datetime(2026, 11, 2, 14, 0)  # Mon 09:00 EST
+    assert sla.business_minutes_between(NEW_YORK, friday_4pm, dt.datetime(2026, 11, 2, 14, 0)) == 120
