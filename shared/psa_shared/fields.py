@@ -17,7 +17,10 @@ class UtcDateTime(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             raise self.make_error("invalid", input=value, obj_type="datetime with a time zone")
-        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            return moment.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is in the year 0 in UTC
+            raise self.make_error("invalid", input=value, obj_type="datetime within years 1-9999 in UTC") from None
 
 
 class JsonBoolean(fields.Boolean):

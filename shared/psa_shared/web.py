@@ -21,6 +21,7 @@ from flask import Flask, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
+from webargs.flaskparser import FlaskParser
 
 from . import tenancy
 from .auth import KeyRing, Principal, principal_from_claims
@@ -65,9 +66,48 @@ class ProblemResponses(BasePlugin):
         return response
 
 
+NUL_REFUSED = "must not contain a NUL character"
+
+
+class NulRefusingParser(FlaskParser):
+    """webargs' parser, refusing a NUL character in any JSON string or query value with a 422
+    naming the field: PostgreSQL's text cannot hold one (the write answered 500), and what SQLite
+    stored would not move to PostgreSQL."""
+
+    def _raw_load_json(self, req):
+        data = super()._raw_load_json(req)
+        if b"\\u0000" in req.get_data(cache=True):  # JSON can only carry NUL escaped
+            path = _nul_path(data)
+            if path is not None:
+                raise ma.ValidationError({".".join(path) or "body": [NUL_REFUSED]})
+        return data
+
+    def load_querystring(self, req, schema):
+        for name, value in req.args.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise ma.ValidationError({name.replace("\x00", ""): [NUL_REFUSED]})
+        return super().load_querystring(req, schema)
+
+
+def _nul_path(value, path: tuple = ()) -> tuple | None:
+    """Where in a JSON document the first NUL character is, as keys and list positions."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path
+        found = _nul_path(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with argument schemas built once: given a schema class, webargs
-    builds an instance (deep-copying every field) on each request."""
+    """flask-smorest's Blueprint with argument schemas built once (given a schema class, webargs
+    builds an instance, deep-copying every field, on each request), parsed by `NulRefusingParser`."""
+
+    ARGUMENTS_PARSER = NulRefusingParser()
 
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
@@ -256,8 +296,9 @@ def keyset_after(args: dict) -> uuid.UUID | None:
     """The id a page request continues after (None for the first page)."""
     if not args.get("after"):
         return None
-    (last,) = decode_cursor(args["after"])
+    values = decode_cursor(args["after"])
     try:
+        (last,) = values  # a hand-made cursor of another length was a 500 until 2026-11-26
         return uuid.UUID(str(last))
     except ValueError:
         raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None

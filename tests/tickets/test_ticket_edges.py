@@ -204,3 +204,37 @@ def test_corrected_and_deleted_time_stays_in_the_dispatchers_trail_but_not_the_c
     assert deleted["internal"] is True
     client_kinds = [i["kind"] for i in tenant.api.get(f"{path}/timeline?audience=client").json["items"]]
     assert client_kinds == ["created", "time_entry"]
+
+
+def test_a_start_beyond_the_calendar_in_utc_is_refused_by_name(tenant):
+    """Midnight of year 1 at UTC+1 is in year 0 in UTC: a 422 naming the field, not a 500."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    for moment in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"):
+        refused = log(tenant.api, ticket["id"], started_at=moment)
+        assert refused.status_code == 422 and "started_at" in refused.json["errors"], (moment, refused.json)
+    assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}/time-entries").json["items"] == []
+
+
+def test_an_entry_whose_notes_are_blank_is_not_the_response(tenant):
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    assert log(tenant.api, ticket["id"], minutes=10, notes="   \n").status_code == 201
+    after = tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json
+    assert (after["responded_at"], after["spent_minutes"]) == (None, 10)
+
+
+def test_a_nul_character_pasted_into_any_field_is_refused_by_name(tenant):
+    """A NUL pasted from a terminal dump: PostgreSQL's text cannot hold it (the write was a 500)."""
+    client = tenant.client()
+    for body, field in (
+        ({"client_id": client["id"], "summary": "Printer\u0000jams"}, "summary"),
+        (
+            {"client_id": client["id"], "summary": "Printer jams", "configuration_ids": ["\u0000"]},
+            "configuration_ids.0",
+        ),
+    ):
+        refused = tenant.api.post("/api/v1/tickets", json=body)
+        assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+        assert list(refused.json["errors"]) == [field], refused.json
+    searched = tenant.api.get("/api/v1/clients?q=Acme%00")
+    assert searched.status_code == 422 and list(searched.json["errors"]) == ["q"], searched.json
+    assert tenant.api.get("/api/v1/tickets").json["items"] == []

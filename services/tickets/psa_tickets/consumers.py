@@ -31,19 +31,32 @@ def invoice_posted(event: Event, payload: dict) -> None:
     """Posted entries become immutable here: edits and deletes answer 409 from now on. An entry
     already on another posted invoice stays on that one (no entry is billed twice; the UPDATE's
     own condition decides, so two postings at once cannot both take it), and is logged for
-    billing to credit."""
-    ids, invoice = list(payload["time_entry_ids"]), payload["invoice_id"]
+    billing to credit; so is an entry of another client than the invoice's (it stays unbilled,
+    for its own client's invoice) and one not found (deleted meanwhile, or never ours)."""
+    ids, invoice, client = list(payload["time_entry_ids"]), payload["invoice_id"], payload["client_id"]
     if not ids:
         return
     on_ids = TimeEntry.id.in_(ids)
-    TimeEntry.update(billed_invoice_id=invoice).where(on_ids & TimeEntry.billed_invoice_id.is_null()).execute()
-    for entry in TimeEntry.select(TimeEntry.id, TimeEntry.billed_invoice_id).where(
-        on_ids & (TimeEntry.billed_invoice_id != invoice)
-    ):
-        log.warning(
-            "time entry %s of invoice %s is already on posted invoice %s: left there",
-            entry.id, invoice, entry.billed_invoice_id,
-        )  # fmt: skip
+    TimeEntry.update(billed_invoice_id=invoice).where(
+        on_ids & (TimeEntry.client_id == client) & TimeEntry.billed_invoice_id.is_null()
+    ).execute()
+    found = {
+        e.id: e for e in TimeEntry.select(TimeEntry.id, TimeEntry.client_id, TimeEntry.billed_invoice_id).where(on_ids)
+    }
+    for entry_id in dict.fromkeys(ids):
+        entry = found.get(entry_id)
+        if entry is None:
+            log.warning("time entry %s of invoice %s is unknown: nothing billed for it", entry_id, invoice)
+        elif entry.client_id != client:
+            log.warning(
+                "time entry %s of invoice %s is not client %s's but %s's: left unbilled",
+                entry_id, invoice, client, entry.client_id,
+            )  # fmt: skip
+        elif entry.billed_invoice_id != invoice:
+            log.warning(
+                "time entry %s of invoice %s is already on posted invoice %s: left there",
+                entry_id, invoice, entry.billed_invoice_id,
+            )  # fmt: skip
 
 
 def handlers(settings: Settings) -> dict:

@@ -39,6 +39,7 @@ class TimeEntryPayload(ma.Schema):
     id = fields.UUID(required=True)
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
+    project_id = fields.UUID(allow_none=True)  # the task's project (null on a ticket's entry)
     ticket_number = fields.Integer(allow_none=True)
     client_id = fields.UUID(required=True)
     member_id = fields.UUID(required=True)
@@ -56,6 +57,17 @@ class TimeEntryDeletedPayload(ma.Schema):
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
     client_id = fields.UUID(required=True)
+
+
+class NotePayload(ma.Schema):
+    id = fields.UUID(required=True)
+    ticket_id = fields.UUID(required=True)
+    ticket_number = fields.Integer(required=True)
+    client_id = fields.UUID(required=True)
+    author_id = fields.UUID(allow_none=True)  # null: written by the system (the auto-close note)
+    internal = fields.Boolean(required=True)
+    text = fields.String(allow_none=True)  # null on an internal note: its text never leaves the MSP
+    created_at = fields.String(required=True)
 
 
 class SchedulePayload(ma.Schema):
@@ -97,8 +109,14 @@ for _name, _schema, _doc in [
     ("ticket.updated", TicketPayload, "Summary, priority, assignee, estimate or configurations changed."),
     ("ticket.status_changed", StatusChangedPayload, "A ticket moved to another status (closing included)."),
     ("time_entry.logged", TimeEntryPayload, "Work was logged (zero minutes included) on a ticket or task."),
-    ("time_entry.updated", TimeEntryPayload, "An unbilled time entry was edited."),
+    (
+        "time_entry.updated",
+        TimeEntryPayload,
+        "An unbilled entry was edited or moved with its project to another client; or, re-sent as it is, "
+        "its ticket's configurations changed.",
+    ),
     ("time_entry.deleted", TimeEntryDeletedPayload, "An unbilled time entry was removed."),
+    ("note.created", NotePayload, "A note was added to a ticket (the text only when the client sees it)."),
     ("schedule.created", SchedulePayload, "A member was scheduled on a ticket or task."),
     ("schedule.updated", SchedulePayload, "A schedule entry moved or changed length."),
     ("schedule.deleted", SchedulePayload, "A schedule entry was removed."),

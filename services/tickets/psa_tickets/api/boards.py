@@ -20,6 +20,12 @@ class SlaTargetSchema(Schema):
     respond_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
     resolve_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=525_600))
 
+    @ma.validates_schema
+    def _respond_by_resolution(self, data, **kwargs):
+        # resolving within 1 h while responding within 8 h: the two columns were swapped
+        if {"respond_minutes", "resolve_minutes"} <= data.keys() and data["respond_minutes"] > data["resolve_minutes"]:
+            raise ma.ValidationError("must not be less than respond_minutes", "resolve_minutes")
+
 
 class BoardSchema(Schema):
     id = fields.UUID(dump_only=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import marshmallow as ma
+import peewee
 from flask import jsonify
 from flask.views import MethodView
 from marshmallow import fields, validate
@@ -95,8 +96,10 @@ class TicketQuery(ListArgs):
     status_kind = fields.String(validate=validate.OneOf(STATUS_KINDS))
     assignee_id = fields.Function(deserialize=assignee_filter)
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    q = fields.String(validate=validate.Length(min=1, max=200))
-    number = fields.Integer()
+    # PostgreSQL text holds no NUL character and its integer column no number past 2**31 - 1 (SQLite's
+    # past 2**63 - 1): either was a 500 until 2026-11-26.
+    q = fields.String(validate=[validate.Length(min=1, max=200), validate.ContainsNoneOf("\x00")])
+    number = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 FILTERS = {
@@ -110,13 +113,28 @@ FILTERS = {
 }
 
 
+def _summary_like(column, slot: Slot):
+    """`column ILIKE ? ESCAPE '\\'`, the pattern made by `_contains_pattern`: peewee's `contains` with a
+    parameter concatenates `'%' || ? || '%'`, so a `%` or `_` typed in the search box was a
+    wildcard (`q=%` listed every ticket) and, on PostgreSQL, a backslash an escape (`C:\\Users`
+    found nothing)."""
+    return peewee.Expression(
+        column, peewee.OP.ILIKE, peewee.NodeList((slot, peewee.SQL("ESCAPE"), peewee.Value("\\", converter=False)))
+    )
+
+
+def _contains_pattern(text: str) -> str:
+    """The LIKE pattern matching `text` anywhere, each character of it literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _page_query(shape: tuple):
     """The list's statement for one combination of filters (and number of granted clients)."""
     filters, unassigned, after, grants = shape
     query = within_grant_slots(Ticket.select(), grants, Ticket.client)
     for name in filters:
         column = FILTERS[name]
-        query = query.where(column.contains(Slot(name)) if name == "q" else column == Slot(name))
+        query = query.where(_summary_like(column, Slot(name)) if name == "q" else column == Slot(name))
     if unassigned:
         query = query.where(Ticket.assignee.is_null())
     if after:
@@ -130,6 +148,8 @@ _PAGES = Shapes(_page_query)
 def _page(args: dict) -> dict:
     p = principal()
     values = {name: args[name] for name in FILTERS if name in args and args[name] != "unassigned"}
+    if "q" in values:
+        values["q"] = _contains_pattern(values["q"])
     after = keyset_after(args)
     shape = (tuple(values), args.get("assignee_id") == "unassigned", after is not None, p.grants_shape)
     values.update(p.grant_values(), after=after, limit=args["limit"] + 1)

@@ -11,7 +11,9 @@ from psa_shared.errors import NotFound, field_error
 
 from ..database import db, emit
 from ..directory.clients import get_client
-from ..servicedesk.models import Board
+from ..servicedesk import clock
+from ..servicedesk.events import time_entry_payload
+from ..servicedesk.models import Board, TimeEntry
 from ..servicedesk.tickets import check_assignee
 from .models import Phase, Project, Task
 
@@ -78,6 +80,7 @@ def create_project(principal: Principal, client_id, board_id=None, **fields) -> 
 def update_project(principal: Principal, project_id, **changes) -> Project:
     with db.proxy.atomic():
         project = get_project(principal, project_id)
+        was_for = project.client_id
         if "client_id" in changes:
             project.client = get_client(principal, changes.pop("client_id"), field="client_id").id
         if "board_id" in changes:
@@ -86,7 +89,21 @@ def update_project(principal: Principal, project_id, **changes) -> Project:
             setattr(project, name, value)
         project.save()
         emit("project.updated", project_payload(project))
+        if project.client_id != was_for:
+            _move_unbilled_time(project)
     return project
+
+
+def _move_unbilled_time(project: Project) -> None:
+    """A project moved to its right client takes its unbilled time along (that client pays it);
+    time already on a posted invoice stays with the invoice. Locked: a posting landing meanwhile
+    either bills an entry first, and it stays, or finds it moved."""
+    tasks = Task.select(Task.id).where(Task.project == project.id)
+    unbilled = TimeEntry.select().where(TimeEntry.task_id.in_(tasks) & TimeEntry.billed_invoice_id.is_null())
+    for entry in db.locked(unbilled):
+        entry.client_id, entry.updated_at = project.client_id, clock.now()
+        entry.save()
+        emit("time_entry.updated", time_entry_payload(entry))
 
 
 def create_phase(principal: Principal, project_id, **fields) -> Phase:

@@ -59,9 +59,18 @@ def _check_target(principal: Principal, ticket_id, task_id) -> None:
         get_task(principal, task_id, field="task_id")
 
 
+def _bookable(member_id):
+    """A member of the tenant still with the MSP: a booking of a leaver is work nobody turns up
+    for, and the availability report (active members only) would never show it."""
+    member = member_of_tenant(member_id, "member_id")
+    if not member.active:
+        raise field_error("member_id", "member is deactivated")
+    return member
+
+
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
     with db.proxy.atomic():
-        member_of_tenant(member_id, "member_id")
+        _bookable(member_id)
         _check_target(principal, ticket_id, task_id)
         entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
         emit("schedule.created", schedule_payload(entry))
@@ -72,7 +81,9 @@ def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
         if "member_id" in changes:
-            entry.member = member_of_tenant(changes.pop("member_id"), "member_id").id
+            member_id = changes.pop("member_id")
+            if member_id != entry.member_id:  # a leaver's own booking may still be moved or handed over
+                entry.member = _bookable(member_id).id
         if "ticket_id" in changes or "task_id" in changes:
             ticket_id, task_id = changes.pop("ticket_id", None), changes.pop("task_id", None)
             _check_target(principal, ticket_id, task_id)

@@ -8,7 +8,7 @@ from psa_shared import tenancy
 
 from ..database import db, emit
 from . import boards, clock, sla
-from .events import ticket_payload
+from .events import note_payload, ticket_payload
 from .models import Board, Note, Ticket, TimeEntry
 from .tickets import move_to
 
@@ -68,11 +68,12 @@ def due(ticket: Ticket, board: Board) -> bool:
 def close(ticket: Ticket, board: Board) -> None:
     """Close with the board's note, written by the system and shown to the client (inside a transaction)."""
     old = move_to(ticket, boards.closing_status(board.id), None)
-    Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
-                created_at=clock.now())  # fmt: skip
+    note = Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
+                       created_at=clock.now())  # fmt: skip
     ticket.updated_at = clock.now()
     ticket.save()
     emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old})
+    emit("note.created", note_payload(note, ticket))
 
 
 def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:

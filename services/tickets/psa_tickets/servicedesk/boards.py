@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from peewee import fn
+
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.tenancy import current_tenant
 
@@ -175,7 +177,8 @@ def set_targets(board: Board, rows: list[dict]) -> None:
 
 
 def _check_name_free(name: str, board_id=None) -> None:
-    query = Board.select().where(Board.name == name)
+    """Board names are unique whatever their case: "service desk" beside "Service Desk" reads as one."""
+    query = Board.select().where(fn.LOWER(Board.name) == fn.LOWER(name))
     if board_id is not None:
         query = query.where(Board.id != board_id)
     if query.exists():
@@ -186,6 +189,9 @@ def create_board(name: str, sla_targets: list[dict] | None = None, **policy) -> 
     """A board with the default statuses, so it is usable at once."""
     with db.proxy.atomic():
         _check_name_free(name)
+        if policy.get("is_default"):
+            # one default board: where a ticket names none it goes there
+            Board.update(is_default=False).where(Board.is_default == True).execute()  # noqa: E712
         board = Board.create(name=name, **policy)
         for position, (status_name, kind) in enumerate(DEFAULT_STATUSES):
             Status.create(board=board.id, name=status_name, kind=kind, position=position, is_default=position == 0)
@@ -213,7 +219,8 @@ def update_board(board_id, sla_targets: list[dict] | None = None, **changes) -> 
 def create_status(board_id, name: str, kind: str, position: int | None = None, is_default: bool = False) -> Status:
     with db.proxy.atomic():
         board = board_for_update(board_id)
-        if Status.select().where((Status.board == board.id) & (Status.name == name)).exists():
+        # unique whatever the case: a "closed" of kind open beside "Closed" would keep tickets open
+        if Status.select().where((Status.board == board.id) & (fn.LOWER(Status.name) == fn.LOWER(name))).exists():
             raise field_error("name", "the board already has a status with this name")
         if is_default:
             if kind != "open":

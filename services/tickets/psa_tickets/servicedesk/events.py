@@ -3,9 +3,11 @@
 from psa_shared.events import utc_iso
 from psa_shared.statements import Slot, Statement
 
+from ..projects.models import Task
 from .boards import status_by_id
-from .models import Ticket, TicketConfiguration, TimeEntry
+from .models import Note, Ticket, TicketConfiguration, TimeEntry
 
+_TASK_PROJECT = Statement(lambda: Task.select(Task.project_id).where(Task.id == Slot("task")))
 _CONFIGURATIONS = Statement(
     lambda: TicketConfiguration.select(TicketConfiguration.configuration_id).where(
         TicketConfiguration.ticket == Slot("ticket")
@@ -41,12 +43,24 @@ def ticket_payload(ticket: Ticket) -> dict:
     }
 
 
+def task_project_id(entry: TimeEntry):
+    """The project of a task's entry (billing invoices project time under its project, and may
+    have started after the project's `task.created`); None for a ticket's entry."""
+    if entry.task_id is None:
+        return None
+    if getattr(entry, "_project_id", None) is None:
+        task = _TASK_PROJECT.first(task=entry.task_id)
+        entry._project_id = task.project_id if task else None
+    return entry._project_id
+
+
 def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None) -> dict:
     """`ticket` is the entry's ticket (None for a project task's entry)."""
     return {
         "id": entry.id,
         "ticket_id": entry.ticket_id,
         "task_id": entry.task_id,
+        "project_id": task_project_id(entry),
         "ticket_number": ticket.number if ticket else None,
         "client_id": entry.client_id,
         "member_id": entry.member_id,
@@ -57,6 +71,19 @@ def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None) -> dict:
         "work_type": entry.work_type,
         "configuration_ids": ticket_configuration_ids(ticket) if ticket else [],
         "updated_at": utc_iso(entry.updated_at),
+    }
+
+
+def note_payload(note: Note, ticket: Ticket) -> dict:
+    return {
+        "id": note.id,
+        "ticket_id": ticket.id,
+        "ticket_number": ticket.number,
+        "client_id": ticket.client_id,
+        "author_id": note.author_id,
+        "internal": note.internal,
+        "text": None if note.internal else note.text,
+        "created_at": utc_iso(note.created_at),
     }
 
 

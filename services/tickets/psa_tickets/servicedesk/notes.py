@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from psa_shared.auth import Principal
+from psa_shared.errors import field_error
 
-from ..database import db
+from ..database import db, emit
 from . import clock
+from .events import note_payload
 from .models import Note, Ticket
 from .tickets import get_ticket, mark_responded
 
 
 def add_note(principal: Principal, ticket_id, text: str, internal: bool = True) -> Note:
+    if not text.strip():
+        # says nothing, to the client least of all: it must not stand as the SLA response
+        raise field_error("text", "must not be blank")
     with db.proxy.atomic():
         ticket = get_ticket(principal, ticket_id, for_update=True)
         now = clock.now()
@@ -19,6 +24,7 @@ def add_note(principal: Principal, ticket_id, text: str, internal: bool = True) 
             mark_responded(ticket, now)
         ticket.updated_at = now
         ticket.save(only=[Ticket.responded_at, Ticket.updated_at])
+        emit("note.created", note_payload(note, ticket))
     return note
 
 

@@ -13,7 +13,7 @@ import jinja2
 from psa_shared.tenancy import current_tenant
 
 from ..directory.models import Client, Tenant
-from .models import Ticket
+from .models import Note, Ticket, TicketChange, TimeEntry
 from .timeline import timeline
 
 _env = jinja2.Environment(
@@ -59,12 +59,38 @@ def client_activity_report(client: Client, first: dt.date, last: dt.date) -> str
     end = (
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
     )
+    # Open at some point of the range, or touched in it: time is logged after a ticket closed (a
+    # follow-up call) and before it was opened (the call that led to it, logged the next morning),
+    # and notes are added to closed tickets; until 2026-11-26 the report left those out.
+    client_tickets = Ticket.select(Ticket.id).where(Ticket.client == client.id)
+    entries = TimeEntry.select(TimeEntry.ticket).where(
+        (TimeEntry.client_id == client.id)
+        & TimeEntry.ticket.is_null(False)  # not a project task's
+        & (TimeEntry.started_at >= start)
+        & (TimeEntry.started_at < end)
+    )
+    notes = Note.select(Note.ticket).where(
+        Note.ticket.in_(client_tickets)
+        & (Note.internal == False)  # noqa: E712
+        & (Note.created_at >= start)
+        & (Note.created_at < end)
+    )
+    changes = TicketChange.select(TicketChange.ticket).where(
+        TicketChange.ticket.in_(client_tickets)
+        & (TicketChange.client_visible == True)  # noqa: E712
+        & (TicketChange.at >= start)
+        & (TicketChange.at < end)
+    )
     candidates = (
         Ticket.select()
         .where(
             (Ticket.client == client.id)
-            & (Ticket.created_at < end)
-            & (Ticket.closed_at.is_null() | (Ticket.closed_at >= start))
+            & (
+                ((Ticket.created_at < end) & (Ticket.closed_at.is_null() | (Ticket.closed_at >= start)))
+                | Ticket.id.in_(entries)
+                | Ticket.id.in_(notes)
+                | Ticket.id.in_(changes)
+            )
         )
         .order_by(Ticket.number)
     )

@@ -16,8 +16,8 @@ from ..directory.clients import check_client
 from ..directory.models import Contact, Member, next_number
 from ..directory.tokens import known_member
 from . import boards, clock, sla
-from .events import ticket_payload
-from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration
+from .events import ticket_payload, time_entry_payload
+from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration, TimeEntry
 
 TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minutes", "contact_id")
 
@@ -224,8 +224,8 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
         if changes.get("assignee_id") and changes["assignee_id"] != ticket.assignee_id:
             check_assignee(changes["assignee_id"])
         touched = _apply_fields(ticket, actor, changes)
-        if "configuration_ids" in changes:
-            touched = _set_configurations(ticket, changes["configuration_ids"] or []) or touched
+        relinked = "configuration_ids" in changes and _set_configurations(ticket, changes["configuration_ids"] or [])
+        touched = touched or relinked
         if old_status is None and not touched:
             return ticket  # nothing changed: no write, no event, `updated_at` stays
         ticket.updated_at = clock.now()
@@ -234,6 +234,11 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
             emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old_status})
         if touched:
             emit("ticket.updated", ticket_payload(ticket))
+        if relinked:
+            # the vault's history of a configuration is built from time entries: work logged before
+            # the PC was linked is the PC's history too, and one linked by mistake is not
+            for entry in TimeEntry.select().where(TimeEntry.ticket == ticket.id):
+                emit("time_entry.updated", time_entry_payload(entry, ticket))
     return ticket
 
 

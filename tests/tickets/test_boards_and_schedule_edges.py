@@ -1,0 +1,122 @@
+"""Boards, statuses, SLA targets, notes and schedule entries at their edges, as an MSP meets them.
+
+Each refusal is 422 problem+json naming the field, and writes nothing: no row, no event.
+"""
+
+from .projects_seed import events, project, task
+from .test_service_desk import open_ticket
+
+
+def boards_of(tenant) -> dict:
+    return {b["name"]: b for b in tenant.api.get("/api/v1/boards").json["items"]}
+
+
+def refused(response, field):
+    assert response.status_code == 422, response.json
+    assert response.content_type == "application/problem+json"
+    assert any(name.split(".")[0] == field for name in response.json["errors"]), response.json
+
+
+def test_a_new_board_made_the_default_takes_over_from_the_service_desk(tenant):
+    """The MSP opens a "Managed Services" board as its new default: tickets opened without a board
+    land there, and the Service Desk is no longer marked default (one default board per tenant)."""
+    made = tenant.api.post("/api/v1/boards", json={"name": "Managed Services", "is_default": True})
+    assert made.status_code == 201, made.json
+    assert {name: b["is_default"] for name, b in boards_of(tenant).items()} == {
+        "Managed Services": True,
+        "Service Desk": False,
+    }
+    assert open_ticket(tenant.api, tenant.client()["id"])["board_id"] == made.json["id"]
+
+
+def test_a_target_to_resolve_before_responding_is_refused_and_the_old_targets_stay(tenant):
+    """Respond within 8 h but resolve within 1 h: the columns were swapped. Refused on a new board
+    and on an existing one; the board keeps its targets."""
+    swapped = [{"priority": "P1", "respond_minutes": 480, "resolve_minutes": 60}]
+    refused(tenant.api.post("/api/v1/boards", json={"name": "NOC", "sla_targets": swapped}), "sla_targets")
+    assert "NOC" not in boards_of(tenant)
+    desk = boards_of(tenant)["Service Desk"]
+    refused(tenant.api.patch(f"/api/v1/boards/{desk['id']}", json={"sla_targets": swapped}), "sla_targets")
+    assert boards_of(tenant)["Service Desk"]["sla_targets"] == desk["sla_targets"]
+    same = [{"priority": "P1", "respond_minutes": 60, "resolve_minutes": 60}]
+    assert tenant.api.patch(f"/api/v1/boards/{desk['id']}", json={"sla_targets": same}).status_code == 200
+
+
+def test_a_status_or_board_named_like_another_but_for_case_is_refused(tenant):
+    """An admin adds "closed" (kind open) to a board that has "Closed": a dispatcher setting status
+    "closed" would keep the ticket open. Names are unique per board whatever their case, and
+    board names per tenant the same way."""
+    desk = boards_of(tenant)["Service Desk"]
+    path = f"/api/v1/boards/{desk['id']}/statuses"
+    refused(tenant.api.post(path, json={"name": "closed", "kind": "open"}), "name")
+    refused(tenant.api.post(path, json={"name": "WAITING ON CLIENT", "kind": "open"}), "name")
+    assert len(tenant.api.get(path).json["items"]) == 6
+    refused(tenant.api.post("/api/v1/boards", json={"name": "service desk"}), "name")
+    projects = tenant.api.post("/api/v1/boards", json={"name": "Projects"}).json
+    refused(tenant.api.patch(f"/api/v1/boards/{projects['id']}", json={"name": "SERVICE DESK"}), "name")
+    assert sorted(boards_of(tenant)) == ["Projects", "Service Desk"]
+    # a board keeps its own name in another case
+    assert tenant.api.patch(f"/api/v1/boards/{projects['id']}", json={"name": "PROJECTS"}).status_code == 200
+
+
+def test_a_technician_who_left_cannot_be_booked(tenant, psa):
+    """Tom left last week. The dispatcher books him for Monday's server migration: refused, as a
+    ticket or task cannot be handed to him (the availability report, which shows active members
+    only, would never show the booking). A booking he already had can still be moved to Ann."""
+    acme = tenant.client("Acme")
+    tom, ann = tenant.member("technician"), tenant.member("technician")
+    ticket = open_ticket(tenant.api, acme["id"], summary="Server migration")
+    monday = {"starts_at": "2026-03-02T08:00:00Z", "minutes": 240, "ticket_id": ticket["id"]}
+    kept = tenant.api.post("/api/v1/schedule", json={"member_id": tom.id, **monday}).json
+    assert tenant.api.post(f"/api/v1/members/{tom.id}/deactivate").status_code == 200
+    before = len(events(psa, tenant, "schedule.created"))
+
+    refused(tenant.api.post("/api/v1/schedule", json={"member_id": tom.id, **monday}), "member_id")
+    assert [e["id"] for e in tenant.api.get("/api/v1/schedule").json["items"]] == [kept["id"]]
+    assert len(events(psa, tenant, "schedule.created")) == before
+
+    other = tenant.api.post("/api/v1/schedule", json={"member_id": ann.id, **monday}).json
+    refused(tenant.api.patch(f"/api/v1/schedule/{other['id']}", json={"member_id": tom.id}), "member_id")
+    assert tenant.api.get(f"/api/v1/schedule/{other['id']}").json["member_id"] == ann.id
+    assert events(psa, tenant, "schedule.updated") == []
+
+    # his own booking still moves in time, and is handed over to Ann
+    moved = tenant.api.patch(f"/api/v1/schedule/{kept['id']}", json={"member_id": tom.id, "minutes": 120})
+    assert moved.status_code == 200, moved.json
+    handed = tenant.api.patch(f"/api/v1/schedule/{kept['id']}", json={"member_id": ann.id})
+    assert handed.status_code == 200 and handed.json["member_id"] == ann.id
+
+
+def test_a_booking_moves_between_a_ticket_and_a_task_and_bad_targets_write_nothing(tenant, psa):
+    acme = tenant.client("Acme")
+    ticket = open_ticket(tenant.api, acme["id"])
+    cabling = task(tenant.api, project(tenant.api, acme["id"])["id"])
+    body = {"member_id": tenant.admin_id, "starts_at": "2026-03-02T09:00:00+01:00", "minutes": 60}
+    booked = tenant.api.post("/api/v1/schedule", json={**body, "ticket_id": ticket["id"]}).json
+    assert booked["starts_at"] == "2026-03-02T08:00:00Z"
+    path = f"/api/v1/schedule/{booked['id']}"
+    for change, field in [
+        ({"task_id": cabling["id"], "ticket_id": ticket["id"]}, "ticket_id"),  # both
+        ({"ticket_id": None}, "ticket_id"),  # neither
+        ({"minutes": 1441}, "minutes"),
+        ({"starts_at": "2026-03-02T09:00:00"}, "starts_at"),  # no time zone
+    ]:
+        refused(tenant.api.patch(path, json=change), field)
+    assert tenant.api.get(path).json == booked
+    assert events(psa, tenant, "schedule.updated") == []
+    moved = tenant.api.patch(path, json={"task_id": cabling["id"]}).json
+    assert (moved["ticket_id"], moved["task_id"]) == (None, cabling["id"])
+    assert events(psa, tenant, "schedule.updated")[-1]["task_id"] == cabling["id"]
+
+
+def test_a_blank_client_visible_note_is_refused_and_is_not_the_response(tenant, psa):
+    """A note of only spaces says nothing to the client: it must not stop the SLA respond clock."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    path = f"/api/v1/tickets/{ticket['id']}"
+    for text in ("   ", "\n\t "):
+        refused(tenant.api.post(f"{path}/notes", json={"text": text, "internal": False}), "text")
+    assert tenant.api.get(f"{path}/notes").json["items"] == []
+    after = tenant.api.get(path).json
+    assert after["responded_at"] is None and after["updated_at"] == ticket["updated_at"]
+    assert tenant.api.post(f"{path}/notes", json={"text": " On it ", "internal": False}).status_code == 201
+    assert tenant.api.get(path).json["responded_at"] is not None
