@@ -60,7 +60,7 @@ def _move_parent(entry: TimeEntry, delta: int, responds: bool = True) -> None:
     """Spent minutes follow the entry; a member's client-visible note is the ticket's first
     response (the earliest one stays), at the moment the entry was written with it: notes added by
     an edit reach the client at the edit, not when the entry was first logged."""
-    if entry.ticket_id and entry.notes and entry.notes.strip() and responds:
+    if entry.ticket_id and responds and (entry.notes or "").strip():
         _SPENT_AND_RESPONDED.run(id=entry.ticket_id, delta=delta, at=entry.updated_at)
     elif entry.ticket_id and delta:
         _SPENT.run(id=entry.ticket_id, delta=delta)
