@@ -29,7 +29,7 @@ class ClientSchema(Schema):
 
 class ClientQuery(ListArgs):
     q = fields.String(validate=validate.Length(min=1, max=200))
-    number = fields.Integer()
+    number = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # beyond the column: 422, not 500
     active = fields.Boolean()
 
 

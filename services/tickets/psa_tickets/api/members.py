@@ -82,7 +82,8 @@ class MemberById(MethodView):
     @blp.arguments(MemberSchema(partial=True), required=False)
     @blp.response(200, MemberSchema)
     def patch(self, data, member_id):
-        """Change name, email, role, capacity or password (a new password signs the member out)."""
+        """Change name, email, role, capacity or password (a new password signs the member out).
+        The tenant's last active admin keeps the admin role (422 naming `role`)."""
         principal().require("member:write")
         return members.update_member(member_id, **data)
 
@@ -90,7 +91,8 @@ class MemberById(MethodView):
 @blp.route("/<uuid:member_id>/deactivate", methods=["POST"])
 @blp.response(200, MemberSchema)
 def deactivate(member_id):
-    """The member leaves: every token of theirs stops working at once."""
+    """The member leaves: every token of theirs stops working at once. The tenant's last active
+    admin cannot leave so (409)."""
     principal().require("member:write")
     return members.deactivate_member(member_id)
 

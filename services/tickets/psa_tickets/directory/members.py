@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from psa_shared.errors import NotFound, field_error
+from psa_shared.errors import Conflict, NotFound, field_error
 
 from ..database import db, emit
 from .events import member_payload
@@ -21,6 +21,14 @@ def get_member(member_id, to_change: bool = False) -> Member:
     if member is None:
         raise NotFound("member not found")
     return member
+
+
+def _lock_active_admins() -> set:
+    """The ids of the tenant's active admins, locked (in id order, before the member changed) for
+    a change that may take one away: two admins demoting each other at once take turns, and the
+    second sees it would leave none."""
+    query = Member.select(Member.id).where((Member.role == "admin") & Member.active).order_by(Member.id)
+    return {row.id for row in db.locked(query)}
 
 
 def _check_email_free(email: str, member_id=None) -> None:
@@ -56,7 +64,10 @@ def create_member(
 
 def update_member(member_id, **changes) -> Member:
     with db.proxy.atomic():
+        admins = _lock_active_admins() if changes.get("role", "admin") != "admin" else None
         member = get_member(member_id, to_change=True)
+        if admins is not None and admins == {member.id}:
+            raise field_error("role", "the tenant's last active admin keeps that role: make another member admin first")
         if "email" in changes:
             _check_email_free(changes["email"], member.id)
             member.email = changes["email"].lower()
@@ -76,9 +87,13 @@ def update_member(member_id, **changes) -> Member:
 
 
 def deactivate_member(member_id) -> Member:
-    """The member's tokens die now: a new security stamp no token carries."""
+    """The member's tokens die now: a new security stamp no token carries. The tenant's last
+    active admin stays (409): nobody could manage its members any more."""
     with db.proxy.atomic():
+        admins = _lock_active_admins()
         member = get_member(member_id, to_change=True)
+        if admins == {member.id}:
+            raise Conflict("the tenant's last active admin cannot be deactivated: make another member admin first")
         member.active = False
         member.stamp = new_stamp()
         touch(member)

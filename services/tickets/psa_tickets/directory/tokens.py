@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 
-from psa_shared.auth import ROLE_PERMISSIONS, KeyRing, MemberView, Principal
+from psa_shared.auth import KeyRing, MemberView, Principal
 from psa_shared.errors import NotFound, Unauthorized, field_error
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import tenant_scope
@@ -61,9 +61,12 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(principal: Principal, name: str, scopes: list[str] | None) -> tuple[ApiKey, str]:
-    """Returns the row and the key itself, which is shown this once and never stored."""
-    if scopes is not None and (unknown := set(scopes) - ROLE_PERMISSIONS[principal.member.role]):
-        raise field_error("scopes", f"not a permission of your role: {sorted(unknown)[0]}")
+    """Returns the row and the key itself, which is shown this once and never stored. A caller
+    signed in with a scoped key makes keys within those scopes only, never one wider than itself."""
+    if scopes is None and principal.scopes is not None:
+        raise field_error("scopes", "list the scopes: a scoped key cannot make a key with its role's permissions")
+    if scopes is not None and (unknown := set(scopes) - principal.permissions):
+        raise field_error("scopes", f"not a permission of yours: {sorted(unknown)[0]}")
     key = f"{KEY_PREFIX}_{principal.tenant_id.hex}_{secrets.token_urlsafe(32)}"
     with db.proxy.atomic():
         row = ApiKey.create(
