@@ -9,27 +9,42 @@ import peewee
 
 from . import projection
 from .audit import AuditRow
-from .credentials.models import Credential
+from .credentials.models import Credential, CredentialChange
 from .database import emit
 
 SEEN = ("reveal", "export")
 
 
+def _latest(query, field) -> dict:
+    latest = {}
+    for credential_id, at in query.tuples():
+        if isinstance(at, str):  # SQLite hands aggregates back as text
+            at = field.python_value(at)
+        latest[credential_id] = at
+    return latest
+
+
 def at_risk(member_id, visible_to=None) -> list[dict]:
-    """Credentials whose secret did not change after the member last saw it, oldest sighting first."""
-    last_seen = (
-        AuditRow.select(AuditRow.credential_id, peewee.fn.MAX(AuditRow.at).alias("seen_at"))
+    """Credentials whose secret did not change after the member last saw it (revealed, exported,
+    or set it themselves: who typed a password knows it), oldest sighting first."""
+    revealed = _latest(
+        AuditRow.select(AuditRow.credential_id, peewee.fn.MAX(AuditRow.at))
         .where((AuditRow.actor_id == member_id) & (AuditRow.outcome == "allowed") & AuditRow.action.in_(SEEN))
-        .group_by(AuditRow.credential_id)
+        .group_by(AuditRow.credential_id),
+        AuditRow.at,
     )
-    seen = {row.credential_id: row.seen_at for row in last_seen}
+    written = _latest(
+        CredentialChange.select(CredentialChange.credential_id, peewee.fn.MAX(CredentialChange.at))
+        .where((CredentialChange.actor_id == member_id) & CredentialChange.secret_changed)
+        .group_by(CredentialChange.credential_id),
+        CredentialChange.at,
+    )
+    seen = {c: max(t for t in (revealed.get(c), written.get(c)) if t is not None) for c in {*revealed, *written}}
     if not seen:
         return []
     items = []
     for credential in Credential.select().where(Credential.id.in_(list(seen))):
         seen_at = seen[credential.id]
-        if isinstance(seen_at, str):  # SQLite hands aggregates back as text
-            seen_at = AuditRow.at.python_value(seen_at)
         if credential.changed_at > seen_at:
             continue
         if visible_to is not None and not visible_to.sees_client(credential.client_id):

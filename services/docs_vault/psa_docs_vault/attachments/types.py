@@ -39,7 +39,23 @@ REFUSED_DECLARED = {
     "application/javascript",
     "text/javascript",
     "text/html",
+    "application/xhtml+xml",  # HTML too: browsers run its scripts
     "image/svg+xml",
+    # Every other name a browser runs as JavaScript (WHATWG MIME Sniffing, "JavaScript MIME type").
+    "application/ecmascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
 }
 # For the types we can recognise by their bytes, what a browser or curl may declare besides octet-stream.
 DECLARED = {

@@ -11,6 +11,7 @@ from psa_shared.errors import NotFound, field_error
 from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
 
+from ..credentials.models import Credential
 from ..database import db, emit
 from ..projection import ClientRecord
 from .models import Configuration
@@ -21,9 +22,11 @@ def visible_configurations(principal: Principal):
     return principal.within_grants(Configuration.select(), Configuration.client_id)
 
 
-def get_configuration(principal: Principal, configuration_id) -> Configuration:
-    """A configuration of a granted client; any other (another tenant's too) reads as not found."""
-    configuration = Configuration.get_or_none(Configuration.id == configuration_id)
+def get_configuration(principal: Principal, configuration_id, lock: bool = False) -> Configuration:
+    """A configuration of a granted client; any other (another tenant's too) reads as not found.
+    `lock` holds its row (PostgreSQL) until the caller's transaction ends."""
+    query = Configuration.select().where(Configuration.id == configuration_id)
+    configuration = (db.locked(query) if lock else query).first()
     if configuration is None or not principal.sees_client(configuration.client_id):
         raise NotFound("configuration not found")
     return configuration
@@ -65,11 +68,24 @@ def create_configuration(principal: Principal, client_id, **fields) -> Configura
     return configuration
 
 
+def _check_no_credentials_left_behind(configuration: Configuration, client_id) -> None:
+    """A credential stays with its client: a configuration its credentials point at cannot move to
+    another client (the credentials would name another client's device), 422 naming `client_id`."""
+    if str(client_id) == str(configuration.client_id):
+        return
+    if Credential.select().where(Credential.configuration_id == configuration.id).exists():
+        raise field_error(
+            "client_id", "credentials of the current client point at this configuration; detach them first"
+        )
+
+
 def update_configuration(principal: Principal, configuration_id, **changes) -> Configuration:
     with db.proxy.atomic():
-        configuration = get_configuration(principal, configuration_id)
+        # Locked: a credential linked to it meanwhile commits first (and is seen) or sees the move.
+        configuration = get_configuration(principal, configuration_id, lock=True)
         if "client_id" in changes:
             changes["client_id"] = check_client(principal, changes["client_id"]).id
+            _check_no_credentials_left_behind(configuration, changes["client_id"])
         _assign(configuration, changes)
         configuration.save()
         emit("configuration.updated", configuration_payload(configuration))

@@ -21,7 +21,8 @@ from psa_shared.statements import Slot, Statement
 from .. import audit, crypto, ratelimit
 from ..audit import AuditRow, Context
 from ..configurations.service import check_client
-from ..database import emit
+from ..database import db, emit
+from ..projection import ClientRecord
 from . import settings
 from .models import Credential, CredentialChange
 
@@ -46,10 +47,13 @@ def get_visible(p: Principal, credential_id) -> Credential:
 
 
 def check_configuration(configuration_id, client_id) -> None:
-    """A credential may point at a configuration of the same client (in this tenant) only."""
+    """A credential may point at a configuration of the same client (in this tenant) only.
+
+    Called inside the write's transaction: the configuration's row stays locked (PostgreSQL) until
+    it commits, so a move of the configuration to another client waits and then refuses."""
     if configuration_id is None or Configuration is None:
         return
-    found = Configuration.get_or_none(Configuration.id == configuration_id)
+    found = db.locked(Configuration.select().where(Configuration.id == configuration_id)).first()
     if found is None or str(found.client_id) != str(client_id):
         raise field_error("configuration_id", "configuration not found for this client")
 
@@ -95,9 +99,9 @@ def _find_for(
 
 def create(p: Principal, ctx: Context, data: dict) -> Credential:
     check_client(p, data["client_id"])
-    check_configuration(data.get("configuration_id"), data["client_id"])
     row = Credential(id=new_id(), **{k: v for k, v in data.items() if k != SECRET})
     with audit.write_transaction():
+        check_configuration(data.get("configuration_id"), data["client_id"])
         row.key_version, row.secret_ct = crypto.encrypt_field(row.id, SECRET, data[SECRET])
         row.save(force_insert=True)
         CredentialChange.create(
@@ -110,10 +114,10 @@ def create(p: Principal, ctx: Context, data: dict) -> Credential:
 
 def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
     row = _find_for(p, ctx, credential_id, "update", "vault:write")
-    if "configuration_id" in data:
-        check_configuration(data["configuration_id"], row.client_id)
     now = utcnow()
     with audit.write_transaction():
+        if "configuration_id" in data:
+            check_configuration(data["configuration_id"], row.client_id)
         for name in METADATA:
             if name in data:
                 setattr(row, name, data[name])
@@ -225,13 +229,23 @@ def _refuse_past_the_limit(p: Principal, ctx: Context, row: Credential, count: i
     )
 
 
+def _may_export_client(p: Principal, ctx: Context, client_id) -> bool:
+    """A client known to the vault and granted to the caller; else a denied row is committed
+    (`not_found` or `no_grant`, like a refused reveal) and False returned."""
+    known = ClientRecord.get_or_none(ClientRecord.id == client_id)
+    if known is not None and p.sees_client(known.id):
+        return True
+    audit.denied(ctx, "export", "no_grant" if known else "not_found", client_id=client_id)
+    return False
+
+
 def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
     """Every visible credential with its secret (admins only), one audit row per credential."""
     if "vault:export" not in p.permissions:
         audit.denied(ctx, "export", "forbidden", client_id=None)
         raise Forbidden("this action needs the 'vault:export' permission")
-    if client_id is not None:
-        check_client(p, client_id)
+    if client_id is not None and not _may_export_client(p, ctx, client_id):
+        raise field_error("client_id", "client not found")
     items = []
     with audit.write_transaction():
         head = audit.lock_head()
