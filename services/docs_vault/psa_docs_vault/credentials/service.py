@@ -180,7 +180,7 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
         since=since,
     )  # fmt: skip
     rules = settings.from_columns(row)
-    if rules["reason_required"] and not reason:
+    if rules["reason_required"] and not (reason or "").strip():
         raise field_error("reason", "this tenant requires a reason to reveal a secret")
     secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
     limit, counted_at = rules["reveal_limit_per_hour"], row.counted_at or 0
