@@ -23,7 +23,32 @@ def bound_system(service: str | None = None) -> System:
     return System(Settings.from_env(), services).bind()
 
 
-@click.group()
+class PsaGroup(click.Group):
+    """The root command. Plugins' commands (`psa_register_cli_commands`) are looked up only when a
+    command line names none of PSA Core's own commands, or asks for the list: `psa worker
+    docs_vault` and `psa vault ...` hold the vault's master key, and a plugin that is not
+    allow-listed for the vault must not run (nor be imported) in such a process."""
+
+    plugins_loaded = False
+
+    def load_plugins(self) -> None:
+        if not self.plugins_loaded:
+            self.plugins_loaded = True
+            plugin_manager(Settings.from_env()).hook.psa_register_cli_commands(cli=self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and not self.plugins_loaded:
+            self.load_plugins()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load_plugins()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=PsaGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
 def cli(verbose: bool) -> None:
     """PSA Core: professional services automation for MSPs."""
@@ -78,7 +103,7 @@ def build_cli() -> click.Group:
     for service in discover_services():
         for command in service.commands:
             cli.add_command(command)
-    plugin_manager(Settings.from_env()).hook.psa_register_cli_commands(cli=cli)
+    cli.plugins_loaded = False  # plugins' commands: on demand (PsaGroup)
     return cli
 
 

@@ -7,14 +7,37 @@ import json
 import uuid
 
 import click
+import marshmallow as ma
 
 from psa_shared.auth import KeyRing
 from psa_shared.cli import bound_system
 from psa_shared.tenancy import tenant_scope
 
+from .api.settings import _check_zone
 from .directory.models import Member
 from .directory.tenants import create_tenant, get_tenant
 from .directory.tokens import member_view
+
+
+def _checked(*validators):
+    """A click callback refusing, as the API would (exit 2, naming the option), what the
+    directory would otherwise store: an address that is none, a zone SLA clocks cannot read."""
+
+    def callback(ctx, param, value):
+        try:
+            for validator in validators:
+                if value is not None:
+                    validator(value)
+        except ma.ValidationError as error:
+            raise click.BadParameter("; ".join(error.messages), ctx, param) from None
+        return value
+
+    return callback
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("must not be blank")
 
 
 @click.group("tenant")
@@ -23,10 +46,15 @@ def tenant_group():
 
 
 @tenant_group.command("create")
-@click.argument("name")
-@click.option("--admin-email", required=True)
-@click.option("--admin-password", default=None, help="Lets the admin sign in with a password too.")
-@click.option("--time-zone", default="UTC", show_default=True)
+@click.argument("name", callback=_checked(_not_blank, ma.validate.Length(max=200)))
+@click.option("--admin-email", required=True, callback=_checked(ma.validate.Email(), ma.validate.Length(max=254)))
+@click.option(
+    "--admin-password",
+    default=None,
+    help="Lets the admin sign in with a password too (8 characters or more).",
+    callback=_checked(ma.validate.Length(min=8, max=200)),
+)
+@click.option("--time-zone", default="UTC", show_default=True, callback=_checked(_check_zone))
 def tenant_create(name, admin_email, admin_password, time_zone):
     """Create a tenant and its first admin; prints JSON with ids and an access token."""
     system = bound_system("tickets")
@@ -44,7 +72,9 @@ def token_group():
 @token_group.command("issue")
 @click.option("--tenant", "tenant_id", required=True, type=click.UUID)
 @click.option("--email", required=True)
-@click.option("--ttl", type=int, default=None, help="Seconds the token lives (default PSA_TOKEN_TTL).")
+@click.option(
+    "--ttl", type=click.IntRange(min=1), default=None, help="Seconds the token lives (default PSA_TOKEN_TTL)."
+)
 def token_issue(tenant_id: uuid.UUID, email: str, ttl: int | None):
     """Print JSON with an access token for an existing, active member."""
     system = bound_system("tickets")

@@ -63,16 +63,32 @@ def handlers(settings: Settings) -> dict:
     """Our own handlers, and plugins' `psa_on_event` for the types they name in `psa_event_types`.
 
     Plugins run here, in the event worker, never in a request: a failing plugin makes the event
-    retry and then dead-letter, it cannot fail a ticket save.
+    retry and then dead-letter, it cannot fail a ticket save. Each plugin is called whatever the
+    others did (one pluggy call stops at the first to raise, so a broken plugin kept the event from
+    every plugin after it); the first failure is raised once all have run.
     """
     plugins = plugin_manager(settings)
     wanted = {name for names in plugins.hook.psa_event_types() for name in names}
+    listeners = [impl.plugin for impl in plugins.hook.psa_on_event.get_hookimpls()]
+    # one caller per plugin, through pluggy (its own argument and wrapper rules), built once
+    alone = {
+        plugins.get_name(p): plugins.subset_hook_caller("psa_on_event", [o for o in listeners if o is not p])
+        for p in listeners
+    }
 
     def handle(event: Event, payload: dict) -> None:
         if event.type in HANDLERS:
             HANDLERS[event.type](event, payload)
         if event.type in wanted:
-            plugins.hook.psa_on_event(event=event, payload=payload)
+            failed = None
+            for name, call in alone.items():
+                try:
+                    call(event=event, payload=payload)
+                except Exception as error:  # noqa: BLE001  (the others still get the event)
+                    log.exception("plugin %s failed on %s %s", name, event.type, event.id)
+                    failed = failed or error
+            if failed is not None:
+                raise failed
 
     return dict.fromkeys(HANDLERS.keys() | wanted, handle)
 

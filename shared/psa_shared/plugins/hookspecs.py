@@ -61,5 +61,6 @@ def psa_on_event(event, payload: dict) -> None:
         payload: the payload as the current schema version loads it.
 
     Raising makes the event be retried, then dead-lettered: a failing plugin never fails a
-    ticket save. Implementations must be idempotent: the same event may arrive twice.
+    ticket save, and the other plugins still get the event. Implementations must be idempotent:
+    the same event may arrive twice (also when another plugin failed on it).
     """
