@@ -117,6 +117,17 @@ def test_only_the_tickets_service_holds_the_token_signing_key_and_only_the_vault
             assert "vault_master" not in mounted and "PSA_VAULT_MASTER_KEY_FILE" not in env, name
 
 
+def test_the_vaults_attachments_outlive_its_containers_on_a_volume_both_mount():
+    """The image sets PSA_DATA_DIR=/data and runs as nobody: the vault's attachments need a volume
+    there, the same one for its web process and its worker, and the image must let nobody write it."""
+    stack = compose()
+    for name in ("vault-web", "vault-worker"):
+        assert "vault-data:/data" in stack["services"][name].get("volumes", []), name
+    assert "vault-data" in stack["volumes"]
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert "chown nobody /data" in dockerfile.split("USER nobody")[0]
+
+
 def test_a_token_is_issued_only_for_an_active_member_of_a_tenant_that_exists(psa, tenant):
     leaver = tenant.member(email="Leaver@Acme.example")
     assert tenant.api.post(f"/api/v1/members/{leaver.id}/deactivate").status_code == 200
