@@ -13,7 +13,7 @@ from psa_shared.auth import KeyRing
 from psa_shared.cli import bound_system
 from psa_shared.tenancy import tenant_scope
 
-from .api.settings import _check_zone
+from .api.settings import check_zone
 from .directory.models import Member
 from .directory.tenants import create_tenant, get_tenant
 from .directory.tokens import member_view
@@ -54,7 +54,7 @@ def tenant_group():
     help="Lets the admin sign in with a password too (8 characters or more).",
     callback=_checked(ma.validate.Length(min=8, max=200)),
 )
-@click.option("--time-zone", default="UTC", show_default=True, callback=_checked(_check_zone))
+@click.option("--time-zone", default="UTC", show_default=True, callback=_checked(check_zone))
 def tenant_create(name, admin_email, admin_password, time_zone):
     """Create a tenant and its first admin; prints JSON with ids and an access token."""
     system = bound_system("tickets")

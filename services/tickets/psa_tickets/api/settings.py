@@ -26,7 +26,7 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
-def _check_zone(name: str) -> None:
+def check_zone(name: str) -> None:
     if name not in _zones():
         raise ma.ValidationError("not an IANA time zone name, e.g. Europe/Amsterdam")
 
@@ -47,7 +47,7 @@ class ClockTime(fields.Field):
 
 
 class BusinessHoursSchema(Schema):
-    time_zone = fields.String(required=True, validate=[validate.Length(max=64), _check_zone])
+    time_zone = fields.String(required=True, validate=[validate.Length(max=64), check_zone])
     workday_start = ClockTime(required=True)
     workday_end = ClockTime(required=True)
     workdays = fields.List(
