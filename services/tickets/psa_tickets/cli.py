@@ -8,26 +8,31 @@ import uuid
 
 import click
 import marshmallow as ma
+from marshmallow import fields
 
 from psa_shared.auth import KeyRing
 from psa_shared.cli import bound_system
 from psa_shared.tenancy import tenant_scope
 
-from .api.settings import check_zone
+from .api import fields as f
+from .api.members import MemberSchema
+from .api.settings import BusinessHoursSchema
 from .directory.models import Member
 from .directory.tenants import create_tenant, get_tenant
 from .directory.tokens import member_view
 
 
-def _checked(*validators):
-    """A click callback refusing, as the API would (exit 2, naming the option), what the
+def _checked(field: fields.Field, *also):
+    """A click callback refusing, by the API's own field (exit 2, naming the option), what the
     directory would otherwise store: an address that is none, a zone SLA clocks cannot read."""
 
     def callback(ctx, param, value):
+        if value is None:
+            return value
         try:
-            for validator in validators:
-                if value is not None:
-                    validator(value)
+            value = field.deserialize(value)
+            for validator in also:
+                validator(value)
         except ma.ValidationError as error:
             raise click.BadParameter("; ".join(error.messages), ctx, param) from None
         return value
@@ -40,21 +45,25 @@ def _not_blank(value: str) -> None:
         raise ma.ValidationError("must not be blank")
 
 
+_member = MemberSchema().fields
+_zone = BusinessHoursSchema().fields["time_zone"]
+
+
 @click.group("tenant")
 def tenant_group():
     """Manage tenants (one per MSP)."""
 
 
 @tenant_group.command("create")
-@click.argument("name", callback=_checked(_not_blank, ma.validate.Length(max=200)))
-@click.option("--admin-email", required=True, callback=_checked(ma.validate.Email(), ma.validate.Length(max=254)))
+@click.argument("name", callback=_checked(f.name(), _not_blank))
+@click.option("--admin-email", required=True, callback=_checked(_member["email"]))
 @click.option(
     "--admin-password",
     default=None,
     help="Lets the admin sign in with a password too (8 characters or more).",
-    callback=_checked(ma.validate.Length(min=8, max=200)),
+    callback=_checked(_member["password"]),
 )
-@click.option("--time-zone", default="UTC", show_default=True, callback=_checked(check_zone))
+@click.option("--time-zone", default="UTC", show_default=True, callback=_checked(_zone))
 def tenant_create(name, admin_email, admin_password, time_zone):
     """Create a tenant and its first admin; prints JSON with ids and an access token."""
     system = bound_system("tickets")

@@ -103,7 +103,7 @@ def _move_unbilled_time(project: Project) -> None:
     for entry in db.locked(unbilled):
         entry.client_id, entry.updated_at = project.client_id, clock.now()
         entry.save()
-        emit("time_entry.updated", time_entry_payload(entry))
+        emit("time_entry.updated", time_entry_payload(entry, project_id=project.id))
 
 
 def create_phase(principal: Principal, project_id, **fields) -> Phase:

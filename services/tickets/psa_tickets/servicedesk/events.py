@@ -43,24 +43,22 @@ def ticket_payload(ticket: Ticket) -> dict:
     }
 
 
-def task_project_id(entry: TimeEntry):
-    """The project of a task's entry (billing invoices project time under its project, and may
-    have started after the project's `task.created`); None for a ticket's entry."""
-    if entry.task_id is None:
-        return None
-    if getattr(entry, "_project_id", None) is None:
-        task = _TASK_PROJECT.first(task=entry.task_id)
-        entry._project_id = task.project_id if task else None
-    return entry._project_id
+def _task_project_id(entry: TimeEntry):
+    task = _TASK_PROJECT.first(task=entry.task_id)
+    return task.project_id if task else None
 
 
-def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None) -> dict:
-    """`ticket` is the entry's ticket (None for a project task's entry)."""
+def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None, *, project_id=None) -> dict:
+    """`ticket` is the entry's ticket (None for a project task's entry). A task's entry names its
+    project (billing invoices project time under it, and may have started after `task.created`):
+    `project_id` where the caller holds it, else read from the task."""
+    if entry.task_id is not None and project_id is None:
+        project_id = _task_project_id(entry)
     return {
         "id": entry.id,
         "ticket_id": entry.ticket_id,
         "task_id": entry.task_id,
-        "project_id": task_project_id(entry),
+        "project_id": project_id,
         "ticket_number": ticket.number if ticket else None,
         "client_id": entry.client_id,
         "member_id": entry.member_id,

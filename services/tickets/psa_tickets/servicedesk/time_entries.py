@@ -95,7 +95,7 @@ def log_time(
         updated_at=now,
         **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
     )
-    logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket))
+    logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket, project_id=task and task.project_id))
     with db.atomic_writes():  # writes only: see create_ticket
         _INSERT_ENTRY.write(entry)
         _move_parent(entry, entry.minutes)
