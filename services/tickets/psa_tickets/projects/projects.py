@@ -47,15 +47,22 @@ def get_project(principal: Principal, project_id, field: str | None = None) -> P
     return project
 
 
-def get_task(principal: Principal, task_id, field: str | None = None) -> tuple[Task, Project]:
-    """A task and its project, when the caller sees the project's client."""
+def get_task(principal: Principal, task_id, field: str | None = None, *, lock_project=False) -> tuple[Task, Project]:
+    """A task and its project, when the caller sees the project's client. `lock_project` holds
+    the project's row for the caller's transaction, so its client cannot change under a write
+    that copies it (see `task_time.log_task_time`)."""
     row = Task.get_or_none(Task.id == task_id) if task_id else None
-    project = Project.get_or_none(Project.id == row.project_id) if row else None
+    project = _project_of(row, lock_project) if row else None
     if project is None or not principal.sees_client(project.client_id):
         if field:
             raise field_error(field, "task not found")
         raise NotFound("task not found")
     return row, project
+
+
+def _project_of(task: Task, locked: bool) -> Project | None:
+    query = Project.select().where(Project.id == task.project_id)
+    return (db.locked(query) if locked else query).first()
 
 
 def check_board(board_id) -> None:
@@ -97,7 +104,8 @@ def update_project(principal: Principal, project_id, **changes) -> Project:
 def _move_unbilled_time(project: Project) -> None:
     """A project moved to its right client takes its unbilled time along (that client pays it);
     time already on a posted invoice stays with the invoice. Locked: a posting landing meanwhile
-    either bills an entry first, and it stays, or finds it moved."""
+    either bills an entry first, and it stays, or finds it moved; an entry logged meanwhile waits
+    on the project's row (`task_time.log_task_time`), or is committed and moved here."""
     tasks = Task.select(Task.id).where(Task.project == project.id)
     unbilled = TimeEntry.select().where(TimeEntry.task_id.in_(tasks) & TimeEntry.billed_invoice_id.is_null())
     for entry in db.locked(unbilled):

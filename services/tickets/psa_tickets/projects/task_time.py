@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from psa_shared.auth import Principal
 
+from ..database import db
 from ..servicedesk.models import TimeEntry
 from ..servicedesk.time_entries import get_entry, log_time
 from .projects import get_task
@@ -17,8 +18,13 @@ def task_entries(principal: Principal, task_id):
 
 
 def log_task_time(principal: Principal, task_id, **fields) -> TimeEntry:
-    task, project = get_task(principal, task_id)
-    return log_time(principal, task=task, client_id=project.client_id, **fields)
+    """The entry takes the project's client as it is when the entry commits: the project is read
+    locked in the entry's transaction, so a move to another client commits either before (the
+    entry is the new client's) or after (the move takes the entry along). Read outside it, an
+    hour logged during a move stayed with the old client, and was billed to it."""
+    with db.proxy.atomic():
+        task, project = get_task(principal, task_id, lock_project=True)
+        return log_time(principal, task=task, client_id=project.client_id, **fields)
 
 
 def task_entry(principal: Principal, task_id, entry_id) -> TimeEntry:

@@ -17,7 +17,7 @@ from psa_shared.errors import InvalidInput
 from psa_shared.web import decode_cursor, encode_cursor
 
 from ..projects.models import Project, Task
-from ..servicedesk.models import OPEN_KINDS, Ticket
+from ..servicedesk.models import OPEN_KINDS, PRIORITIES, Ticket
 
 NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
 
@@ -30,8 +30,10 @@ def _after(cursor: str | None):
         priority, due, created, item_id = values
         if not isinstance(item_id, str):  # uuid.UUID(5) raises AttributeError, not ValueError
             raise TypeError(item_id)
+        if priority not in PRIORITIES:  # a NUL byte here was a 500 on PostgreSQL
+            raise ValueError(priority)
         return (
-            str(priority),
+            priority,
             dt.datetime.fromisoformat(due) if due else NEVER,
             dt.datetime.fromisoformat(created),
             uuid.UUID(item_id),
