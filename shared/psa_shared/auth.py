@@ -123,7 +123,9 @@ class KeyRing:
 
     MAX_VERIFIED = 10_000
 
-    def __init__(self, private: Ed25519PrivateKey | None, publics: list[Ed25519PublicKey]):
+    def __init__(
+        self, private: Ed25519PrivateKey | None, publics: list[Ed25519PublicKey], public_files: list[Path] = ()
+    ):
         # A token's signature checks out the same way every time: each request re-checks only
         # its expiry (and the member, in principal_from_claims).
         self.verified: dict[str, dict] = {}
@@ -131,6 +133,9 @@ class KeyRing:
         self.publics = {_kid(p): p for p in publics}
         if private is not None:
             self.publics.setdefault(_kid(private.public_key()), private.public_key())
+        self.public_files = tuple(public_files)
+        self._read_versions: list[int | None] = [None] * len(self.public_files)
+        self.read_public_files(at_start=True)
 
     @classmethod
     def load(cls, settings: Settings, *, issuer: bool) -> KeyRing:
@@ -146,8 +151,28 @@ class KeyRing:
         private = None
         if issuer:
             private = serialization.load_pem_private_key(private_file.read_bytes(), password=None)
-        publics = [serialization.load_pem_public_key(p.read_bytes()) for p in public_files if p.exists()]
-        return cls(private, publics)
+        return cls(private, [], public_files)
+
+    def read_public_files(self, *, at_start: bool = False) -> None:
+        """Add the keys of the public key files written or changed since they were last read.
+
+        A token naming a key not known yet has them read again: a verifier may start before the
+        issuer first writes its key (on a fresh install `psa_shared.wsgi.create_app()` builds the
+        vault first, and until 2026-11-27 it refused every token until restarted), or be given a
+        new key file. A key whose file is removed stays known until the process restarts."""
+        for n, path in enumerate(self.public_files):
+            try:
+                version = path.stat().st_mtime_ns
+                if version != self._read_versions[n]:
+                    public = serialization.load_pem_public_key(path.read_bytes())
+                    self.publics = {_kid(public): public} | self.publics  # swapped whole: jwks() may be iterating
+                    self._read_versions[n] = version
+            except FileNotFoundError:
+                pass  # not written yet
+            except (OSError, ValueError):
+                if at_start:
+                    raise  # unreadable, or not a key: the operator's to fix before anything is served
+                # caught half-written: read again at the next token naming an unknown key
 
     def mint(self, member: MemberView, ttl_seconds: int, scopes: list[str] | None = None) -> str:
         now = dt.datetime.now(dt.UTC)
@@ -179,6 +204,8 @@ class KeyRing:
     def _decode(self, token: str) -> dict:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
+            if kid not in self.publics:
+                self.read_public_files()
             key = self.publics.get(kid)
             if key is None:
                 raise Unauthorized("token signed with an unknown key")

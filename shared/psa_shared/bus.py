@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[events.Event, dict], None]
 MAX_DELIVERIES = 5
 BROKER_ERRORS = (OSError, KombuError, OperationalError, AMQPError, MessageNacked)
+DATABASE_DOWN = (peewee.OperationalError, peewee.InterfaceError)  # what a request answers 503 for
 
 
 def connect(settings: Settings) -> kombu.Connection:
@@ -151,7 +152,14 @@ class Consumer:
             return
         try:
             self.apply(event)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, DATABASE_DOWN) and self._database_away():
+                # Not the event at fault: counted as a failed delivery, a database restart of a
+                # second dead-lettered every event that came meanwhile. Back on the queue
+                # uncounted; the loop waits for the database. (An error the database answers
+                # with while it is up, one statement's, counts: a poison message still goes.)
+                message.requeue()
+                raise
             self.attempts[event.id] += 1
             tries = max(self.attempts[event.id], int(message.headers.get("x-delivery-count") or 0) + 1)
             log.exception("%s: %s %s failed (delivery %d)", self.service, event.type, event.id, tries)
@@ -173,6 +181,19 @@ class Consumer:
             self.handlers[event.type](event, events.parse(event))
         self.applied += 1
         return True
+
+    def check_database(self) -> None:
+        """Raises (`DATABASE_DOWN`) while the inbox's database cannot be reached."""
+        db = self.inbox.model._meta.database
+        with db.connection_context():
+            db.execute_sql("SELECT 1")
+
+    def _database_away(self) -> bool:
+        try:
+            self.check_database()
+        except DATABASE_DOWN:
+            return True
+        return False
 
     def consume(self, connection: kombu.Connection, until_idle: float | None = None, stop=None) -> None:
         """Consume until `stop` is set, or (with `until_idle`) until no message came for that long."""
@@ -199,7 +220,7 @@ class BackgroundLoop(threading.Thread):
             try:
                 self.step(self.stop_event)
                 backoff = 0.5
-            except (*BROKER_ERRORS, peewee.OperationalError) as error:
+            except (*BROKER_ERRORS, *DATABASE_DOWN) as error:
                 log.warning("%s: %s; retrying in %.1fs", self.name, type(error).__name__, backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 10)
@@ -225,6 +246,9 @@ def relay_loop(relay: Relay, poll_seconds: float = 0.5) -> BackgroundLoop:
 
 def consumer_loop(consumer: Consumer) -> BackgroundLoop:
     def step(stop: threading.Event) -> None:
+        # no message is taken while the database is away: on RabbitMQ each one put back counts
+        # towards its delivery limit, so one outage after another would still dead-letter it
+        consumer.check_database()
         with connect(consumer.settings) as connection:
             consumer.consume(connection, stop=stop)
 

@@ -6,6 +6,8 @@ import logging
 
 import peewee
 from flask import Flask, json
+from marshmallow.exceptions import SCHEMA
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,12 @@ class NotFound(Problem):
 class Unauthorized(Problem):
     status, title = 401, "Unauthorized"
 
+    def __init__(self, detail: str | None = None, **kwargs):
+        super().__init__(detail, **kwargs)
+        # RFC 9110: a 401 names the scheme to authenticate with. Until 2026-11-27 only a request
+        # without a bearer token heard it; an expired, forged or revoked one got no challenge.
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
 
 class Forbidden(Problem):
     status, title = 403, "Forbidden"
@@ -64,7 +72,10 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
         return {prefix or "body": [str(m) for m in messages]}
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
-        name = str(key) if not prefix else f"{prefix}.{key}"
+        # marshmallow files what is wrong with an object itself (a body that is an array, say)
+        # under `_schema`: name the object, `body` at the top, as everywhere else (until
+        # 2026-11-27 clients read `_schema`)
+        name = prefix if key == SCHEMA else str(key) if not prefix else f"{prefix}.{key}"
         flat.update(flatten_errors(value, name))
     return flat
 
@@ -96,7 +107,10 @@ def _from_http_exception(error: HTTPException):
     detail = data.get("message") or error.description or error.name
     if errors:
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
-    return problem_response(error.code or 500, error.name, detail, errors, data.get("headers"))
+    # The exception's own headers (a 405's Allow, lost until 2026-11-27), not its HTML type.
+    headers = Headers([(name, value) for name, value in error.get_headers() if name != "Content-Type"])
+    headers.extend(data.get("headers") or {})
+    return problem_response(error.code or 500, error.name, detail, errors, headers)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -61,6 +61,7 @@ class System:
         self.settings = settings
         self.services = services if services is not None else discover_services()
         self.loops: list[bus.BackgroundLoop] = []
+        self.consuming: list[bus.Consumer] = []  # the consumers `loops` run, first in it
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
@@ -110,17 +111,32 @@ class System:
     def start_workers(self) -> None:
         """Consumers' queues first, so nothing a relay publishes falls on the floor."""
         self.declare_queues()
-        self.loops = [bus.consumer_loop(c) for c in self.consumers()] + [bus.relay_loop(r) for r in self.relays()]
+        self.consuming = self.consumers()
+        self.loops = [bus.consumer_loop(c) for c in self.consuming] + [bus.relay_loop(r) for r in self.relays()]
         self.loops += self.periodic_loops()
         for loop in self.loops:
             loop.start()
 
     def stop_workers(self) -> None:
-        for loop in self.loops:
-            loop.stop()
-        for loop in self.loops:
-            loop.join(timeout=5)
-        self.loops = []
+        """Relays and jobs first, then the consumers; in embedded mode these apply what is still
+        queued before they stop. A memory:// queue dies with the process while the outbox holds
+        its events as sent: stopped all at once, the consumers left behind what the relay had just
+        published (a client made a second before Ctrl-C never reached the vault)."""
+        consumers = self.loops[: len(self.consuming)]
+        _stop(self.loops[len(self.consuming) :])
+        _stop(consumers)
+        if self.settings.embedded and self.consuming:
+            with bus.connect(self.settings) as connection:
+                for consumer in self.consuming:
+                    consumer.consume(connection, until_idle=0.2)
+        self.loops, self.consuming = [], []
+
+
+def _stop(loops: list[bus.BackgroundLoop]) -> None:
+    for loop in loops:
+        loop.stop()
+    for loop in loops:
+        loop.join(timeout=5)
 
 
 def periodic_loop(job: Periodic) -> bus.BackgroundLoop:

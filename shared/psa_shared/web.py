@@ -7,6 +7,7 @@ import binascii
 import inspect
 import json
 import operator
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from flask import Flask, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from . import tenancy
 from .auth import KeyRing, Principal, principal_from_claims
@@ -67,19 +69,36 @@ class ProblemResponses(BasePlugin):
 
 
 NUL_REFUSED = "must not contain a NUL character"
+SURROGATE_REFUSED = "must not contain a lone surrogate (a \\uD800-\\uDFFF escape outside a pair)"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # pairs too: the document decides
 
 
-class NulRefusingParser(FlaskParser):
-    """webargs' parser, refusing a NUL character in any JSON string or query value with a 422
-    naming the field: PostgreSQL's text cannot hold one (the write answered 500), and what SQLite
-    stored would not move to PostgreSQL."""
+class StrictParser(FlaskParser):
+    """webargs' parser, stricter where the plain one let a request through to a 500 or past unread:
+
+    - a NUL character in any JSON string or query value, and a lone surrogate escape in a JSON
+      string, are 422 naming the field: PostgreSQL's text cannot hold a NUL (the write answered
+      500) and what SQLite stored would not move to PostgreSQL; a lone surrogate is no character,
+      and neither database took it (500 until 2026-11-27);
+    - JSON past what the json module reads (nesting deeper than the stack, an integer over 4,300
+      digits) is a 400 as malformed JSON is, not a 500;
+    - a body sent as another media type (curl's `-d` sends form encoding) is 415: read as no body,
+      a PATCH answered 200 and changed nothing."""
 
     def _raw_load_json(self, req):
-        data = super()._raw_load_json(req)
-        if b"\\u0000" in req.get_data(cache=True):  # JSON can only carry NUL escaped
-            path = _nul_path(data)
-            if path is not None:
-                raise ma.ValidationError({".".join(path) or "body": [NUL_REFUSED]})
+        if not is_json_request(req) and req.get_data(cache=True):
+            raise UnsupportedMediaType(f"send the body as application/json (it came as {req.mimetype or 'untyped'})")
+        try:
+            data = super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs' own 400, or no body at all
+        except (RecursionError, ValueError) as error:
+            self._handle_invalid_json_error(error, req)
+        raw = req.get_data(cache=True)
+        if b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw):  # JSON can carry either only escaped
+            refused = _refused_string(data)
+            if refused is not None:
+                raise ma.ValidationError({refused[0]: [refused[1]]})
         return data
 
     def load_querystring(self, req, schema):
@@ -89,25 +108,43 @@ class NulRefusingParser(FlaskParser):
         return super().load_querystring(req, schema)
 
 
-def _nul_path(value, path: tuple = ()) -> tuple | None:
-    """Where in a JSON document the first NUL character is, as keys and list positions."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return path
-        found = _nul_path(item, (*path, str(key)))
-        if found is not None:
-            return found
+def _unstorable(text: str) -> str | None:
+    """Why no database stores this string, or None."""
+    if "\x00" in text:
+        return NUL_REFUSED
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # only a lone surrogate has no UTF-8
+        return SURROGATE_REFUSED
+    return None
+
+
+def _refused_string(document) -> tuple[str, str] | None:
+    """Where in a JSON document the first string or key no database stores is (keys and list
+    positions joined by dots, `body` for the document itself), and why. Walked without recursion:
+    the document may be nested as deep as the json module's own limit."""
+    stack = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if (reason := _unstorable(value)) is not None:
+                return ".".join(path) or "body", reason
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        children = []
+        for key, item in items:
+            if isinstance(key, str) and (reason := _unstorable(key)) is not None:
+                return ".".join(path) or "body", reason
+            children.append((item, (*path, str(key))))
+        stack.extend(reversed(children))
     return None
 
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with argument schemas built once (given a schema class, webargs
-    builds an instance, deep-copying every field, on each request), parsed by `NulRefusingParser`."""
+    builds an instance, deep-copying every field, on each request), parsed by `StrictParser`."""
 
-    ARGUMENTS_PARSER = NulRefusingParser()
+    ARGUMENTS_PARSER = StrictParser()
 
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
@@ -229,7 +266,7 @@ def _add_authentication(app: Flask, service: str, keyring: KeyRing, lookup: Call
             return
         header = request.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
-            raise Unauthorized("send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+            raise Unauthorized("send 'Authorization: Bearer <token>'")
         claims = keyring.verify(header[7:].strip())
         g.tenant_token = tenancy.enter_tenant(claims["tid"])  # signed: safe to scope the member lookup
         g.principal = principal_from_claims(claims, lookup)

@@ -133,7 +133,27 @@ def parse(event: Event) -> dict:
     while version < kind.version:
         payload = _UPCASTERS[(event.type, version)](payload)
         version += 1
-    return kind.schema(unknown=ma.EXCLUDE).load(payload)
+    return _reader(kind.schema).load(payload)
+
+
+@functools.cache
+def _reader(schema: type[ma.Schema]) -> ma.Schema:
+    """The schema as consumers load with: unknown fields dropped, inside nested objects too. A
+    load's own `unknown` does not reach them, so a newer producer's extra field in a list of
+    objects (`vault.rotation_required`'s clients) failed every delivery, then was dead-lettered."""
+    reader = schema(unknown=ma.EXCLUDE)
+    _drop_unknown_nested(reader.fields.values())
+    return reader
+
+
+def _drop_unknown_nested(declared) -> None:
+    for declared_field in declared:
+        inner = declared_field
+        while isinstance(inner, ma.fields.List):
+            inner = inner.inner
+        if isinstance(inner, ma.fields.Nested):
+            inner.unknown = ma.EXCLUDE  # this instance's copy: producers still validate strictly
+            _drop_unknown_nested(inner.schema.fields.values())
 
 
 # The catalogue, one module per producing domain (imported for their registrations).
