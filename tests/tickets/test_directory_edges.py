@@ -39,6 +39,19 @@ def test_a_scoped_key_may_make_a_key_as_narrow_as_itself(tenant, psa):
     assert _sign_in_with_key(psa, made.json["key"]).get("/api/v1/auth/me").json["permissions"] == ["ticket:read"]
 
 
+def test_a_leaked_read_only_key_cannot_revoke_the_members_other_integrations(tenant, psa):
+    # The accounting sync's key may only read tickets; it leaks, and must not cut off the RMM.
+    rmm = tenant.api.post("/api/v1/auth/api-keys", json={"name": "RMM"}).json
+    sync = tenant.api.post("/api/v1/auth/api-keys", json={"name": "Sync", "scopes": ["ticket:read"]}).json
+    leaked = _sign_in_with_key(psa, sync["key"])
+
+    refused = leaked.delete(f"/api/v1/auth/api-keys/{rmm['id']}")
+
+    assert refused.status_code == 403, refused.json
+    assert refused.content_type == "application/problem+json"
+    assert psa.http.post("/api/v1/auth/token", json={"api_key": rmm["key"]}).status_code == 200
+
+
 def test_key_list_never_shows_a_secret_and_a_leavers_key_stops_working(tenant, psa):
     tech = tenant.member("technician")
     key = tech.api.post("/api/v1/auth/api-keys", json={"name": "Phone app"}).json["key"]

@@ -119,7 +119,9 @@ class ApiKeys(MethodView):
 @blp.route("/api-keys/<uuid:key_id>", methods=["DELETE"])
 @blp.response(200, ApiKeySchema)
 def revoke(key_id):
-    """Revoke an API key: it can no longer be traded for tokens."""
+    """Revoke an API key: it can no longer be traded for tokens. Like making one, it needs
+    `apikey:write`: a leaked key scoped to reading cannot cut off the member's other integrations."""
+    principal().require("apikey:write")
     return _api_key_out(tokens.revoke_api_key(principal(), key_id))
 
 
