@@ -84,13 +84,15 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         finally:
             batch.pending = None
 
-    def execute_later(self, sql: str, params=()) -> None:
-        """Run a write whose result nobody reads: at once, or with the `atomic_writes()` block's
-        other statements."""
+    def execute_later(self, sql: str, params=(), rows: list | None = None) -> None:
+        """Run a write whose result is not read now: at once, or with the `atomic_writes()` block's
+        other statements. `rows`, if given, receives what it returns once it has run."""
         if self._batch.pending is None:
-            self.execute_sql(sql, params)
+            cursor = self.execute_sql(sql, params)
+            if rows is not None:
+                rows.extend(cursor.fetchall())
         else:
-            self._batch.pending.append((sql, params))
+            self._batch.pending.append((sql, params, rows))
 
     def execute_sql(self, sql, params=None, **kwargs):
         self._send_pending()
@@ -112,11 +114,11 @@ class PostgresqlDatabase(PooledPsycopg3Database):
     def begin(self, *args, **kwargs):
         if self._batch.pending is None or self._batch.sent:
             return super().begin(*args, **kwargs)
-        self._batch.pending.append(("BEGIN", ()))
+        self._batch.pending.append(("BEGIN", (), None))
 
     def commit(self):
         if self._batch.pending:
-            self._batch.pending.append(("COMMIT", ()))
+            self._batch.pending.append(("COMMIT", (), None))
             return self._send_pending()
         return super().commit()
 
@@ -133,12 +135,18 @@ class PostgresqlDatabase(PooledPsycopg3Database):
         pending = self._batch.pending
         if not pending:
             return
-        sql = ";\n".join(statement for statement, _ in pending)
-        params = [value for _, values in pending for value in values]
+        sql = ";\n".join(statement for statement, _, _ in pending)
+        params = [value for _, values, _ in pending for value in values]
+        wanted = [rows for _, _, rows in pending]
         pending.clear()
         self._batch.sent = True
         with peewee.__exception_wrapper__, psycopg.ClientCursor(self._scope_connection()) as cursor:
             cursor.execute(sql, params)
+            if any(rows is not None for rows in wanted):
+                for rows in wanted:  # one result per statement, in order
+                    if rows is not None:
+                        rows.extend(cursor.fetchall())
+                    cursor.nextset()
 
 
 class _Batch(threading.local):
@@ -336,12 +344,15 @@ class ServiceDatabase:
         retired_indexes: tuple[str, ...] = (),
         upgrades: tuple[str, ...] = (),
         append_only: tuple[str, ...] = (),
+        sqlite_functions: dict | None = None,
     ):
         self.service = service
         self.proxy = peewee.DatabaseProxy()
         self.retired_indexes = retired_indexes
         self.upgrades = upgrades
         self.append_only = append_only  # tables the serving role may read and add to, never change
+        # SQL functions PostgreSQL has (or the service makes with its schema) and SQLite lacks, by name
+        self.sqlite_functions = sqlite_functions or {}
 
     @property
     def models(self) -> list[type[peewee.Model]]:
@@ -358,6 +369,9 @@ class ServiceDatabase:
         if self.bound and hasattr(self.proxy.obj, "close_all"):
             self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
         database = open_database(url)
+        if isinstance(database, peewee.SqliteDatabase):
+            for name, function in self.sqlite_functions.items():
+                database.register_function(function, name, deterministic=True)
         self.proxy.initialize(database)
         return database
 

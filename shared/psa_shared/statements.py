@@ -87,6 +87,17 @@ class Statement:
         later = getattr(database, "execute_later", database.execute_sql)
         later(compiled.sql, self._params(compiled, values))
 
+    def run_returning(self, **values) -> list[tuple]:
+        """`run` for a write whose rows (RETURNING) are read: the list holds them once it has run,
+        at the commit of an `atomic_writes()` block on PostgreSQL, at once elsewhere."""
+        compiled, database = self._for_database()
+        params, rows = self._params(compiled, values), []
+        if hasattr(database, "execute_later"):
+            database.execute_later(compiled.sql, params, rows)
+        else:
+            rows.extend(database.execute_sql(compiled.sql, params).fetchall())
+        return rows
+
     @staticmethod
     def _params(compiled: _Compiled, values: dict) -> list:
         if compiled.tenanted:

@@ -53,6 +53,24 @@ def test_an_untouched_chain_verifies_from_the_cli(psa, chained):
     assert f"{chained.id}: 6 rows, ok" in result.output
 
 
+def test_reasons_in_any_script_or_quoting_chain_as_the_verifier_recomputes_them(psa, tenant):
+    """The database hashes each appended row itself (from the head it locks); the verifier hashes
+    in Python: both over the same text, whatever a tech types as the reason."""
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    reasons = ["Zoë’s laptop — ключ 🔑", 'quote " and \\ backslash', '"seq":0,"x":1', "tab\tnewline\n"]
+    for reason in reasons:
+        assert reveal(tenant.api, credential["id"], reason=reason).status_code == 200
+    with vault_db(psa, tenant.id):
+        assert [
+            row.reason for row in AuditRow.select().where(AuditRow.action == "reveal").order_by(AuditRow.seq)
+        ] == reasons
+        verdict = audit.verify()
+    assert verdict.ok, verdict.problems
+    assert verdict.rows == 1 + len(reasons)
+
+
 def test_editing_an_audit_row_is_detected(psa, chained):
     with tampering(psa, chained.id):
         AuditRow.update(reason="nothing to see").where(AuditRow.seq == 3).execute()

@@ -4,12 +4,17 @@ Each row's hash is sha256 over the previous row's hash and the row's canonical J
 (last hash and row count) lives in its own table and moves with the append, by a trigger on the
 INSERT itself. `verify` recomputes the chain, so an edited row, a deleted row (a gap) or a cut
 tail (fewer rows than the head counts) is detected. Writes serialise per tenant on the head row.
+
+An append is one INSERT that reads the locked head itself: its `seq`, `prev_hash` and `hash`
+(sha256 in SQL, `psa_sha256`, over the same text `row_hash` hashes) come from the head inside the
+database. So the head is held only while the database runs the INSERT and commits, never across
+a round trip to the (busy) process that asked: a reveal's lock, INSERT and COMMIT reach
+PostgreSQL as one message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import ipaddress
 import json
 import uuid
@@ -20,10 +25,11 @@ import peewee
 from flask import current_app, has_request_context, request
 
 from psa_shared import tenancy
+from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
-from psa_shared.statements import Insert, Statement
+from psa_shared.statements import Slot, Statement
 
-from .database import Model, db, know_tenant
+from .database import Model, db, know_tenant, sha256_hex
 
 GENESIS = "0" * 64
 ACTIONS = ("reveal", "export", "create", "update", "delete", "settings")
@@ -90,9 +96,19 @@ def _plain(value):
     return str(value)
 
 
+def _canonical(values: dict) -> str:
+    return json.dumps({k: _plain(values.get(k)) for k in CHAINED}, sort_keys=True, separators=(",", ":"))
+
+
 def row_hash(prev_hash: str, values: dict) -> str:
-    canonical = json.dumps({k: _plain(values.get(k)) for k in CHAINED}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+    return sha256_hex(f"{prev_hash}|{_canonical(values)}")
+
+
+def _around_seq(values: dict) -> tuple[str, str]:
+    """The row's canonical JSON on either side of its `seq`, which the INSERT reads from the head.
+    Unambiguous: inside a JSON string every quote is escaped, so `"seq":` appears once, as the key."""
+    before, after = _canonical({**values, "seq": 0}).split('"seq":0', 1)
+    return before + '"seq":', after
 
 
 @contextmanager
@@ -106,35 +122,53 @@ def write_transaction():
             yield txn
 
 
-@dataclass
-class Head:
-    """The tenant's chain head as this transaction locked it."""
-
-    count: int
-    last_hash: str
-
-
 def _head():
-    return AuditHead.select(AuditHead.count, AuditHead.last_hash).where(AuditHead.id == tenancy.current_tenant())
+    return AuditHead.select(AuditHead.id).where(AuditHead.id == tenancy.current_tenant())
+
+
+_LOCK_HEAD = Statement(lambda: db.locked(_head()))
+# Every chained column but those the head gives (tenant, seq): bound from Python.
+_GIVEN = [AuditRow.id, *(getattr(AuditRow, name) for name in CHAINED if name not in ("tenant_id", "seq"))]
+
+
+def append_from_head(condition=None, lock: bool = True) -> peewee.Insert:
+    """INSERT ... SELECT from the tenant's head: the new row's seq, prev_hash and hash worked out
+    from the head as the database holds it when the INSERT runs. `lock`: the INSERT locks the
+    head itself (on PostgreSQL a statement that waited for the lock reads the locked row as
+    committed meanwhile; a `condition` counting other rows must run after a separate lock)."""
+    seq = AuditHead.count + 1
+    text = AuditHead.last_hash.concat("|").concat(Slot("before")).concat(peewee.Cast(seq, "TEXT")).concat(Slot("after"))
+    source = AuditHead.select(
+        AuditHead.id, seq, AuditHead.last_hash, peewee.fn.psa_sha256(text),
+        *(Slot(f.name, f.db_value) for f in _GIVEN),
+    ).where(AuditHead.id == tenancy.current_tenant())  # fmt: skip
+    if condition is not None:
+        source = source.where(condition)
+    columns = [AuditRow.tenant_id, AuditRow.seq, AuditRow.prev_hash, AuditRow.hash, *_GIVEN]
+    return AuditRow.insert_from(db.locked(source) if lock else source, columns).returning(AuditRow.seq)
 
 
 # Built once: the head's lock is held while it runs, not while SQL is built, and every append queues on it.
-_HEAD = Statement(lambda: db.locked(_head()))
-_APPEND = Insert(AuditRow)
+_APPEND = Statement(append_from_head)
 
 
-def lock_head() -> Head:
-    """The tenant's head, locked until commit, so appends (and rate-limit counts) serialise.
+def start_chain() -> None:
+    """The tenant's head, made if this is its first row (an append needs one to read)."""
+    if _head().exists():
+        return
+    AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
+    know_tenant(tenancy.current_tenant())
+
+
+def lock_head() -> None:
+    """Hold the tenant's head (if it has one yet) until commit, so appends and what is decided
+    before them (a rate-limit count, a burst already reported) serialise. Inside
+    `db.atomic_writes()` on PostgreSQL it waits to be sent with the block's other statements.
 
     On PostgreSQL a statement sees the rows committed while it waited for the lock only in the
     locked row itself: whatever must count them is read by a later statement.
     """
-    found = _HEAD.cursor().fetchone()
-    if found is None:  # the tenant's first row: create the head, then lock it like any other time
-        AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
-        know_tenant(tenancy.current_tenant())
-        found = _HEAD.cursor().fetchone()
-    return Head(*found)
+    _LOCK_HEAD.run()
 
 
 @dataclass
@@ -174,23 +208,11 @@ def request_context(actor_id) -> Context:
     return Context(actor_id=actor_id, address=client_address(), request_id=tenancy.correlation_id.get())
 
 
-def append(
-    ctx: Context, action: str, outcome: str, head: Head | None = None, returning: tuple[Insert, dict] | None = None,
-    **values,
-):  # fmt: skip
-    """Append one row to the tenant's chain, inside the change's transaction.
-
-    Pass the head if this transaction already locked it (the caller counted under the lock).
-    `returning` (an `Insert` of AuditRow with a returning expression, and its values) is read by
-    the INSERT itself, after the lock: its value is returned, and it must not count the row being
-    appended (its `seq` is the head's count + 1).
-    """
-    if not db.proxy.in_transaction():
-        raise RuntimeError("audit rows are written inside the change's transaction")
-    head = head or lock_head()
+def row_values(ctx: Context, action: str, outcome: str, **values) -> dict:
+    """The Slots of an append (`append_from_head`) for one row."""
     row = {
         "tenant_id": tenancy.current_tenant(),
-        "seq": head.count + 1,
+        "id": new_id(),
         "at": utcnow(),
         "actor_id": ctx.actor_id,
         "action": action,
@@ -202,12 +224,21 @@ def append(
         "address": ctx.address,
         "request_id": (ctx.request_id or "")[:64] or None,
     }
-    digest = row_hash(head.last_hash, row)
-    # The head moves in the INSERT's own trigger (see install_guards): one statement under the lock.
-    insert, extra = returning or (_APPEND, {})
-    read = insert.write(AuditRow(**row, prev_hash=head.last_hash, hash=digest), **extra)
-    head.count, head.last_hash = row["seq"], digest  # a second append in this transaction chains on
-    return read
+    row["before"], row["after"] = _around_seq(row)
+    del row["tenant_id"]  # the head's
+    return row
+
+
+def append(ctx: Context, action: str, outcome: str, **values) -> int:
+    """Append one row to the tenant's chain, inside the change's transaction; its seq."""
+    if not db.proxy.in_transaction():
+        raise RuntimeError("audit rows are written inside the change's transaction")
+    row = row_values(ctx, action, outcome, **values)
+    appended = _APPEND.cursor(**row).fetchone()
+    if appended is None:  # the tenant's first row
+        start_chain()
+        appended = _APPEND.cursor(**row).fetchone()
+    return appended[0]
 
 
 def denied(ctx: Context, action: str, detail: str, **values) -> None:
@@ -254,6 +285,9 @@ def verify() -> Verdict:
 GUARD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the vault audit log is append-only'; END $$"""
 
+SHA256_FUNCTION = """CREATE OR REPLACE FUNCTION psa_sha256(text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') $$"""
+
 HEAD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_moves_head() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN
   UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at WHERE id = NEW.tenant_id;
@@ -281,6 +315,7 @@ def install_guards() -> None:
             # Workers start together; concurrent CREATE OR REPLACE of one function can fail otherwise.
             db.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_vault_audit_guard'))")
             db.proxy.execute_sql(GUARD_FUNCTION)
+            db.proxy.execute_sql(SHA256_FUNCTION)
             db.proxy.execute_sql(HEAD_FUNCTION.format(head=head))
             present = {name for (name,) in db.proxy.execute_sql(
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (f'"{table}"',)

@@ -1,15 +1,23 @@
 """The vault's own database (never shared with another service) and its model bases."""
 
+import hashlib
+
 import peewee
 
 from psa_shared.db import ServiceDatabase, model_bases
 from psa_shared.outbox import Inbox, Outbox
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
 
 # Vaults made before `known_tenant` existed list their tenants from their keys and audit chains
 # once (on PostgreSQL before row-level security hides those tables from a query outside a tenant).
 db = ServiceDatabase(
     "docs_vault",
     append_only=("vault_audit",),  # besides its triggers: the serving role lacks the privilege
+    sqlite_functions={"psa_sha256": sha256_hex},  # the audit chain's hash (audit.install_guards makes PostgreSQL's)
     upgrades=(
         "INSERT INTO known_tenant (id) SELECT id FROM (SELECT tenant_id AS id FROM tenantkey "
         "UNION SELECT id FROM vault_audit_head) AS held WHERE true ON CONFLICT DO NOTHING",  # SQLite needs the WHERE

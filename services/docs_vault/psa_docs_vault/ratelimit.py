@@ -2,8 +2,8 @@
 table itself, so two servers cannot both let the 61st through.
 
 The window is counted before the tenant's audit head lock, along with the chain length it was
-counted at; under the lock, the reveal's own INSERT adds the member's reveals appended after that
-length (and the reveal is rolled back if that puts it past the limit). Rows are appended, and
+counted at; under the lock, the reveal's own INSERT counts the member's reveals appended after
+that length, and inserts nothing if they leave no room under the limit. Rows are appended, and
 become visible, in `seq` order, one at a time under the lock, so the two counts neither miss nor
 repeat a row, and the lock is held for a few index entries, not the whole window.
 """
@@ -15,10 +15,10 @@ import datetime as dt
 import peewee
 
 from psa_shared.outbox import utcnow
-from psa_shared.statements import Insert, Slot
+from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import current_tenant
 
-from .audit import AuditHead, AuditRow
+from .audit import AuditHead, AuditRow, append_from_head
 
 WINDOW = dt.timedelta(hours=1)
 
@@ -40,19 +40,26 @@ def window_columns(member_id, since: dt.datetime) -> tuple:
     )
 
 
-def appended_column(member_id, counted_at: int, chain_length: int):
-    """`appended`: the member's reveals among chain rows `counted_at`+1 .. `chain_length`.
+def _room_left():
+    """The member's reveals among chain rows `after_seq`+1 .. the head's count are fewer than
+    `room` (the limit less the window counted before the lock).
 
     Read by the reveal's own INSERT, the first statement to begin after the head lock is granted:
     on PostgreSQL, the statement that waited for the lock sees rows committed meanwhile only in
     the locked row itself.
     """
-    rows = (AuditRow.seq > counted_at) & (AuditRow.seq <= chain_length)
-    return _allowed_reveals(member_id).where(rows).alias("appended")
+    appended = _allowed_reveals(Slot("member")).where(
+        (AuditRow.seq > Slot("after_seq")) & (AuditRow.seq <= AuditHead.count)
+    )
+    return peewee.Expression(appended, "<", Slot("room"))
 
 
-# The reveal's audit INSERT, counting the member's reveals appended since the window was read.
-APPEND_COUNTING = Insert(AuditRow, returning=lambda: appended_column(Slot("member"), Slot("from"), Slot("to")))
+# The reveal's audit INSERT: none when the reveals appended since the window was read fill it.
+APPEND_WITHIN_LIMIT = Statement(lambda: append_from_head(_room_left(), lock=False))
+
+
+def reveals_since(member_id, since: dt.datetime) -> int:
+    return _allowed_reveals(member_id).where(AuditRow.at > since).scalar()
 
 
 def burst_already_reported(member_id, now: dt.datetime | None = None) -> bool:
