@@ -209,11 +209,14 @@ class KeyRing:
             key = self.publics.get(kid)
             if key is None:
                 raise Unauthorized("token signed with an unknown key")
-            return jwt.decode(
+            claims = jwt.decode(
                 token, key, algorithms=["EdDSA"], issuer=ISSUER, options={"require": ["exp", "sub", "tid", "stamp"]}
             )
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid token: {error}") from None
+        if (malformed := _malformed(claims)) is not None:
+            raise Unauthorized(f"invalid token: {malformed}")
+        return claims
 
     def jwks(self) -> dict:
         keys = []
@@ -221,6 +224,30 @@ class KeyRing:
             jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public))
             keys.append(jwk | {"kid": kid, "use": "sig", "alg": "EdDSA"})
         return {"keys": keys}
+
+
+def _malformed(claims: dict) -> str | None:
+    """What in a signed token's claims the tenant scope and `principal_from_claims` cannot read,
+    or None. Only the signing key makes such a token, yet until 2026-11-27 a `tid` or `sub` that
+    is no UUID, or an `scp` that is no list of strings, answered 500 (a string `scp` was read as
+    its characters: a 403 on everything)."""
+    for name in ("tid", "sub"):
+        if not _is_uuid(claims[name]):
+            return f"the '{name}' claim is not a UUID"
+    scopes = claims.get("scp", [])
+    if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
+        return "the 'scp' claim is not a list of permissions"
+    return None
+
+
+def _is_uuid(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _generate(private_file: Path, public_file: Path) -> None:

@@ -3,10 +3,13 @@ outbox relay, event consumer and periodic jobs on threads (embedded mode, tests,
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
 import threading
+
+from werkzeug.wrappers import Response
 
 from . import bus
 from .config import Settings
@@ -30,7 +33,7 @@ class Router:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/healthz":
-            return self._json(start_response, {"status": "ok", "services": sorted(self.apps)})
+            return self._healthz(environ)(environ, start_response)
         app = self._app_for(path)
         if app is None:
             response = problem_response(404, "Not found", f"no service serves {path}")
@@ -47,11 +50,14 @@ class Router:
                 return app
         return None
 
-    @staticmethod
-    def _json(start_response, body: dict):
-        data = json.dumps(body).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
+    def _healthz(self, environ) -> Response:
+        """GET and HEAD, as a service's own /healthz takes (a Response sends HEAD no body); until
+        2026-11-27 every method got the 200 and its body, a HEAD too."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return problem_response(
+                405, "Method Not Allowed", "/healthz takes GET or HEAD", headers={"Allow": "GET, HEAD"}
+            )
+        return Response(json.dumps({"status": "ok", "services": sorted(self.apps)}), mimetype="application/json")
 
 
 class System:
@@ -101,15 +107,25 @@ class System:
         return [c for s in self.services if (c := s.consumer(self.settings)) is not None]
 
     def declare_queues(self) -> None:
+        """Our consumers' queues, and every other installed service's: a relay here publishes to
+        them, and RabbitMQ drops what no queue is bound for. Until 2026-11-27 a worker declared
+        its own queue alone, so on a fresh deployment what `psa worker tickets` relayed before
+        `psa worker docs_vault` had ever run was lost (held as sent), and the vault refused those
+        members and clients for good. Another service's queue is bound for its own handlers'
+        types, no plugin's: no plugin may load into a process it is not allowed in (the vault's);
+        its own worker binds its plugins' types as it starts."""
+        ours = {service.name for service in self.services}
+        without_plugins = dataclasses.replace(self.settings, plugins=())
+        others = [s.consumer(without_plugins) for s in discover_services() if s.name not in ours]
         with bus.connect(self.settings) as connection:
-            for consumer in self.consumers():
+            for consumer in self.consumers() + [c for c in others if c is not None]:
                 consumer.declare(connection)
 
     def periodic_loops(self) -> list[bus.BackgroundLoop]:
         return [periodic_loop(job) for s in self.services for job in s.periodic(self.settings)]
 
     def start_workers(self) -> None:
-        """Consumers' queues first, so nothing a relay publishes falls on the floor."""
+        """Every installed service's queues first, so nothing a relay publishes falls on the floor."""
         self.declare_queues()
         self.consuming = self.consumers()
         self.loops = [bus.consumer_loop(c) for c in self.consuming] + [bus.relay_loop(r) for r in self.relays()]

@@ -69,6 +69,7 @@ class ProblemResponses(BasePlugin):
 
 
 NUL_REFUSED = "must not contain a NUL character"
+REPEAT_REFUSED = "give this parameter once"
 SURROGATE_REFUSED = "must not contain a lone surrogate (a \\uD800-\\uDFFF escape outside a pair)"
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # pairs too: the document decides
 
@@ -83,7 +84,10 @@ class StrictParser(FlaskParser):
     - JSON past what the json module reads (nesting deeper than the stack, an integer over 4,300
       digits) is a 400 as malformed JSON is, not a 500;
     - a body sent as another media type (curl's `-d` sends form encoding) is 415: read as no body,
-      a PATCH answered 200 and changed nothing."""
+      a PATCH answered 200 and changed nothing;
+    - a query parameter the route reads as one value, given twice (`?limit=1&limit=2`), is 422
+      naming it: webargs read the first and dropped the rest (until 2026-11-27). Parameters the
+      route does not read stay ignored, however often they come."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req) and req.get_data(cache=True):
@@ -102,10 +106,18 @@ class StrictParser(FlaskParser):
         return data
 
     def load_querystring(self, req, schema):
-        for name, value in req.args.items(multi=True):
-            if "\x00" in name or "\x00" in value:
+        args = super().load_querystring(req, schema)
+        for name, values in req.args.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
                 raise ma.ValidationError({name.replace("\x00", ""): [NUL_REFUSED]})
-        return super().load_querystring(req, schema)
+            if len(values) > 1 and name not in args.multiple_keys and name in _read_keys(schema):
+                raise ma.ValidationError({name: [REPEAT_REFUSED]})
+        return args
+
+
+def _read_keys(schema: ma.Schema) -> set[str]:
+    """The parameter names a schema loads (a field's `data_key`, as `from` for `first`)."""
+    return {field.data_key or name for name, field in schema.load_fields.items()}
 
 
 def _unstorable(text: str) -> str | None:

@@ -156,6 +156,7 @@ def _time_entry(entry_id, configuration_id, member_id, started_at: str, updated_
         "started_at": started_at,
         "configuration_ids": [configuration_id],
         "updated_at": updated_at,
+        "revised_at": updated_at,
     }
 
 

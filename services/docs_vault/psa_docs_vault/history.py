@@ -1,8 +1,9 @@
 """What happened to each configuration, from the tickets service's ticket and time-entry events.
 
 One ConfigurationActivity row per (ticket or time entry, configuration it concerns). Events are
-applied by source id and its `updated_at`: a redelivery rewrites the same rows, an older event
-arriving after a newer one is ignored (ActivitySource remembers the newest version applied).
+applied by source id and its version (a ticket's `updated_at`, a time entry's `revised_at`): a
+redelivery rewrites the same rows, an older event arriving after a newer one is ignored
+(ActivitySource remembers the newest version applied).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def on_ticket(event, payload: dict) -> None:
 
 
 def on_time_entry(event, payload: dict) -> None:
-    if not _newer(payload["id"], TIME_ENTRY, moment(payload["updated_at"])):
+    # `revised_at`, not the entry's `updated_at`: a relink re-sends the entry unedited, and two
+    # relinks' re-sends tied on it, so the one applied last won even when it was the older
+    if not _newer(payload["id"], TIME_ENTRY, moment(payload["revised_at"])):
         return
     row = {
         "ticket_id": payload.get("ticket_id"),

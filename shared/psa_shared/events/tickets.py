@@ -8,7 +8,7 @@ work type and the configurations its ticket concerns.
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from . import register
+from . import register, upcaster
 
 BILLING = ("billable", "no_charge", "non_billable")
 
@@ -49,7 +49,12 @@ class TimeEntryPayload(ma.Schema):
     notes = fields.String(allow_none=True)
     work_type = fields.String(allow_none=True)
     configuration_ids = fields.List(fields.UUID(), required=True)
-    updated_at = fields.String(required=True)
+    updated_at = fields.String(required=True)  # the entry's own last edit (billing's)
+    # the version of what is sent, the entry and its ticket's configurations: the later of the
+    # entry's and the ticket's `updated_at`, so a re-send after a relink outranks every earlier
+    # event of the entry while `updated_at` stays the edit time; consumers keeping the newest
+    # apply by this (version 2; version 1's `updated_at` tied on every re-send)
+    revised_at = fields.String(required=True)
 
 
 class TimeEntryDeletedPayload(ma.Schema):
@@ -126,4 +131,13 @@ for _name, _schema, _doc in [
     ("task.created", TaskPayload, "A project task was added."),
     ("task.updated", TaskPayload, "A project task changed (assignee, estimate, done)."),
 ]:
-    register(_name, "tickets", 1, _schema, _doc)
+    register(_name, "tickets", 2 if _schema is TimeEntryPayload else 1, _schema, _doc)
+
+
+def _revised_at_was_updated_at(payload: dict) -> dict:
+    """Version 1 had no `revised_at`: the entry's `updated_at` was its version."""
+    return {**payload, "revised_at": payload["updated_at"]}
+
+
+for _name in ("time_entry.logged", "time_entry.updated"):
+    upcaster(_name, 1)(_revised_at_was_updated_at)

@@ -79,7 +79,8 @@ class ExportSchema(Schema):
 
 
 class VaultSettingsSchema(Schema):
-    reveal_limit_per_hour = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    # strict, as every body integer: until 2026-11-27 1.9 was stored as 1 and "30" as 30
+    reveal_limit_per_hour = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
     reason_required = JsonBoolean(required=True)
 
 

@@ -69,6 +69,8 @@ def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None, *, projec
         "work_type": entry.work_type,
         "configuration_ids": ticket_configuration_ids(ticket) if ticket else [],
         "updated_at": utc_iso(entry.updated_at),
+        # every change of the ticket's configurations moves its `updated_at`: see the schema
+        "revised_at": utc_iso(max(entry.updated_at, ticket.updated_at) if ticket else entry.updated_at),
     }
 
 

@@ -138,13 +138,17 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
         changes = {name: value for name, value in changes.items() if getattr(entry, name) != value}
         if not changes:
             return entry  # nothing changed: no write, no event for billing
+        # the ticket locked before the edit's moment is taken: a relink of its configurations
+        # (which re-sends this entry) commits wholly before or after, so the later of the two
+        # events carries the later `revised_at`, and this one the configurations as they are
+        # now (read after the lock, not in the locking statement, whose snapshot is older)
+        ticket = db.locked(Ticket.select().where(Ticket.id == entry.ticket_id)).get() if entry.ticket_id else None
         old_minutes, before = entry.minutes, {name: getattr(entry, name) for name in changes}
         for name, value in changes.items():
             setattr(entry, name, value)
         entry.updated_at = clock.now()
         entry.save()
         _move_parent(entry, entry.minutes - old_minutes)
-        ticket = Ticket.get_by_id(entry.ticket_id) if entry.ticket_id else None
         if ticket is not None:
             what = ", ".join(_changed(name, before[name], value) for name, value in changes.items())
             record(ticket, principal.member_id, "time_entry_edited", f"Edited {_named(entry)}: {what}",
