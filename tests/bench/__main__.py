@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .load import ROOT, SLICES, gunicorn, json_request, pick, probe, side_by_side
+from .load import ROOT, SLICES, cpu_cell, gunicorn, json_request, pick, probe, side_by_side
 from .seed import seed
 
 PREPARE = "from psa_shared.wsgi import create_app; create_app('tickets')"
@@ -200,12 +200,6 @@ def table(results: list[tuple[dict, list]], knobs: dict) -> str:
 
 def cpu_total(result) -> float:
     return sum(result.cpu.per_request_ms())
-
-
-def cpu_cell(result) -> str:
-    """`total (workers + PostgreSQL + client)`, CPU milliseconds per request."""
-    server, database, client = result.cpu.per_request_ms()
-    return f"{server + database + client:.2f} ({server:.2f} + {database:.2f} + {client:.2f})"
 
 
 def main() -> int:

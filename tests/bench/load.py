@@ -59,6 +59,12 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def cpu_cell(result: Result) -> str:
+    """`total (workers + PostgreSQL + client)`, CPU milliseconds per request."""
+    server, database, client = result.cpu.per_request_ms()
+    return f"{server + database + client:.2f} ({server:.2f} + {database:.2f} + {client:.2f})"
+
+
 _SERVERS: dict[int, int] = {}  # port -> the gunicorn master serving it
 
 

@@ -22,7 +22,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from .load import ROOT, drive, gunicorn, json_request, probe
+from .load import ROOT, cpu_cell, drive, gunicorn, json_request, probe
 
 DATABASE = "psa_bench_docs_vault"
 
@@ -109,7 +109,7 @@ def run_backend(backend: str, knobs: dict, work: Path) -> list[dict]:
             rows.append({"backend": backend, "scenario": name, "result": result})
             print(
                 f"[{backend}] {name}: {result.rate:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-                f"p99 {result.p99_ms:.1f} ms, errors {result.errors}"
+                f"p99 {result.p99_ms:.1f} ms, CPU {cpu_cell(result)} ms, errors {result.errors}"
                 + (f" (first: {result.first_error[:120]})" if result.first_error else ""),
                 flush=True,
             )
@@ -124,8 +124,9 @@ def table(rows: list[dict], knobs: dict) -> str:
         f"Python {sys.version.split()[0]}; gunicorn gthread {knobs['workers']} workers x {knobs['threads']} "
         f"threads, {knobs['concurrency']} client threads, {knobs['seconds']} s per scenario.",
         "",
-        "| backend | scenario | req/s | p50 ms | p99 ms | errors | reveal / read |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| backend | scenario | req/s | p50 ms | p99 ms | errors | CPU ms/req (workers + PostgreSQL + client) "
+        "| reveal / read |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     reads = {r["backend"]: r["result"].rate for r in rows if r["scenario"] == "metadata read"}
     for row in rows:
@@ -135,7 +136,7 @@ def table(rows: list[dict], knobs: dict) -> str:
             ratio = f"{result.rate / reads[row['backend']]:.2f} (target >= 0.5)"
         lines.append(
             f"| {row['backend']} | {row['scenario']} | {result.rate:.0f} | {result.p50_ms:.1f} | "
-            f"{result.p99_ms:.1f} | {result.errors} | {ratio} |"
+            f"{result.p99_ms:.1f} | {result.errors} | {cpu_cell(result)} | {ratio} |"
         )
     return "\n".join(lines) + "\n"
 
