@@ -150,15 +150,22 @@ def test_poison_event_goes_to_the_dead_letter_queue_after_five_deliveries(psa, t
         attempts.append(event.id)
         raise RuntimeError("poison")
 
-    consumer = bus.Consumer(psa.settings, "test-poison", side_inbox(psa), {"client.created": always_fails})
+    assert dead_letters_of(psa, tenant, "test-poison", always_fails) == 1
+    assert 1 <= len(attempts) <= bus.MAX_DELIVERIES
+
+
+def dead_letters_of(psa, tenant, name: str, handler) -> int | None:
+    """A client made while consumer `name` applies `client.created` with `handler`, delivered until
+    the queue is idle: what the dead-letter queue then holds (None on memory://, which has none)."""
+    consumer = bus.Consumer(psa.settings, name, side_inbox(psa), {"client.created": handler})
     client_created(psa, tenant.id)
     with bus.connect(psa.settings) as connection:
         consumer.declare(connection)
         psa.settle()
         consumer.consume(connection, until_idle=1.0)
-        dlq = consumer.queues[1].bind(connection.default_channel)
-        assert dlq.queue_declare(passive=True).message_count == 1
-    assert 1 <= len(attempts) <= bus.MAX_DELIVERIES
+        if psa.backend != "real":
+            return None
+        return consumer.queues[1].bind(connection.default_channel).queue_declare(passive=True).message_count
 
 
 def test_every_event_type_has_a_documented_schema():
