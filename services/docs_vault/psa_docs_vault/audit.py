@@ -154,8 +154,6 @@ _APPEND = Statement(append_from_head)
 
 def start_chain() -> None:
     """The tenant's head, made if this is its first row (an append needs one to read)."""
-    if _head().exists():
-        return
     AuditHead.insert(id=tenancy.current_tenant()).on_conflict_ignore().execute()
     know_tenant(tenancy.current_tenant())
 
