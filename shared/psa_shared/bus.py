@@ -169,6 +169,7 @@ class Consumer:
             else:
                 message.requeue()
             return
+        self.attempts.pop(event.id, None)  # a consumer runs for months: forget what came right
         message.ack()
 
     def apply(self, event: events.Event) -> bool:

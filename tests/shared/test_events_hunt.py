@@ -14,7 +14,7 @@ from psa_shared.outbox import Inbox
 from psa_tickets.database import db as tickets_db
 from psa_tickets.database import outbox as tickets_outbox
 
-from .test_bus import assert_vault_knows_client, client_created, dead_letters_of
+from .test_bus import assert_vault_knows_client, client_created, dead_letters_of, side_inbox
 
 NOBODY_LISTENS = "postgresql://psa@127.0.0.1:1/psa"  # a database server restarting: refused at once
 
@@ -67,6 +67,26 @@ def test_an_event_the_database_refuses_while_it_is_up_is_still_dead_lettered(psa
 
     assert dead_letters_of(psa, tenant, "test-refused", refuses) in (1, None)
     assert 1 <= len(refusals) <= bus.MAX_DELIVERIES
+
+
+def test_an_event_that_failed_once_then_applied_leaves_no_count_behind(psa, tenant):
+    """A consumer runs for months: an event that failed once (a lock timeout, say) and then
+    applied must not stay in its count of failed deliveries for good."""
+    tries = []
+
+    def fails_once(event, payload):
+        tries.append(event.id)
+        if len(tries) == 1:
+            raise RuntimeError("lock timeout")
+
+    consumer = bus.Consumer(psa.settings, "test-fails-once", side_inbox(psa), {"client.created": fails_once})
+    client_created(psa, tenant.id)
+    with bus.connect(psa.settings) as connection:
+        consumer.declare(connection)
+        psa.settle()
+        consumer.consume(connection, until_idle=1.0)
+    assert len(tries) == 2 and consumer.applied == 1
+    assert not consumer.attempts
 
 
 def test_clients_added_just_before_psa_serve_stops_all_reach_the_vault(psa, tenant):
