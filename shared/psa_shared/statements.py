@@ -83,20 +83,24 @@ class Statement:
     def run(self, **values) -> None:
         """Run a write for its effect; inside `atomic_writes()` on PostgreSQL it is sent with the
         transaction's other statements (`execute_later`)."""
-        compiled, database = self._for_database()
-        later = getattr(database, "execute_later", database.execute_sql)
-        later(compiled.sql, self._params(compiled, values))
+        self._send(values, None)
 
     def run_returning(self, **values) -> list[tuple]:
         """`run` for a write whose rows (RETURNING) are read: the list holds them once it has run,
         at the commit of an `atomic_writes()` block on PostgreSQL, at once elsewhere."""
+        rows = []
+        self._send(values, rows)
+        return rows
+
+    def _send(self, values: dict, rows: list | None) -> None:
         compiled, database = self._for_database()
-        params, rows = self._params(compiled, values), []
+        params = self._params(compiled, values)
         if hasattr(database, "execute_later"):
             database.execute_later(compiled.sql, params, rows)
         else:
-            rows.extend(database.execute_sql(compiled.sql, params).fetchall())
-        return rows
+            cursor = database.execute_sql(compiled.sql, params)
+            if rows is not None:
+                rows.extend(cursor.fetchall())
 
     @staticmethod
     def _params(compiled: _Compiled, values: dict) -> list:

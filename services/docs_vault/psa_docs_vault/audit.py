@@ -18,7 +18,6 @@ import datetime as dt
 import ipaddress
 import json
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import peewee
@@ -111,22 +110,11 @@ def _around_seq(values: dict) -> tuple[str, str]:
     return before + '"seq":', after
 
 
-@contextmanager
-def write_transaction():
-    """A transaction that takes the write lock up front on SQLite (no upgrade deadlock), plain on PostgreSQL."""
-    if db.proxy.in_transaction() or db.is_postgres:
-        with db.proxy.atomic() as txn:
-            yield txn
-    else:
-        with db.proxy.atomic("IMMEDIATE") as txn:
-            yield txn
-
-
 def _head():
     return AuditHead.select(AuditHead.id).where(AuditHead.id == tenancy.current_tenant())
 
 
-_LOCK_HEAD = Statement(lambda: db.locked(_head()))
+_LOCK_HEAD = Statement(lambda: _head().for_update())
 # Every chained column but those the head gives (tenant, seq): bound from Python.
 _GIVEN = [AuditRow.id, *(getattr(AuditRow, name) for name in CHAINED if name not in ("tenant_id", "seq"))]
 
@@ -164,9 +152,11 @@ def lock_head() -> None:
     `db.atomic_writes()` on PostgreSQL it waits to be sent with the block's other statements.
 
     On PostgreSQL a statement sees the rows committed while it waited for the lock only in the
-    locked row itself: whatever must count them is read by a later statement.
+    locked row itself: whatever must count them is read by a later statement. SQLite needs no
+    lock: its transactions begin IMMEDIATE, holding the whole database.
     """
-    _LOCK_HEAD.run()
+    if db.is_postgres:
+        _LOCK_HEAD.run()
 
 
 @dataclass
@@ -241,7 +231,7 @@ def append(ctx: Context, action: str, outcome: str, **values) -> int:
 
 def denied(ctx: Context, action: str, detail: str, **values) -> None:
     """A refused attempt, committed on its own: the caller raises the refusal afterwards."""
-    with write_transaction():
+    with db.proxy.atomic():
         append(ctx, action, "denied", detail=detail, **values)
 
 

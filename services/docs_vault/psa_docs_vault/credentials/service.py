@@ -100,7 +100,7 @@ def _find_for(
 def create(p: Principal, ctx: Context, data: dict) -> Credential:
     check_client(p, data["client_id"])
     row = Credential(id=new_id(), **{k: v for k, v in data.items() if k != SECRET})
-    with audit.write_transaction():
+    with db.proxy.atomic():
         check_configuration(data.get("configuration_id"), data["client_id"])
         row.key_version, row.secret_ct = crypto.encrypt_field(row.id, SECRET, data[SECRET])
         row.save(force_insert=True)
@@ -115,7 +115,7 @@ def create(p: Principal, ctx: Context, data: dict) -> Credential:
 def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
     row = _find_for(p, ctx, credential_id, "update", "vault:write")
     now = utcnow()
-    with audit.write_transaction():
+    with db.proxy.atomic():
         if "configuration_id" in data:
             check_configuration(data["configuration_id"], row.client_id)
         for name in METADATA:
@@ -137,7 +137,7 @@ def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
 
 def delete(p: Principal, ctx: Context, credential_id) -> None:
     row = _find_for(p, ctx, credential_id, "delete", "vault:write")
-    with audit.write_transaction():
+    with db.proxy.atomic():
         Credential.delete().where(Credential.id == row.id).execute()
         CredentialChange.create(credential_id=row.id, actor_id=ctx.actor_id, fields="deleted", secret_changed=True)
         audit.append(ctx, "delete", "allowed", client_id=row.client_id, credential_id=row.id)
@@ -199,7 +199,7 @@ def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | N
 
 def _refuse_past_the_limit(p: Principal, ctx: Context, row: Credential, count: int, limit: int, now) -> NoReturn:
     """A denied row (and, first in the window, a `vault.reveal_burst` event); raises the 429."""
-    with audit.write_transaction():
+    with db.proxy.atomic():
         audit.lock_head()  # first: refusals racing each other report one burst
         first = not ratelimit.burst_already_reported(p.member_id, now)
         audit.append(ctx, "reveal", "denied", detail="rate_limited", credential_id=row.id, client_id=row.client_id)
@@ -232,7 +232,7 @@ def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
     if client_id is not None and not _may_export_client(p, ctx, client_id):
         raise field_error("client_id", "client not found")
     items = []
-    with audit.write_transaction():
+    with db.proxy.atomic():
         query = visible(p)
         if client_id is not None:
             query = query.where(Credential.client_id == client_id)

@@ -4,7 +4,7 @@ from psa_shared.outbox import utcnow
 from psa_shared.tenancy import current_tenant
 
 from .. import audit
-from ..database import emit
+from ..database import db, emit
 from .models import VaultSettings
 
 DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}
@@ -38,7 +38,7 @@ def from_columns(row) -> dict:
 def update(ctx: audit.Context, **changes) -> dict:
     """Change the rules; the change is itself an audit row (a raised limit is worth knowing about)."""
     values = {**current(), **changes}
-    with audit.write_transaction():
+    with db.proxy.atomic():
         VaultSettings.insert(id=current_tenant(), **values).on_conflict_ignore().execute()
         VaultSettings.update(updated_at=utcnow(), **values).where(VaultSettings.id == current_tenant()).execute()
         audit.append(ctx, "settings", "allowed")
