@@ -333,6 +333,18 @@ def model_bases(db: ServiceDatabase) -> tuple[type[TenantModel], type[peewee.Mod
     return Model, GlobalModel
 
 
+EXPECT_SQLSTATE = "PSA01"
+EXPECT_FUNCTION = f"""CREATE OR REPLACE FUNCTION psa_expect(ok boolean, what text) RETURNS boolean
+LANGUAGE plpgsql AS $$ BEGIN
+  IF NOT ok THEN RAISE EXCEPTION USING ERRCODE = '{EXPECT_SQLSTATE}', MESSAGE = what; END IF;
+  RETURN true;
+END $$"""
+
+
+def _sqlite_expect(ok, what):
+    return ok
+
+
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
@@ -370,7 +382,7 @@ class ServiceDatabase:
             self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
         database = open_database(url)
         if isinstance(database, peewee.SqliteDatabase):
-            for name, function in self.sqlite_functions.items():
+            for name, function in {"psa_expect": _sqlite_expect, **self.sqlite_functions}.items():
                 database.register_function(function, name, deterministic=True)
         self.proxy.initialize(database)
         return database
@@ -406,6 +418,20 @@ class ServiceDatabase:
             if self.is_postgres:
                 tenant_tables = [m._meta.table_name for m in self.models if issubclass(m, TenantModel)]
                 _enforce_row_security(self.proxy, tenant_tables)
+                # services sharing a schema make it at once: "tuple concurrently updated" otherwise
+                self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_expect'))")
+                self.proxy.execute_sql(EXPECT_FUNCTION)
+
+    @staticmethod
+    def expected(error: peewee.DatabaseError) -> str | None:
+        """What `psa_expect(ok, what)` found not so, when it refused the statement behind `error`
+        (PostgreSQL). In SQL, `psa_expect` is a check inside a write that must not go on when it
+        fails: on PostgreSQL it raises (its message `what`), which aborts an `atomic_writes()`
+        block's one message; SQLite's returns `ok` for the caller to read."""
+        cause = getattr(error, "orig", None)  # the driver's error peewee wrapped
+        if getattr(cause, "sqlstate", None) == EXPECT_SQLSTATE:
+            return cause.diag.message_primary
+        return None
 
     def _index_names(self) -> set[str]:
         if self.is_postgres:

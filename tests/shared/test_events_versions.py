@@ -34,6 +34,17 @@ def _last_worked_by(tenant, configuration):
     return tenant.api.get(f"/api/v1/configurations/{configuration['id']}/history").json["last_worked_by"]
 
 
+def _relinking(tenant, ticket, configuration) -> list:
+    """The relink as update_ticket writes it, for `psa.meanwhile` to hold back its commit."""
+    return [
+        ("UPDATE ticket SET updated_at = %s WHERE id = %s", (str(dt.datetime.utcnow()), uuid.UUID(ticket["id"]))),
+        (
+            "INSERT INTO ticketconfiguration (id, tenant_id, ticket_id, configuration_id) VALUES (%s, %s, %s, %s)",
+            (uuid.uuid4(), uuid.UUID(tenant.id), uuid.UUID(ticket["id"]), uuid.UUID(configuration["id"])),
+        ),
+    ]
+
+
 def test_relinked_twice_the_older_resend_arriving_last_leaves_the_work_on_the_laptop(psa, tenant):
     """Tom logs an hour on "PC is slow"; the dispatcher links the reception PC, then sees it was
     the reception laptop and relinks. Each relink re-sends Tom's entry; the first is redelivered
@@ -71,20 +82,33 @@ def test_an_entry_edited_while_its_ticket_is_relinked_is_sent_with_the_new_confi
     pc = configuration(psa, tenant, client["id"], name="PC-RECEPTION")
     ticket = open_ticket(tenant.api, client["id"], summary="PC is slow")
     entry = log(tenant.api, ticket["id"], minutes=60).json
-    relinking = [  # the relink as update_ticket writes it, its commit held back
-        ("UPDATE ticket SET updated_at = %s WHERE id = %s", (str(dt.datetime.utcnow()), uuid.UUID(ticket["id"]))),
-        (
-            "INSERT INTO ticketconfiguration (id, tenant_id, ticket_id, configuration_id) VALUES (%s, %s, %s, %s)",
-            (uuid.uuid4(), uuid.UUID(tenant.id), uuid.UUID(ticket["id"]), uuid.UUID(pc["id"])),
-        ),
-    ]
     path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
 
-    edited = psa.meanwhile("tickets", relinking, lambda: tenant.api.patch(path, json={"work_type": "Remote"}))
+    edited = psa.meanwhile(
+        "tickets", _relinking(tenant, ticket, pc), lambda: tenant.api.patch(path, json={"work_type": "Remote"})
+    )
 
     assert edited.status_code == 200, edited.json
     (sent,) = _outbox(psa, "time_entry.updated")
     assert sent.payload["configuration_ids"] == [pc["id"]]
+
+
+def test_an_entry_logged_while_its_ticket_is_relinked_is_sent_with_the_new_configuration(psa, tenant):
+    """Tom logs his call on "PC is slow" while the dispatcher links the reception PC to it. The
+    relink re-sends the entries it finds, and Tom's is not committed yet; so Tom's own event must
+    carry the PC. Until 2026-11-27 it carried the configurations read before the relink
+    committed, and the vault never learnt that Tom worked on the PC (both backends)."""
+    client = tenant.client("Dental Practice")
+    pc = configuration(psa, tenant, client["id"], name="PC-RECEPTION")
+    ticket = open_ticket(tenant.api, client["id"], summary="PC is slow")
+
+    logged = psa.meanwhile("tickets", _relinking(tenant, ticket, pc), lambda: log(tenant.api, ticket["id"], minutes=0))
+
+    assert logged.status_code == 201, logged.json
+    (sent,) = _outbox(psa, "time_entry.logged")
+    assert sent.payload["configuration_ids"] == [pc["id"]]
+    trail = tenant.api.get(f"/api/v1/tickets/{ticket['id']}/timeline").json["items"]
+    assert [item["kind"] for item in trail].count("time_entry") == 1  # logged once, not once per try
 
 
 def test_a_time_entry_event_of_version_1_is_read_with_its_updated_at_as_its_revision():

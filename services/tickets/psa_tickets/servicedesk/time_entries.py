@@ -6,7 +6,9 @@ Project code calls these too: `log_time(principal, task=task, client_id=project.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
+import peewee
 from peewee import fn
 
 from psa_shared.auth import Principal
@@ -18,7 +20,7 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
-from .tickets import member_of_tenant, record
+from .tickets import get_ticket, member_of_tenant, record
 
 MAX_MINUTES = 24 * 60
 AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
@@ -42,17 +44,37 @@ def _check(fields: dict) -> None:
         raise field_error(sorted(unknown)[0], "unknown field")
 
 
-_SPENT = Statement(
-    lambda: Ticket.update({Ticket.spent_minutes: Ticket.spent_minutes + Slot("delta")}).where(Ticket.id == Slot("id"))
-)
-_SPENT_AND_RESPONDED = Statement(
-    lambda: Ticket.update(
-        {
-            Ticket.spent_minutes: Ticket.spent_minutes + Slot("delta"),
-            Ticket.responded_at: fn.COALESCE(Ticket.responded_at, Slot("at", Ticket.responded_at.db_value)),
-        }
-    ).where(Ticket.id == Slot("id"))
-)
+def _spent(responded: bool) -> peewee.Update:
+    changes = {Ticket.spent_minutes: Ticket.spent_minutes + Slot("delta")}
+    if responded:
+        changes[Ticket.responded_at] = fn.COALESCE(Ticket.responded_at, Slot("at", Ticket.responded_at.db_value))
+    return Ticket.update(changes).where(Ticket.id == Slot("id"))
+
+
+_SPENT, _SPENT_AND_RESPONDED = Statement(lambda: _spent(False)), Statement(lambda: _spent(True))
+# A new entry's event is built from the ticket as the caller read it, before the transaction. A
+# relink committed in between re-sent the ticket's entries without this one, so this one must
+# carry the new configurations: the UPDATE (run even for zero minutes) holds the ticket to the
+# commit and checks it is the ticket as read; one edited since (every edit moves `updated_at`,
+# logged time does not) is read again and the entry built anew. On PostgreSQL an UPDATE that
+# waited for the row reads it as committed meanwhile, and `psa_expect` raises inside the
+# transaction's one message (`ServiceDatabase.expected`); SQLite's returns the check, and its
+# writers take turns, so nothing commits in between.
+_SPENT_AS_READ = {
+    responded: Statement(
+        lambda responded=responded: _spent(responded).returning(
+            fn.psa_expect(Ticket.updated_at == Slot("seen", Ticket.updated_at.db_value), TicketChanged.__name__)
+        )
+    )
+    for responded in (False, True)
+}
+RETRIES = 3
+
+
+class TicketChanged(Exception):
+    """The ticket changed between the caller's read and the entry's transaction."""
+
+
 _INSERT_ENTRY = Insert(TimeEntry)
 
 
@@ -83,8 +105,17 @@ def log_time(
     if (ticket is None) == (task is None):
         raise ValueError("log time on exactly one of ticket or task")
     _check(fields)
-    now = clock.now()
     member = member_of_tenant(fields.pop("member_id", None) or principal.member_id, "member_id")
+    for _ in range(RETRIES):
+        try:
+            return _log(ticket, task, client_id, member, dict(fields))
+        except TicketChanged:
+            ticket = get_ticket(principal, ticket.id)
+    raise Conflict("the ticket keeps changing; log the time again")
+
+
+def _log(ticket: Ticket | None, task: Task | None, client_id, member, fields: dict) -> TimeEntry:
+    now = clock.now()
     fields.setdefault("started_at", now)
     entry = TimeEntry(
         ticket=ticket.id if ticket else None,
@@ -96,13 +127,37 @@ def log_time(
         **{k: v for k, v in fields.items() if v is not None or k == "outcome"},
     )
     logged = outbox.prepare("time_entry.logged", time_entry_payload(entry, ticket, project_id=task and task.project_id))
-    with db.atomic_writes():  # writes only: see create_ticket
+    with _changes_of(ticket), db.atomic_writes():  # writes only: see create_ticket
         _INSERT_ENTRY.write(entry)
-        _move_parent(entry, entry.minutes)
+        if ticket is not None:
+            _log_on_ticket(entry, ticket)
+        else:
+            _move_parent(entry, entry.minutes)
         outbox.write(logged)
         if ticket is not None:
             autoclose.after_entry(ticket, entry)
     return entry
+
+
+def _log_on_ticket(entry: TimeEntry, ticket: Ticket) -> None:
+    """`_move_parent` for a new entry on `ticket`, refused if the ticket changed since it was read."""
+    responded = bool((entry.notes or "").strip())
+    held = _SPENT_AS_READ[responded].run_returning(
+        id=ticket.id, delta=entry.minutes, at=entry.updated_at, seen=ticket.updated_at
+    )
+    if held and not held[0][0]:
+        raise TicketChanged
+
+
+@contextmanager
+def _changes_of(ticket: Ticket | None):
+    """PostgreSQL's refusal by `psa_expect`, raised at the commit, as `TicketChanged`."""
+    try:
+        yield
+    except peewee.DatabaseError as error:
+        if ticket is not None and db.expected(error) == TicketChanged.__name__:
+            raise TicketChanged from error
+        raise
 
 
 def get_entry(entry_id, *, ticket: Ticket | None = None, task=None) -> TimeEntry:
