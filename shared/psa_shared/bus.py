@@ -7,6 +7,7 @@ HTTP handlers never touch the broker: they write to the outbox, and the relay pu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -88,11 +89,16 @@ class Relay:
         return list(query)
 
     def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were confirmed. Raises when the broker is down."""
-        db, model = self.outbox.db.proxy, self.outbox.model
-        sent, failure = [], None
-        with db.connection_context(), db.atomic():
+        """Publish one batch; returns how many rows were confirmed. Raises when the broker is down.
+
+        On PostgreSQL the claimed rows stay locked until they are marked, so several relays never
+        publish one row twice (SKIP LOCKED). On SQLite a transaction holds the whole database, so
+        the rows are read, published, and only then marked, in a transaction of its own: until
+        2026-11-27 every write of the service waited while the relay waited on the broker."""
+        db = self.outbox.db
+        with db.proxy.connection_context(), db.proxy.atomic() if db.is_postgres else contextlib.nullcontext():
             rows = self._claim()
+            sent, failure = [], None
             for row in rows:
                 try:
                     self._publish(self._publisher(), row)
@@ -102,7 +108,8 @@ class Relay:
                     break
                 sent.append(row.id)
             if sent:
-                model.update(published_at=utcnow()).where(model.id.in_(sent)).execute()
+                with db.proxy.atomic():
+                    self.outbox.model.update(published_at=utcnow()).where(self.outbox.model.id.in_(sent)).execute()
         if failure is not None:
             raise failure
         return len(sent)

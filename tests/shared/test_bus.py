@@ -1,7 +1,9 @@
 """Events are never lost and never applied twice: outbox, relay, inbox, dead letters."""
 
+import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -102,6 +104,30 @@ def test_writes_succeed_while_the_broker_is_unreachable_and_flow_once_it_is_back
     with tickets_db.proxy.connection_context():
         assert tickets_outbox.pending_count() == 0
     assert_vault_knows_client(psa, tenant, created.json["id"])
+
+
+def test_a_relay_waiting_on_a_silent_broker_holds_up_no_write_on_sqlite(psa, tenant):
+    """SQLite with RabbitMQ, and the broker's host stops answering: the connection is accepted,
+    the AMQP handshake never comes. Until 2026-11-27 the relay published inside its write
+    transaction, and SQLite's one writer holds the whole database: every request that wrote
+    waited until the relay gave up (5 s a try, three tries)."""
+    if psa.backend != "embedded":
+        pytest.skip("PostgreSQL's relay holds only the rows it claimed")
+    client_created(psa, tenant.id)  # something to relay
+    with socket.create_server(("127.0.0.1", 0)) as silent, ThreadPoolExecutor(1) as pool:
+        hanging = Settings.from_env(broker_url=f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}//")
+        relaying = pool.submit(bus.Relay(hanging, tickets_outbox, "tickets").relay_once)
+        silent.settimeout(10)
+        accepted, _ = silent.accept()  # the relay now waits for a handshake that never comes
+        with accepted:
+            created = tenant.api.post("/api/v1/clients", json={"name": "Written while the broker hangs"})
+            assert created.status_code == 201
+            assert not relaying.done()  # the write did not wait for the relay
+        silent.close()  # the relay's next tries are refused at once
+        with pytest.raises(bus.BROKER_ERRORS):
+            relaying.result(timeout=60)
+    with tickets_db.proxy.connection_context():
+        assert tickets_outbox.pending_count() >= 2  # both events still wait for the broker
 
 
 def assert_vault_knows_client(psa, tenant, client_id):
