@@ -21,6 +21,7 @@ class WorkItemSchema(Schema):
     client_id = fields.UUID()
     priority = fields.String()
     assignee_id = fields.UUID(allow_none=True)
+    assignee_active = fields.Boolean(metadata={"description": "false: the assignee has left; absent when unassigned"})
     due_at = UtcDateTime(allow_none=True)
     created_at = UtcDateTime()
     estimate_minutes = fields.Integer(allow_none=True)

@@ -65,6 +65,17 @@ def _project_of(task: Task, locked: bool) -> Project | None:
     return (db.locked(query) if locked else query).first()
 
 
+def apply_changes(row, changes: dict) -> bool:
+    """Set on `row` the fields of `changes` (attribute names, values as the schema parsed them:
+    ids as UUIDs, times as naive UTC) that differ from what it holds; whether any did. A field set
+    to its own value would still be written and announced: billing and the vault would be sent an
+    edit that changed nothing."""
+    differ = {name: value for name, value in changes.items() if getattr(row, name) != value}
+    for name, value in differ.items():
+        setattr(row, name, value)
+    return bool(differ)
+
+
 def check_board(board_id) -> None:
     if board_id is not None and Board.get_or_none(Board.id == board_id) is None:
         raise field_error("board_id", "board not found")
@@ -89,11 +100,11 @@ def update_project(principal: Principal, project_id, **changes) -> Project:
         project = get_project(principal, project_id)
         was_for = project.client_id
         if "client_id" in changes:
-            project.client = get_client(principal, changes.pop("client_id"), field="client_id").id
+            changes["client_id"] = get_client(principal, changes["client_id"], field="client_id").id
         if "board_id" in changes:
             check_board(changes["board_id"])
-        for name, value in changes.items():
-            setattr(project, name, value)
+        if not apply_changes(project, changes):
+            return project  # nothing changed: no write, no event
         project.save()
         emit("project.updated", project_payload(project))
         if project.client_id != was_for:
@@ -147,13 +158,10 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
         task, project = get_task(principal, task_id)
         if "phase_id" in changes:
             check_phase(project, changes["phase_id"])
-            task.phase = changes.pop("phase_id")
-        if "assignee_id" in changes:
-            if changes["assignee_id"] not in (None, task.assignee_id):
-                check_assignee(changes["assignee_id"])
-            task.assignee = changes.pop("assignee_id")
-        for name, value in changes.items():
-            setattr(task, name, value)
+        if changes.get("assignee_id") not in (None, task.assignee_id):
+            check_assignee(changes["assignee_id"])
+        if not apply_changes(task, changes):
+            return task  # nothing changed: no write, no event
         task.save()
         emit("task.updated", task_payload(task, project))
     return task

@@ -15,7 +15,7 @@ from ..database import db, emit
 from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import get_task
+from .projects import apply_changes, get_task
 
 
 def schedule_payload(entry: ScheduleEntry) -> dict:
@@ -80,16 +80,13 @@ def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, 
 def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
-        if "member_id" in changes:
-            member_id = changes.pop("member_id")
-            if member_id != entry.member_id:  # a leaver's own booking may still be moved or handed over
-                entry.member = _bookable(member_id).id
+        if changes.get("member_id", entry.member_id) != entry.member_id:
+            _bookable(changes["member_id"])  # a leaver's own booking may still be moved or handed over
         if "ticket_id" in changes or "task_id" in changes:
-            ticket_id, task_id = changes.pop("ticket_id", None), changes.pop("task_id", None)
-            _check_target(principal, ticket_id, task_id)
-            entry.ticket, entry.task = ticket_id, task_id
-        for name, value in changes.items():
-            setattr(entry, name, value)
+            changes = {"ticket_id": None, "task_id": None, **changes}  # the one given replaces the other
+            _check_target(principal, changes["ticket_id"], changes["task_id"])
+        if not apply_changes(entry, changes):
+            return entry  # nothing changed: no write, no event
         entry.save()
         emit("schedule.updated", schedule_payload(entry))
     return entry

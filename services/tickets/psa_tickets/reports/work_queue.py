@@ -3,6 +3,9 @@
 Order: priority (P1 first), due time (nulls last), age (oldest first), then id. Each source is
 read with the same keyset condition and limit, and the two sorted runs are merged, so a page costs
 two bounded index reads however deep the cursor is.
+
+Work a deactivated member still holds needs someone as much as work nobody holds: it counts as
+unassigned, and each assigned item says whether its assignee is still active.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from psa_shared.auth import Principal
 from psa_shared.errors import InvalidInput
 from psa_shared.web import decode_cursor, encode_cursor
 
+from ..directory.models import Member
 from ..projects.models import Project, Task
 from ..servicedesk.models import OPEN_KINDS, PRIORITIES, Ticket
 
@@ -62,6 +66,7 @@ def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
         "client_id": client_id,
         "priority": row.priority,
         "assignee_id": row.assignee_id,
+        **({} if row.assignee_id is None else {"assignee_active": not row.assignee_left}),
         "due_at": due_at,
         "created_at": row.created_at,
         "estimate_minutes": row.estimate_minutes,
@@ -70,7 +75,8 @@ def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
 
 
 def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
-    query = principal.within_grants(Ticket.select().where(Ticket.status_kind.in_(OPEN_KINDS)), Ticket.client)
+    query = Ticket.select(Ticket, _left(Ticket.assignee)).where(Ticket.status_kind.in_(OPEN_KINDS))
+    query = principal.within_grants(query, Ticket.client)
     rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, Ticket.resolve_due_at, after, limit)
     return [
         _item("ticket", t, number=t.number, summary=t.summary, client_id=t.client_id, due_at=t.resolve_due_at)
@@ -80,7 +86,7 @@ def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
 
 def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
     query = (
-        Task.select(Task, Project.client)
+        Task.select(Task, Project.client, _left(Task.assignee))
         .join(Project, on=(Task.project == Project.id))
         .where(~Task.done, ~Project.closed)
     )
@@ -89,9 +95,18 @@ def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
     return [_item("task", t, number=None, summary=t.name, client_id=t.project.client_id, due_at=t.due_at) for t in rows]
 
 
+def _leavers():
+    """This tenant's deactivated members, as a subquery (read once per statement, not per row)."""
+    return Member.select(Member.id).where(~Member.active)
+
+
+def _left(assignee):
+    return assignee.in_(_leavers()).alias("assignee_left")
+
+
 def _assigned(query, assignee, args: dict):
     if args.get("unassigned"):
-        return query.where(assignee.is_null())
+        return query.where(assignee.is_null() | assignee.in_(_leavers()))
     if args.get("member_id"):
         return query.where(assignee == args["member_id"])
     return query
