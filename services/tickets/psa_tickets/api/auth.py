@@ -79,7 +79,8 @@ def _api_key_out(row, key=None) -> dict:
 @blp.response(200, TokenResponse)
 @public
 def token(data):
-    """Trade a password (with tenant and email) or an API key for an access token."""
+    """Trade a password (with tenant and email) or an API key for an access token. After 10
+    failed passwords for one email within 15 minutes: 429 with `Retry-After`, password unchecked."""
     if "api_key" in data:
         access = tokens.exchange_api_key(_keyring(), data["api_key"], _ttl())
     else:

@@ -1,4 +1,5 @@
-"""Directory tables: tenants, members, client grants, clients, contacts, API keys, counters."""
+"""Directory tables: tenants, members, client grants, clients, contacts, API keys, counters, and
+failed sign-ins."""
 
 import datetime as dt
 import secrets
@@ -106,6 +107,18 @@ class ApiKey(Model):
 
     class Meta:
         indexes = ((("tenant_id", "member"), False),)
+
+
+class SignInFailure(Model):
+    """An email's failed password sign-ins in its current window (directory.sign_in_limit): one
+    row per tenant and email, counted up in place so attempts at once all count."""
+
+    email = peewee.CharField(max_length=254)
+    failures = peewee.IntegerField()
+    since = peewee.DateTimeField()  # the window's first failure
+
+    class Meta:
+        indexes = ((("tenant_id", "email"), True),)
 
 
 _BUMP = Statement(

@@ -12,6 +12,7 @@ from psa_shared.outbox import utcnow
 from psa_shared.tenancy import tenant_scope
 
 from ..database import db
+from . import sign_in_limit
 from .events import granted_client_ids
 from .models import ApiKey, Member
 from .passwords import check_password
@@ -49,10 +50,14 @@ def _load_view(member_id) -> MemberView | None:
 
 
 def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int) -> str:
+    email = email.lower()
     with tenant_scope(tenant_id):
-        member = Member.get_or_none(Member.email == email.lower())
+        sign_in_limit.count_attempt(email)  # a locked-out account answers 429 before the slow check
+        member = Member.get_or_none(Member.email == email)
         if not check_password(member.password_hash if member else None, password) or not member.active:
+            sign_in_limit.prune()
             raise Unauthorized("wrong tenant, email or password")
+        sign_in_limit.forgive(email)
         return keyring.mint(member_view(member), ttl)
 
 
