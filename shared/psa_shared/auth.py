@@ -50,6 +50,7 @@ class MemberView:
     stamp: str
     all_clients: bool
     client_ids: frozenset[uuid.UUID] = frozenset()
+    revoked_keys: frozenset[uuid.UUID] = frozenset()  # API keys whose tokens (`akid`) are refused
 
 
 def _granted(granted: list, client_columns) -> peewee.Expression:
@@ -174,7 +175,11 @@ class KeyRing:
                     raise  # unreadable, or not a key: the operator's to fix before anything is served
                 # caught half-written: read again at the next token naming an unknown key
 
-    def mint(self, member: MemberView, ttl_seconds: int, scopes: list[str] | None = None) -> str:
+    def mint(
+        self, member: MemberView, ttl_seconds: int, scopes: list[str] | None = None, key_id: uuid.UUID | None = None
+    ) -> str:
+        """A token for the member; one traded for an API key names it (`akid`), so revoking the key
+        kills the token."""
         now = dt.datetime.now(dt.UTC)
         claims = {
             "iss": ISSUER,
@@ -188,6 +193,8 @@ class KeyRing:
         }
         if scopes is not None:
             claims["scp"] = sorted(scopes)
+        if key_id is not None:
+            claims["akid"] = str(key_id)
         return jwt.encode(claims, self.private, algorithm="EdDSA", headers={"kid": _kid(self.private.public_key())})
 
     def verify(self, token: str) -> dict:
@@ -231,8 +238,8 @@ def _malformed(claims: dict) -> str | None:
     or None. Only the signing key makes such a token, yet until 2026-11-27 a `tid` or `sub` that
     is no UUID, or an `scp` that is no list of strings, answered 500 (a string `scp` was read as
     its characters: a 403 on everything)."""
-    for name in ("tid", "sub"):
-        if not _is_uuid(claims[name]):
+    for name in ("tid", "sub", "akid"):
+        if name in claims and not _is_uuid(claims[name]):
             return f"the '{name}' claim is not a UUID"
     scopes = claims.get("scp", [])
     if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
@@ -266,10 +273,13 @@ def principal_from_claims(claims: dict, lookup) -> Principal:
     them now.
 
     `lookup(tenant_id, member_id)` returns a MemberView or None; an unknown member, a deactivated
-    one, or a changed security stamp all fail closed with 401.
+    one, a changed security stamp, or a token traded for an API key since revoked all fail closed
+    with 401.
     """
     member = lookup(uuid.UUID(claims["tid"]), uuid.UUID(claims["sub"]))
     if member is None or not member.active or member.stamp != claims["stamp"]:
         raise Unauthorized("token no longer valid for this member")
+    if "akid" in claims and uuid.UUID(claims["akid"]) in member.revoked_keys:
+        raise Unauthorized("token of a revoked API key")
     scopes = frozenset(claims["scp"]) if "scp" in claims else None
     return Principal(member, scopes)

@@ -29,6 +29,15 @@ class MemberRecord(Model):
     updated_at = peewee.DateTimeField()
 
 
+class RevokedKeyRecord(Model):
+    """An API key revoked for good (`id` is the tickets service's key id): tokens naming it are refused."""
+
+    member_id = peewee.UUIDField()
+
+    class Meta:
+        indexes = ((("tenant_id", "member_id"), False),)
+
+
 class ClientRecord(Model):
     name = peewee.CharField(max_length=200)
     number = peewee.IntegerField()
@@ -46,6 +55,11 @@ def on_member(event, payload: dict) -> None:
     apply_newer(MemberRecord, payload["id"], _moment(payload["updated_at"]), fields)
 
 
+def on_api_key_revoked(event, payload: dict) -> None:
+    """Revocation is permanent: a redelivery, or one arriving before its member, inserts nothing new."""
+    RevokedKeyRecord.insert(id=payload["id"], member_id=payload["member_id"]).on_conflict_ignore().execute()
+
+
 def on_client(event, payload: dict) -> None:
     fields = {k: payload[k] for k in ("name", "number", "active")}
     apply_newer(ClientRecord, payload["id"], _moment(payload["updated_at"]), fields)
@@ -56,19 +70,33 @@ HANDLERS = {
     "member.updated": on_member,
     "member.deactivated": on_member,
     "member.grants_changed": on_member,
+    "api_key.revoked": on_api_key_revoked,
     "client.created": on_client,
     "client.updated": on_client,
 }
 
 
-_MEMBER = Statement(lambda: MemberRecord.select().where(MemberRecord.id == Slot("id")))
+# One query per request: the member's row, once per key of theirs revoked (a LEFT JOIN).
+_MEMBER = Statement(
+    lambda: (
+        MemberRecord.select(MemberRecord, RevokedKeyRecord.id.alias("revoked_key"))
+        .join(
+            RevokedKeyRecord,
+            peewee.JOIN.LEFT_OUTER,
+            on=(RevokedKeyRecord.member_id == MemberRecord.id) & (RevokedKeyRecord.tenant_id == MemberRecord.tenant_id),
+        )
+        .where(MemberRecord.id == Slot("id"))
+        .objects()
+    )
+)
 
 
 def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | None:
     with tenant_scope(tenant_id):
-        record = _MEMBER.first(id=member_id)
-        if record is None:
+        rows = _MEMBER.models(id=member_id)
+        if not rows:
             return None
+        record = rows[0]
         return MemberView(
             id=record.id,
             tenant_id=record.tenant_id,
@@ -77,4 +105,5 @@ def lookup_member(tenant_id: uuid.UUID, member_id: uuid.UUID) -> MemberView | No
             stamp=record.stamp,
             all_clients=record.all_clients,
             client_ids=frozenset(uuid.UUID(c) for c in record.client_ids.split()),
+            revoked_keys=frozenset(uuid.UUID(str(row.revoked_key)) for row in rows if row.revoked_key is not None),
         )

@@ -1,4 +1,4 @@
-"""Directory events, published by the tickets service: tenants, members, grants, clients, contacts."""
+"""Directory events, published by the tickets service: tenants, members, grants, API keys, clients, contacts."""
 
 import marshmallow as ma
 from marshmallow import fields
@@ -27,6 +27,20 @@ class MemberPayload(ma.Schema):
     updated_at = fields.String(required=True)
 
 
+class ApiKeyRevokedPayload(ma.Schema):
+    """An API key revoked for good: tokens traded for it carry its id (`akid`).
+
+    Args:
+        id: the key's id.
+        member_id: the member the key belongs to.
+        revoked_at: when it was revoked (ISO 8601, UTC).
+    """
+
+    id = fields.UUID(required=True)
+    member_id = fields.UUID(required=True)
+    revoked_at = fields.String(required=True)
+
+
 class ClientPayload(ma.Schema):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
@@ -52,6 +66,13 @@ for _name, _doc in [
     ("member.grants_changed", "A member's client grants changed; projections replace theirs."),
 ]:
     register(_name, "tickets", 1, MemberPayload, _doc + " Carries the member's full current state.")
+register(
+    "api_key.revoked",
+    "tickets",
+    1,
+    ApiKeyRevokedPayload,
+    "An API key was revoked: every service refuses the tokens traded for it (claim `akid`) from now on.",
+)
 register("client.created", "tickets", 1, ClientPayload, "The MSP took on a client.")
 register("client.updated", "tickets", 1, ClientPayload, "A client's name or active flag changed.")
 register("contact.created", "tickets", 1, ContactPayload, "A contact person was added to a client.")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
 
 from psa_shared.auth import KeyRing, MemberView, Principal
 from psa_shared.errors import NotFound, Unauthorized, field_error
+from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import tenant_scope
 
-from ..database import db
+from ..database import db, emit
 from . import sign_in_limit
 from .events import granted_client_ids
-from .models import ApiKey, Member
+from .models import ApiKey, Member, directory_changed
 from .passwords import check_password
 from .snapshot import snapshot
 
@@ -46,7 +48,10 @@ def known_member(member_id) -> MemberView | None:
 
 def _load_view(member_id) -> MemberView | None:
     member = Member.get_or_none(Member.id == member_id)
-    return member_view(member) if member else None
+    if member is None:
+        return None
+    revoked = ApiKey.select(ApiKey.id).where((ApiKey.member == member.id) & ApiKey.revoked_at.is_null(False))
+    return dataclasses.replace(member_view(member), revoked_keys=frozenset(row.id for row in revoked))
 
 
 def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int) -> str:
@@ -96,7 +101,7 @@ def exchange_api_key(keyring: KeyRing, key: str, ttl: int) -> str:
         if row is None or not row.member.active or not _used_unrevoked(row):
             raise Unauthorized("invalid API key")
         scopes = row.scopes.split() if row.scopes is not None else None
-        return keyring.mint(member_view(row.member), ttl, scopes=scopes)
+        return keyring.mint(member_view(row.member), ttl, scopes=scopes, key_id=row.id)
 
 
 def _used_unrevoked(row: ApiKey) -> bool:
@@ -111,9 +116,17 @@ def member_keys(principal: Principal):
 
 
 def revoke_api_key(principal: Principal, key_id) -> ApiKey:
-    row = ApiKey.get_or_none(ApiKey.id == key_id)
-    if row is None or (row.member_id != principal.member_id and "member:write" not in principal.permissions):
-        raise NotFound("API key not found")
-    row.revoked_at = row.revoked_at or utcnow()
-    row.save()
+    """Tokens already traded for the key die with it: here from the next request (the directory's
+    generation moves), in other services when `api_key.revoked` reaches them."""
+    with db.proxy.atomic():
+        row = ApiKey.get_or_none(ApiKey.id == key_id)
+        if row is None or (row.member_id != principal.member_id and "member:write" not in principal.permissions):
+            raise NotFound("API key not found")
+        revoked_at = utcnow()
+        if ApiKey.update(revoked_at=revoked_at).where((ApiKey.id == row.id) & ApiKey.revoked_at.is_null()).execute():
+            row.revoked_at = revoked_at
+            directory_changed()
+            emit("api_key.revoked", {"id": row.id, "member_id": row.member_id, "revoked_at": utc_iso(revoked_at)})
+        else:
+            row = ApiKey.get(ApiKey.id == row.id)  # revoked already, maybe a moment ago by another request
     return row
