@@ -341,10 +341,6 @@ LANGUAGE plpgsql AS $$ BEGIN
 END $$"""
 
 
-def _sqlite_expect(ok, what):
-    return ok
-
-
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
@@ -382,7 +378,7 @@ class ServiceDatabase:
             self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
         database = open_database(url)
         if isinstance(database, peewee.SqliteDatabase):
-            for name, function in {"psa_expect": _sqlite_expect, **self.sqlite_functions}.items():
+            for name, function in self.sqlite_functions.items():
                 database.register_function(function, name, deterministic=True)
         self.proxy.initialize(database)
         return database
@@ -424,10 +420,10 @@ class ServiceDatabase:
 
     @staticmethod
     def expected(error: peewee.DatabaseError) -> str | None:
-        """What `psa_expect(ok, what)` found not so, when it refused the statement behind `error`
-        (PostgreSQL). In SQL, `psa_expect` is a check inside a write that must not go on when it
-        fails: on PostgreSQL it raises (its message `what`), which aborts an `atomic_writes()`
-        block's one message; SQLite's returns `ok` for the caller to read."""
+        """What `psa_expect(ok, what)` found not so, when it refused the statement behind `error`.
+        `psa_expect` is PostgreSQL's check inside a write that must not go on when it fails: it
+        raises (its message `what`), which aborts an `atomic_writes()` block's one message. On
+        SQLite a statement returns the check itself, for the caller to read and roll back."""
         cause = getattr(error, "orig", None)  # the driver's error peewee wrapped
         if getattr(cause, "sqlstate", None) == EXPECT_SQLSTATE:
             return cause.diag.message_primary

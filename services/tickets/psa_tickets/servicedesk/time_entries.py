@@ -58,14 +58,11 @@ _SPENT, _SPENT_AND_RESPONDED = Statement(lambda: _spent(False)), Statement(lambd
 # commit and checks it is the ticket as read; one edited since (every edit moves `updated_at`,
 # logged time does not) is read again and the entry built anew. On PostgreSQL an UPDATE that
 # waited for the row reads it as committed meanwhile, and `psa_expect` raises inside the
-# transaction's one message (`ServiceDatabase.expected`); SQLite's returns the check, and its
-# writers take turns, so nothing commits in between.
+# transaction's one message (`ServiceDatabase.expected`). SQLite returns the check (no Python
+# function called from inside the writer's turn), and its writers take turns, so nothing commits
+# in between.
 _SPENT_AS_READ = {
-    responded: Statement(
-        lambda responded=responded: _spent(responded).returning(
-            fn.psa_expect(Ticket.updated_at == Slot("seen", Ticket.updated_at.db_value), TicketChanged.__name__)
-        )
-    )
+    responded: Statement(lambda responded=responded: _spent(responded).returning(_as_read()))
     for responded in (False, True)
 }
 RETRIES = 3
@@ -73,6 +70,11 @@ RETRIES = 3
 
 class TicketChanged(Exception):
     """The ticket changed between the caller's read and the entry's transaction."""
+
+
+def _as_read() -> peewee.Expression:
+    same = Ticket.updated_at == Slot("seen", Ticket.updated_at.db_value)
+    return fn.psa_expect(same, TicketChanged.__name__) if db.is_postgres else same
 
 
 _INSERT_ENTRY = Insert(TimeEntry)
