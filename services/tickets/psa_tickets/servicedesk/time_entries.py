@@ -51,7 +51,8 @@ def _spent(responded: bool) -> peewee.Update:
     return Ticket.update(changes).where(Ticket.id == Slot("id"))
 
 
-_SPENT, _SPENT_AND_RESPONDED = Statement(lambda: _spent(False)), Statement(lambda: _spent(True))
+# by whether the entry answers the client (`_answers`)
+_SPENT = {responded: Statement(lambda responded=responded: _spent(responded)) for responded in (False, True)}
 # A new entry's event is built from the ticket as the caller read it, before the transaction. A
 # relink committed in between re-sent the ticket's entries without this one, so this one must
 # carry the new configurations: the UPDATE (run even for zero minutes) holds the ticket to the
@@ -80,14 +81,18 @@ def _as_read() -> peewee.Expression:
 _INSERT_ENTRY = Insert(TimeEntry)
 
 
+def _answers(entry: TimeEntry, responds: bool = True) -> bool:
+    """A member's client-visible note is the ticket's first response (the earliest one stays), at
+    the moment the entry was written with it: notes added by an edit reach the client at the edit,
+    not when the entry was first logged."""
+    return responds and bool((entry.notes or "").strip())
+
+
 def _move_parent(entry: TimeEntry, delta: int, responds: bool = True) -> None:
-    """Spent minutes follow the entry; a member's client-visible note is the ticket's first
-    response (the earliest one stays), at the moment the entry was written with it: notes added by
-    an edit reach the client at the edit, not when the entry was first logged."""
-    if entry.ticket_id and responds and (entry.notes or "").strip():
-        _SPENT_AND_RESPONDED.run(id=entry.ticket_id, delta=delta, at=entry.updated_at)
-    elif entry.ticket_id and delta:
-        _SPENT.run(id=entry.ticket_id, delta=delta)
+    """Spent minutes follow the entry, and the ticket's first response (`_answers`)."""
+    answers = _answers(entry, responds)
+    if entry.ticket_id and (answers or delta):
+        _SPENT[answers].run(id=entry.ticket_id, delta=delta, at=entry.updated_at)
     if entry.task_id and delta:
         Task.update(spent_minutes=Task.spent_minutes + delta).where(Task.id == entry.task_id).execute()
 
@@ -143,8 +148,7 @@ def _log(ticket: Ticket | None, task: Task | None, client_id, member, fields: di
 
 def _log_on_ticket(entry: TimeEntry, ticket: Ticket) -> None:
     """`_move_parent` for a new entry on `ticket`, refused if the ticket changed since it was read."""
-    responded = bool((entry.notes or "").strip())
-    held = _SPENT_AS_READ[responded].run_returning(
+    held = _SPENT_AS_READ[_answers(entry)].run_returning(
         id=ticket.id, delta=entry.minutes, at=entry.updated_at, seen=ticket.updated_at
     )
     if held and not held[0][0]:
