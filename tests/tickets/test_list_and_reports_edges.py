@@ -176,3 +176,14 @@ def test_reports_of_clients_not_granted_or_of_another_tenant_read_as_not_found(t
     assert other_tenant.api.get(f"/api/v1/tickets/{ticket['id']}/report.html").status_code == 404
     assert activity(other_tenant.api, river, "2026-03-01", "2026-03-31").status_code == 404
     assert activity(tenant.api, river, "2026-03-31", "2026-03-01").status_code == 422
+
+
+def test_a_report_covers_at_most_a_year_leap_years_included(tenant):
+    client = tenant.client("Acme Dental")
+    assert activity(tenant.api, client, "2026-01-01", "2026-12-31").status_code == 200
+    assert activity(tenant.api, client, "2028-01-01", "2028-12-31").status_code == 200  # 366 days
+    assert activity(tenant.api, client, "2028-02-29", "2029-02-28").status_code == 200
+    for first, last in [("2026-01-01", "2027-01-01"), ("2027-01-01", "2028-01-01"), ("2028-02-29", "2029-03-01")]:
+        refused = activity(tenant.api, client, first, last)
+        assert refused.status_code == 422, (first, last)
+        assert "to" in refused.json["errors"], refused.json

@@ -125,6 +125,13 @@ class TicketReport(MethodView):
         return _printable(reports.ticket_report(ticket), args, f"ticket-{ticket.number}")
 
 
+def _a_year_or_more(first: dt.date, last: dt.date) -> bool:
+    """Whether `last` reaches the same date a year on (from 29 February: 1 March). Counted in
+    days, 2026-01-01 to 2027-01-01, a year and a day, went through; compared as dates, year 9999
+    needs no year 10000."""
+    return (last.year - first.year, last.month, last.day) >= (1, first.month, first.day)
+
+
 @client_reports_blp.route("/activity-report.html")
 class ClientActivityReport(MethodView):
     @client_reports_blp.arguments(ActivityQuery, location="query")
@@ -135,7 +142,7 @@ class ClientActivityReport(MethodView):
         client = get_client(principal(), client_id)
         if args["last"] < args["first"]:
             raise field_error("to", "must not be before 'from'")
-        if (args["last"] - args["first"]).days > 366:
+        if _a_year_or_more(args["first"], args["last"]):
             raise field_error("to", "at most a year per report")
         html = reports.client_activity_report(client, args["first"], args["last"])
         return _printable(html, args, f"activity-{client.number}-{args['first']}-{args['last']}")
