@@ -169,3 +169,31 @@ def test_a_policy_set_after_the_ticket_started_waiting_counts_from_the_start_of_
     call(tenant, other, MONDAY + 5 * HOUR)
     call(tenant, other, MONDAY + 6 * HOUR)
     assert sweep(MONDAY + 7 * HOUR) == "auto-closed 0 ticket(s)\n"  # policy off: nothing closes
+
+
+# --- the note the client reads -------------------------------------------------------------------
+
+
+def closing_note(tenant, path) -> str:
+    notes = tenant.api.get(f"{path}/timeline?audience=client").json["items"]
+    return [item for item in notes if item["kind"] == "note"][-1]["text"]
+
+
+def test_a_ticket_closed_for_days_of_silence_says_so_not_that_we_tried_several_times(tenant):
+    """No attempt was logged at all: the default note must not tell her we called her again and again."""
+    policy(tenant, autoclose_business_days=3)
+    path = waiting_ticket(tenant)
+    assert sweep(MONDAY + 3 * DAY) == "auto-closed 1 ticket(s)\n"
+    note = closing_note(tenant, path)
+    assert "3 business days" in note and "several times" not in note
+    assert "Open a new request whenever you are ready" in note
+
+
+def test_a_ticket_closed_after_unanswered_calls_says_we_tried_to_reach_her(tenant):
+    policy(tenant, autoclose_attempts=2, autoclose_business_days=10)
+    path = waiting_ticket(tenant)
+    call(tenant, path, MONDAY + HOUR)
+    call(tenant, path, MONDAY + 2 * HOUR)
+    note = closing_note(tenant, path)
+    assert "We tried to reach you 2 times without an answer" in note
+    assert "Open a new request whenever you are ready" in note

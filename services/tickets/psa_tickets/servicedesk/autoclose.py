@@ -12,9 +12,9 @@ from .events import note_payload, ticket_payload
 from .models import Board, Note, Ticket, TimeEntry
 from .tickets import move_to
 
+# What the client reads when the board sets no note of its own, after why it closed (`why_due`).
 DEFAULT_NOTE = (
-    "We tried to reach you several times without an answer, so we are closing this request. "
-    "Open a new request whenever you are ready and we will pick it up."
+    "{why}, so we are closing this request. Open a new request whenever you are ready and we will pick it up."
 )
 
 
@@ -53,23 +53,26 @@ def last_answer(ticket: Ticket):
     return reached.started_at if reached else ticket.waiting_since
 
 
-def due(ticket: Ticket, board: Board) -> bool:
-    """Whether the board's policy closes this ticket now."""
+def why_due(ticket: Ticket, board: Board) -> str | None:
+    """Why the board's policy closes this ticket now, as the default note tells the client; None
+    while it stays open. One wording for both reasons told a client closed after days of silence,
+    never called, that we had tried to reach her several times."""
     if ticket.status_kind != "waiting" or ticket.waiting_since is None:
-        return False
-    if board.autoclose_attempts and unanswered_attempts(ticket) >= board.autoclose_attempts:
-        return True
+        return None
+    if board.autoclose_attempts and (tried := unanswered_attempts(ticket)) >= board.autoclose_attempts:
+        return f"We tried to reach you {tried} times without an answer"
     if board.autoclose_business_days:
         days = sla.business_days_between(boards.calendar(), last_answer(ticket), clock.now())
-        return days >= board.autoclose_business_days
-    return False
+        if days >= board.autoclose_business_days:
+            return f"We have not heard from you for {days} business days"
+    return None
 
 
-def close(ticket: Ticket, board: Board) -> None:
+def close(ticket: Ticket, board: Board, why: str) -> None:
     """Close with the board's note, written by the system and shown to the client (inside a transaction)."""
     old = move_to(ticket, boards.closing_status(board.id), None)
-    note = Note.create(ticket=ticket.id, author=None, text=board.autoclose_note or DEFAULT_NOTE, internal=False,
-                       created_at=clock.now())  # fmt: skip
+    text = board.autoclose_note or DEFAULT_NOTE.format(why=why)
+    note = Note.create(ticket=ticket.id, author=None, text=text, internal=False, created_at=clock.now())
     ticket.updated_at = clock.now()
     ticket.save()
     emit("ticket.status_changed", {**ticket_payload(ticket), "old_status": old})
@@ -84,9 +87,10 @@ def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
         return False
     ticket = db.locked(Ticket.select().where(Ticket.id == ticket.id)).get()
     board = boards.get_board(ticket.board_id)
-    if not due(ticket, board):
+    why = why_due(ticket, board)
+    if why is None:
         return False
-    close(ticket, board)
+    close(ticket, board, why)
     return True
 
 
@@ -102,8 +106,9 @@ def sweep() -> int:
             with db.proxy.atomic():
                 query = Ticket.select().where(Ticket.id == ticket_id)
                 ticket = db.locked(query).first()  # fresh, under lock
-                if due(ticket, board):
-                    close(ticket, board)
+                why = why_due(ticket, board)
+                if why is not None:
+                    close(ticket, board, why)
                     closed += 1
     return closed
 
