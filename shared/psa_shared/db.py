@@ -341,6 +341,15 @@ LANGUAGE plpgsql AS $$ BEGIN
 END $$"""
 
 
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
+def casefolded(column) -> peewee.Function:
+    """`column` casefolded, on SQLite (see `ServiceDatabase.contains`)."""
+    return peewee.fn.psa_casefold(column)
+
+
 class ServiceDatabase:
     """The database one service owns: a proxy its models bind to, and the models registered on it."""
 
@@ -378,10 +387,23 @@ class ServiceDatabase:
             self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
         database = open_database(url)
         if isinstance(database, peewee.SqliteDatabase):
-            for name, function in self.sqlite_functions.items():
+            for name, function in {"psa_casefold": _casefold, **self.sqlite_functions}.items():
                 database.register_function(function, name, deterministic=True)
         self.proxy.initialize(database)
         return database
+
+    def folds_case(self, text: str) -> bool:
+        """Whether the database's ILIKE ignores the case of every letter of `text`. SQLite's LIKE
+        folds ASCII letters alone (`école` did not find "École" until 2026-11-27)."""
+        return text.isascii() or self.is_postgres
+
+    def contains(self, column, text: str) -> peewee.Expression:
+        """`column` holds `text` anywhere, case ignored, each character literally (peewee escapes
+        `%`, `_` and `\\`). Where the database cannot fold `text`, both sides are casefolded by
+        Python, row by row: slower, so an ASCII search keeps the plain LIKE."""
+        if self.folds_case(text):
+            return column.contains(text)
+        return casefolded(column).contains(text.casefold())
 
     @property
     def bound(self) -> bool:

@@ -17,6 +17,7 @@ from ..attachments.store import chunks, current_store, max_bytes
 from ..configurations import fields as f
 from ..configurations import service as configurations
 from ..configurations.models import TYPES, Configuration
+from ..database import db
 from ..history import configuration_history
 
 blp = Blueprint("configurations", __name__, url_prefix="/api/v1/configurations", description="Client configurations")
@@ -119,7 +120,7 @@ class Configurations(MethodView):
                 query = query.where(getattr(Configuration, name) == args[name])
         if "q" in args:
             q = args["q"]
-            query = query.where(Configuration.name.contains(q) | Configuration.serial.contains(q))
+            query = query.where(db.contains(Configuration.name, q) | db.contains(Configuration.serial, q))
         return keyset_page(query, Configuration, args)
 
     @blp.arguments(ConfigurationSchema)

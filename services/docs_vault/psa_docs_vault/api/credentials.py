@@ -11,6 +11,7 @@ from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, princi
 from .. import audit
 from ..credentials import service, settings
 from ..credentials.models import Credential
+from ..database import db
 
 blp = Blueprint("credentials", __name__, url_prefix="/api/v1/credentials", description="Per-client credentials")
 
@@ -100,7 +101,7 @@ class Credentials(MethodView):
             if name in args:
                 query = query.where(getattr(Credential, name) == args[name])
         if "q" in args:
-            query = query.where(Credential.name.contains(args["q"]))
+            query = query.where(db.contains(Credential.name, args["q"]))
         return keyset_page(query, Credential, args)
 
     @blp.arguments(CredentialSchema)

@@ -7,6 +7,7 @@ from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
+from ..database import db
 from ..directory import clients
 from ..directory.models import Client, Contact
 from . import fields as f
@@ -59,7 +60,7 @@ class Clients(MethodView):
         principal().require("client:read")
         query = clients.visible_clients(principal())
         if "q" in args:
-            query = query.where(Client.name.contains(args["q"]))
+            query = query.where(db.contains(Client.name, args["q"]))
         for name in ("number", "active"):
             if name in args:
                 query = query.where(getattr(Client, name) == args[name])
@@ -96,7 +97,7 @@ class Contacts(MethodView):
         if "client_id" in args:
             query = query.where(Contact.client == args["client_id"])
         if "q" in args:
-            query = query.where(Contact.name.contains(args["q"]))
+            query = query.where(db.contains(Contact.name, args["q"]))
         return keyset_page(query, Contact, args)
 
     @contacts_blp.arguments(ContactSchema)

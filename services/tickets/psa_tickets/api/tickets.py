@@ -12,11 +12,13 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.auth import within_grant_slots
+from psa_shared.db import casefolded
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema, column_dumps
 from psa_shared.statements import Shapes, Slot, python_value
 from psa_shared.web import Blueprint, ListArgs, keyset_after, keyset_rows, page_schema, principal
 
+from ..database import db
 from ..servicedesk import boards, clock, sla, tickets
 from ..servicedesk.events import ticket_configuration_ids
 from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Ticket, TicketConfiguration
@@ -130,11 +132,14 @@ def _contains_pattern(text: str) -> str:
 
 def _page_query(shape: tuple):
     """The list's statement for one combination of filters (and number of granted clients)."""
-    filters, unassigned, after, grants = shape
+    filters, folded, unassigned, after, grants = shape
     query = within_grant_slots(Ticket.select(), grants, Ticket.client)
     for name in filters:
         column = FILTERS[name]
-        query = query.where(_summary_like(column, Slot(name)) if name == "q" else column == Slot(name))
+        if name == "q":
+            query = query.where(_summary_like(casefolded(column) if folded else column, Slot(name)))
+        else:
+            query = query.where(column == Slot(name))
     if unassigned:
         query = query.where(Ticket.assignee.is_null())
     if after:
@@ -148,10 +153,11 @@ _PAGES = Shapes(_page_query)
 def _page(args: dict) -> dict:
     p = principal()
     values = {name: args[name] for name in FILTERS if name in args and args[name] != "unassigned"}
+    folded = "q" in values and not db.folds_case(values["q"])  # see ServiceDatabase.contains
     if "q" in values:
-        values["q"] = _contains_pattern(values["q"])
+        values["q"] = _contains_pattern(values["q"].casefold() if folded else values["q"])
     after = keyset_after(args)
-    shape = (tuple(values), args.get("assignee_id") == "unassigned", after is not None, p.grants_shape)
+    shape = (tuple(values), folded, args.get("assignee_id") == "unassigned", after is not None, p.grants_shape)
     values.update(p.grant_values(), after=after, limit=args["limit"] + 1)
     page = keyset_rows(_PAGES[shape].rows(**values), args, id_of=_row_dump().ticket_id)
     page["items"] = _listed(page["items"])
