@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from tests.vault.credentials_kit import store
+
 
 def _sign_in_with_key(psa, key: str):
     token = psa.http.post("/api/v1/auth/token", json={"api_key": key}).json["access_token"]
@@ -98,6 +100,35 @@ def test_a_deactivated_admin_does_not_count_as_the_one_left(tenant):
     gone = tenant.member("admin")
     assert tenant.api.post(f"/api/v1/members/{gone.id}/deactivate").status_code == 200
     assert tenant.api.patch(f"/api/v1/members/{tenant.admin_id}", json={"role": "billing"}).status_code == 422
+
+
+def test_a_demoted_admin_sees_only_the_clients_granted_to_them(tenant, psa):
+    """The MSP's co-founder steps back to bench work: as an admin she saw every client; as a
+    technician she sees the clients granted to her, in tickets and in the vault, not all of them
+    still (until 2026-11-27 `all_clients` outlived the role that gave it)."""
+    acme, river = tenant.client("Acme Dental"), tenant.client("Riverside Law")
+    cofounder = tenant.member("admin")
+    assert cofounder.api.get("/api/v1/auth/me").json["all_clients"] is True
+    demoted = tenant.api.patch(f"/api/v1/members/{cofounder.id}", json={"role": "technician"})
+    assert demoted.status_code == 200, demoted.json
+    grants = tenant.api.get(f"/api/v1/members/{cofounder.id}/grants").json
+    assert grants == {"all_clients": False, "client_ids": []}
+    body = {"all_clients": False, "client_ids": [acme["id"]]}
+    assert tenant.api.put(f"/api/v1/members/{cofounder.id}/grants", json=body).status_code == 200
+    psa.settle()
+    assert [c["name"] for c in cofounder.api.get("/api/v1/clients").json["items"]] == ["Acme Dental"]
+    assert cofounder.api.get(f"/api/v1/clients/{river['id']}").status_code == 404
+    store(tenant.api, river["id"], name="Riverside firewall admin")
+    store(tenant.api, acme["id"], name="Acme firewall admin")
+    assert [c["name"] for c in cofounder.api.get("/api/v1/credentials").json["items"]] == ["Acme firewall admin"]
+
+
+def test_a_promoted_technician_keeps_their_grants_until_widened(tenant):
+    acme = tenant.client("Acme Dental")
+    tech = tenant.member("technician", grants=[acme["id"]])
+    assert tenant.api.patch(f"/api/v1/members/{tech.id}", json={"role": "admin"}).status_code == 200
+    grants = tenant.api.get(f"/api/v1/members/{tech.id}/grants").json
+    assert grants == {"all_clients": False, "client_ids": [acme["id"]]}
 
 
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(tenant, psa):

@@ -71,6 +71,9 @@ def update_member(member_id, **changes) -> Member:
         if "email" in changes:
             _check_email_free(changes["email"], member.id)
             member.email = changes["email"].lower()
+        if member.role == "admin" and changes.get("role", "admin") != "admin":
+            # every client came with the admin role; a demoted admin keeps the clients granted by name
+            member.all_clients = False
         for name in ("name", "role"):
             if name in changes:
                 setattr(member, name, changes[name])
