@@ -220,3 +220,27 @@ def test_read_only_member_can_download_but_not_attach_or_delete(psa, tenant, ser
     assert reader.api.get(f"{base}/{made['id']}").data == LICENSE
     assert upload(reader.api, server["id"]).status_code == 403
     assert reader.api.delete(f"{base}/{made['id']}").status_code == 403
+
+
+def test_a_json_body_is_at_most_a_mebibyte_while_attachments_keep_their_own_limit(psa, tenant, server):
+    """A JSON request has no business past 1 MiB (the largest, a member's 10,000 grants, is 0.4);
+    until 2026-11-27 any route read and parsed up to 32 MiB, the attachment limit's headroom."""
+    big_json = {"client_id": server["client_id"], "type": "license", "name": "x", "notes": "n" * (2 * 1024 * 1024)}
+    refused = tenant.api.post(URL, json=big_json)
+    assert refused.status_code == 413 and refused.content_type == "application/problem+json"
+    ticket = tenant.api.post("/api/v1/tickets", json={"client_id": server["client_id"], "summary": "s" * 1_100_000})
+    assert ticket.status_code == 413
+    nearly = tenant.api.post(URL, json={**big_json, "notes": "n" * 1_000_000})
+    assert nearly.status_code == 422 and "notes" in nearly.json["errors"]  # read, then refused by its field
+    kept = upload(tenant.api, server["id"], content=b"x" * (3 * 1024 * 1024), filename="backup.bak")
+    assert kept.status_code == 201, kept.json
+
+
+def test_an_attachment_limit_past_the_old_32_mebibytes_is_honoured(psa, tenant, server, monkeypatch):
+    from psa_shared.config import Settings
+
+    monkeypatch.setenv("PSA_VAULT_MAX_ATTACHMENT_BYTES", str(40 * 1024 * 1024))
+    psa.settings = Settings.from_env()
+    psa._wsgi = None
+    api = psa.http.as_token(tenant.token)
+    assert upload(api, server["id"], content=b"x" * (33 * 1024 * 1024), filename="image.bak").status_code == 201

@@ -175,7 +175,8 @@ class Attachments(MethodView):
         """Attach a file (multipart field `file`): size-limited, allow-listed types, checksummed."""
         principal().require("vault:write")
         limit = max_bytes(current_app.extensions["psa_settings"])
-        if request.content_length and request.content_length > limit + 64 * 1024:  # refuse before reading it
+        request.max_content_length = limit + 64 * 1024  # the file and the multipart around it
+        if request.content_length and request.content_length > request.max_content_length:  # refuse before reading
             raise attachments.too_large(limit)
         upload = request.files.get("file")
         return attachments.add_attachment(principal(), configuration_id, upload, current_store(), limit)
