@@ -29,6 +29,11 @@ class Settings:
     trusted_proxies: tuple[str, ...]  # PSA_TRUSTED_PROXIES (addresses whose X-Forwarded-For we believe)
     queue_type: str  # PSA_QUEUE_TYPE: "quorum" on RabbitMQ, ignored by memory://
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    # Failed password sign-ins (psa_tickets.directory.sign_in_limit), per window of
+    sign_in_window_seconds: int = 900  # PSA_SIGN_IN_WINDOW seconds, from the window's first failure
+    sign_in_account_limit: int = 10  # PSA_SIGN_IN_ACCOUNT_LIMIT: per tenant and email
+    sign_in_tenant_limit: int = 100  # PSA_SIGN_IN_TENANT_LIMIT: across a tenant's emails
+    sign_in_address_limit: int = 50  # PSA_SIGN_IN_ADDRESS_LIMIT: per client address; 0: none
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -46,6 +51,7 @@ class Settings:
             "trusted_proxies": _split(env.get("PSA_TRUSTED_PROXIES", "")),
             "queue_type": env.get("PSA_QUEUE_TYPE", "quorum"),
             "env": env,
+            **_sign_in_limits(env),
         }
         values.update(overrides)
         return cls(**values)
@@ -68,3 +74,18 @@ class Settings:
     @property
     def embedded(self) -> bool:
         return self.broker_url.startswith("memory://")
+
+
+def _sign_in_limits(env: dict[str, str]) -> dict[str, int]:
+    """The sign-in limit's figures; only the address ceiling may be 0 (a 0 elsewhere refuses all)."""
+    found = {}
+    for name, key, default, least in (
+        ("sign_in_window_seconds", "PSA_SIGN_IN_WINDOW", 900, 1),
+        ("sign_in_account_limit", "PSA_SIGN_IN_ACCOUNT_LIMIT", 10, 1),
+        ("sign_in_tenant_limit", "PSA_SIGN_IN_TENANT_LIMIT", 100, 1),
+        ("sign_in_address_limit", "PSA_SIGN_IN_ADDRESS_LIMIT", 50, 0),
+    ):
+        found[name] = int(env.get(key, default))
+        if found[name] < least:
+            raise ValueError(f"{key} must be {least} or more, not {found[name]}")
+    return found

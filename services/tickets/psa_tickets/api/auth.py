@@ -1,15 +1,16 @@
 """/api/v1/auth: sign-in (password or API key) for short-lived tokens, API keys, and JWKS."""
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from psa_shared.errors import PROBLEM_JSON
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, principal, public
+from psa_shared.web import Blueprint, ProblemSchema, principal, public
 
-from ..directory import tokens
+from ..directory import sign_in_limit, tokens
 from . import fields as f
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens and API keys")
@@ -22,6 +23,29 @@ def _keyring():
 
 def _ttl() -> int:
     return current_app.extensions["psa_settings"].token_ttl_seconds
+
+
+def _client_address() -> str | None:
+    """The peer, or behind a proxy listed in `PSA_TRUSTED_PROXIES` the rightmost `X-Forwarded-For`
+    hop no listed proxy added (as the vault's audit reads it): hops left of it are the client's say."""
+    trusted = set(current_app.extensions["psa_settings"].trusted_proxies)
+    if request.remote_addr not in trusted:
+        return request.remote_addr
+    hops = [hop.strip() for line in request.headers.getlist("X-Forwarded-For") for hop in line.split(",")]
+    return next((hop for hop in reversed(hops) if hop and hop not in trusted), request.remote_addr)
+
+
+REFUSED = {
+    "description": "Too many failed sign-ins (for the account, the MSP or the client address); the password "
+    "was not checked.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the window that refused ends.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 class TokenRequest(ma.Schema):
@@ -77,14 +101,18 @@ def _api_key_out(row, key=None) -> dict:
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
+@blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON, **REFUSED)
 @public
 def token(data):
     """Trade a password (with tenant and email) or an API key for an access token. After 10
-    failed passwords for one email within 15 minutes: 429 with `Retry-After`, password unchecked."""
+    failed passwords for one email, 100 across the MSP's emails or 50 from one client address
+    within 15 minutes (by default): 429 with `Retry-After`, password unchecked."""
     if "api_key" in data:
         access = tokens.exchange_api_key(_keyring(), data["api_key"], _ttl())
     else:
-        access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl())
+        limits = sign_in_limit.Limits.from_settings(current_app.extensions["psa_settings"])
+        with sign_in_limit.attempt(limits, _client_address()):
+            access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl())
     return {"access_token": access, "token_type": "Bearer", "expires_in": _ttl()}
 
 

@@ -121,6 +121,16 @@ class SignInFailure(Model):
         indexes = ((("tenant_id", "email"), True),)
 
 
+class SignInCeiling(GlobalModel):
+    """Failed password sign-ins above one account in their current window (directory.sign_in_limit):
+    one row per tenant (made-up tenant ids share one) and per client address, across tenants. Not
+    tenant-scoped: an address's count spans tenants, and a made-up tenant has no scope to hold it."""
+
+    key = peewee.CharField(max_length=80, primary_key=True)  # "tenant:<id>", "tenant:unknown", "address:<ip>"
+    failures = peewee.IntegerField()
+    since = peewee.DateTimeField(index=True)  # the window's first failure; pruned by it
+
+
 _BUMP = Statement(
     lambda: Counter.update(value=Counter.value + 1).where(Counter.name == Slot("name")).returning(Counter.value)
 )

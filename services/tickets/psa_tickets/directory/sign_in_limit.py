@@ -1,63 +1,175 @@
 """The limit on failed password sign-ins: guessing at an admin, who can reveal every client's
-passwords, stops after MAX_FAILURES per tenant and email within WINDOW (docs/foundation.md)."""
+passwords, stops after a few failures per tenant and email within a window; one password sprayed
+across a tenant's emails stops at the tenant's ceiling, and one client address guessing across
+tenants at its own (docs/foundation.md, figures in `psa_shared.config.Settings`)."""
 
+from __future__ import annotations
+
+import dataclasses
 import datetime as dt
+import ipaddress
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import peewee
 
+from psa_shared.config import Settings
 from psa_shared.errors import TooManyRequests
 from psa_shared.tenancy import current_tenant
 
+from ..database import db
 from ..servicedesk import clock
-from .models import SignInFailure, Tenant
+from .models import SignInCeiling, SignInFailure, Tenant
 
-MAX_FAILURES = 10
-WINDOW = dt.timedelta(minutes=15)  # counted from the window's first failure
+UNKNOWN_TENANT = "tenant:unknown"  # every made-up tenant id counts here: a key an attacker cannot multiply
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    account: int  # failures per tenant and email
+    tenant: int  # failures across a tenant's emails
+    address: int  # failures from one client address across tenants; 0: no such ceiling
+    window: dt.timedelta  # counted from the window's first failure
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        window = dt.timedelta(seconds=settings.sign_in_window_seconds)
+        return cls(
+            settings.sign_in_account_limit, settings.sign_in_tenant_limit, settings.sign_in_address_limit, window
+        )
+
+
+DEFAULT = Limits.from_settings(Settings.from_env({}))  # the documented figures, for callers outside a request
+_attempt: ContextVar[tuple[Limits, str | None]] = ContextVar("psa_sign_in_attempt", default=(DEFAULT, None))
+
+
+@contextmanager
+def attempt(limits: Limits, address: str | None) -> Iterator[None]:
+    """Sign-ins in the block are counted under `limits`, as coming from client `address`."""
+    token = _attempt.set((limits, address_key(address)))
+    try:
+        yield
+    finally:
+        _attempt.reset(token)
+
+
+def address_key(address: str | None) -> str | None:
+    """The count an address falls under: IPv6 by its /64 (what one host usually gets to pick
+    from), none for an address that is not public (loopback, a LAN, a proxy not listed in
+    `PSA_TRUSTED_PROXIES`, whose one address would put every client behind it under one count)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    if not ip.is_global:
+        return None
+    return f"address:{ipaddress.ip_network(f'{ip}/64', strict=False) if ip.version == 6 else ip}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Count:
+    model: type[peewee.Model]  # the tenant's SignInFailure (by email) or SignInCeiling (by key)
+    key: str
+    limit: int
+    refusal: str
+
+    @property
+    def column(self) -> peewee.Field:
+        return self.model.email if self.model is SignInFailure else self.model.key
+
+
+class _Refused(Exception):
+    pass
 
 
 def count_attempt(email: str) -> None:
-    """Count this attempt as failed before its password is checked (success forgives it), in one
-    statement that adds only below the limit: parallel guesses each take a place, so no more than
-    MAX_FAILURES are ever checked in a window. Past it, raises the 429 and counts nothing, so
-    knocking on does not prolong the lockout."""
-    if not Tenant.select().where(Tenant.id == current_tenant()).exists():
-        return  # nobody to protect, and rows of a made-up tenant would never be pruned
-    now = clock.now()
-    failures, since = SignInFailure.failures, SignInFailure.since
-    expired = since <= now - WINDOW
+    """Count this attempt as failed before its password is checked (success forgives it): for the
+    account, the tenant and the client address, each by one statement that adds only below its
+    limit, in one transaction. Parallel guesses each take a place, so no more than a limit's
+    figure are ever checked in a window. Past any limit, raises the 429 and counts nothing (the
+    transaction rolls back), so knocking on does not prolong the lockout nor use up the others."""
+    limits, address = _attempt.get()
+    now, counts = clock.now(), _counts(email, limits, address)
+    try:
+        with db.proxy.atomic():
+            for count in counts:
+                if not _take(count, limits.window, now):
+                    raise _Refused(count.refusal)
+    except _Refused as refused:
+        seconds = _seconds_left(counts, limits.window, now)
+        raise TooManyRequests(str(refused), headers={"Retry-After": str(seconds)}) from None
+
+
+def _counts(email: str, limits: Limits, address: str | None) -> list[_Count]:
+    known = Tenant.select().where(Tenant.id == current_tenant()).exists()
+    account = _Count(SignInFailure, email, limits.account, _refusal("for this account"))
+    ceilings = [_Count(SignInCeiling, *ceiling) for ceiling in _ceilings(known, limits, address)]
+    return ([account] if known else []) + ceilings
+
+
+def _ceilings(known: bool, limits: Limits, address: str | None) -> list[tuple[str, int, str]]:
+    """(key, limit, refusal) of the counts above the account: no rows for a made-up tenant id, whose
+    failures all share one count instead (each still costs an argon2 check)."""
+    found = [(f"tenant:{current_tenant()}" if known else UNKNOWN_TENANT, limits.tenant, _refusal("for this MSP"))]
+    if address and limits.address:
+        found.append((address, limits.address, _refusal("from this address")))
+    return found
+
+
+def _refusal(where: str) -> str:
+    return f"too many failed sign-ins {where}; try again later"
+
+
+def _take(count: _Count, window: dt.timedelta, now: dt.datetime) -> bool:
+    """Add one failure below the limit, or start a new window over an expired one or one whose
+    failures were all taken back (its start is then no failure's)."""
+    model = count.model
+    failures, since = model.failures, model.since
+    expired = (since <= now - window) | (failures < 1)
+    target = [model.tenant_id, model.email] if model is SignInFailure else [model.key]
     counted = (
-        SignInFailure.insert(email=email, failures=1, since=now)
+        model.insert({count.column: count.key, failures: 1, since: now})
         .on_conflict(
-            conflict_target=[SignInFailure.tenant_id, SignInFailure.email],
+            conflict_target=target,
             update={
                 failures: peewee.Case(None, [(expired, 1)], failures + 1),
                 since: peewee.Case(None, [(expired, since.to_value(now))], since),
             },
-            where=expired | (failures < MAX_FAILURES),
+            where=expired | (failures < count.limit),
         )
         .returning(failures)
         .tuples()
         .execute()
     )
-    if not list(counted):
-        raise TooManyRequests(
-            "too many failed sign-ins for this account; try again later",
-            headers={"Retry-After": str(_seconds_left(email, now))},
-        )
+    return bool(list(counted))
 
 
-def _seconds_left(email: str, now: dt.datetime) -> int:
-    row = SignInFailure.get_or_none(SignInFailure.email == email)
-    ends = row.since + WINDOW if row else now  # forgiven meanwhile: try now
-    return max(1, math.ceil((ends - now).total_seconds()))
+def _seconds_left(counts: list[_Count], window: dt.timedelta, now: dt.datetime) -> int:
+    """Until the last of the full counts' windows ends (1 if they were forgiven meanwhile)."""
+    ends = [now]
+    for count in counts:
+        row = count.model.select(count.model.failures, count.model.since).where(count.column == count.key).first()
+        if row is not None and row.failures >= count.limit and row.since > now - window:
+            ends.append(row.since + window)
+    return max(1, math.ceil((max(ends) - now).total_seconds()))
 
 
 def prune() -> None:
-    """Drop the tenant's windows that have passed (emails nobody tries again)."""
-    SignInFailure.delete().where(SignInFailure.since <= clock.now() - WINDOW).execute()
+    """Drop the windows that have passed: the tenant's emails and every ceiling nobody tries again."""
+    limits, _ = _attempt.get()
+    ended = clock.now() - limits.window
+    SignInFailure.delete().where(SignInFailure.since <= ended).execute()
+    SignInCeiling.delete().where(SignInCeiling.since <= ended).execute()
 
 
 def forgive(email: str) -> None:
-    """A sign-in that got in clears the account's failures."""
+    """A sign-in that got in clears the account's failures, and takes its own place back from the
+    tenant's and the address's counts (only its own: one account's success must not wipe a spray)."""
+    limits, address = _attempt.get()
     SignInFailure.delete().where(SignInFailure.email == email).execute()
+    keys = [key for key, _, _ in _ceilings(True, limits, address)]
+    taken = SignInCeiling.key.in_(keys) & (SignInCeiling.failures > 0)
+    SignInCeiling.update(failures=SignInCeiling.failures - 1).where(taken).execute()
