@@ -18,7 +18,7 @@ import orjson
 import prometheus_client
 from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, resolver
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
@@ -186,6 +186,22 @@ def public(view):
 
 def principal() -> Principal:
     return g.principal
+
+
+def client_address() -> str | None:
+    """The peer's address or, when the peer is a proxy listed in `PSA_TRUSTED_PROXIES`, the
+    rightmost `X-Forwarded-For` hop no listed proxy added: hops left of it are the client's say.
+    Every header line is read, in case a proxy adds its own line rather than appending. As sent,
+    unchecked (the caller decides what a malformed one means); None outside a request."""
+    if not has_request_context():
+        return None
+    peer = request.remote_addr
+    settings = current_app.extensions.get("psa_settings")
+    trusted = set(settings.trusted_proxies) if settings else set()
+    if peer not in trusted:
+        return peer
+    hops = [hop.strip() for line in request.headers.getlist("X-Forwarded-For") for hop in line.split(",")]
+    return next((hop for hop in reversed(hops) if hop and hop not in trusted), peer)
 
 
 # Every request body, JSON above all: the largest a route takes, a member's 10,000 grants, is 0.4 MiB.

@@ -21,9 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import peewee
-from flask import current_app, has_request_context, request
 
-from psa_shared import tenancy
+from psa_shared import tenancy, web
 from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
 from psa_shared.statements import Slot, Statement
@@ -170,19 +169,8 @@ class Context:
 
 
 def client_address() -> str | None:
-    """The peer address; X-Forwarded-For only when the peer is a trusted proxy, read right to left."""
-    if not has_request_context():
-        return None
-    peer = request.remote_addr
-    settings = current_app.extensions.get("psa_settings")
-    trusted = set(settings.trusted_proxies) if settings else set()
-    if peer not in trusted:
-        return _valid(peer)
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return _valid(hop)
-    return _valid(peer)
+    """Who asked, for the audit row (`psa_shared.web.client_address`), "invalid" when malformed."""
+    return _valid(web.client_address())
 
 
 def _valid(address: str | None) -> str | None:

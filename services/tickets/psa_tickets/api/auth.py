@@ -1,14 +1,14 @@
 """/api/v1/auth: sign-in (password or API key) for short-lived tokens, API keys, and JWKS."""
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.errors import PROBLEM_JSON
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, ProblemSchema, principal, public
+from psa_shared.web import Blueprint, ProblemSchema, client_address, principal, public
 
 from ..directory import sign_in_limit, tokens
 from . import fields as f
@@ -23,16 +23,6 @@ def _keyring():
 
 def _ttl() -> int:
     return current_app.extensions["psa_settings"].token_ttl_seconds
-
-
-def _client_address() -> str | None:
-    """The peer, or behind a proxy listed in `PSA_TRUSTED_PROXIES` the rightmost `X-Forwarded-For`
-    hop no listed proxy added (as the vault's audit reads it): hops left of it are the client's say."""
-    trusted = set(current_app.extensions["psa_settings"].trusted_proxies)
-    if request.remote_addr not in trusted:
-        return request.remote_addr
-    hops = [hop.strip() for line in request.headers.getlist("X-Forwarded-For") for hop in line.split(",")]
-    return next((hop for hop in reversed(hops) if hop and hop not in trusted), request.remote_addr)
 
 
 REFUSED = {
@@ -111,7 +101,7 @@ def token(data):
         access = tokens.exchange_api_key(_keyring(), data["api_key"], _ttl())
     else:
         limits = sign_in_limit.Limits.from_settings(current_app.extensions["psa_settings"])
-        with sign_in_limit.attempt(limits, _client_address()):
+        with sign_in_limit.attempt(limits, client_address()):
             access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl())
     return {"access_token": access, "token_type": "Bearer", "expires_in": _ttl()}
 
