@@ -37,6 +37,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "read-only": frozenset(READ),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
+# Clocks of the processes that mint tokens and stamp revocations may disagree by this much (and an
+# API-key exchange that passed its check may mint a moment after the revocation is stamped).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def revocation_horizon(settings: Settings) -> dt.timedelta:
+    """How long after its revocation an API key's id must still be refused: a token traded for the
+    key lives `PSA_TOKEN_TTL` at most, plus CLOCK_SKEW. Past that the id refuses nothing alive."""
+    return dt.timedelta(seconds=settings.token_ttl_seconds) + CLOCK_SKEW
 
 
 @dataclass(frozen=True)

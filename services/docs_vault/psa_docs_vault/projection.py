@@ -8,11 +8,14 @@ import uuid
 
 import peewee
 
-from psa_shared.auth import MemberView
+from psa_shared.auth import MemberView, revocation_horizon
+from psa_shared.config import Settings
+from psa_shared.outbox import utcnow
 from psa_shared.projection import apply_newer
 from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import tenant_scope
 
+from . import database
 from .database import Model
 
 
@@ -30,9 +33,11 @@ class MemberRecord(Model):
 
 
 class RevokedKeyRecord(Model):
-    """An API key revoked for good (`id` is the tickets service's key id): tokens naming it are refused."""
+    """An API key revoked (`id` is the tickets service's key id): tokens naming it are refused
+    until every one of them has expired, then the record is pruned (`prune_revoked_keys`)."""
 
     member_id = peewee.UUIDField()
+    revoked_at = peewee.DateTimeField()  # as the tickets service stamped it
 
     class Meta:
         indexes = ((("tenant_id", "member_id"), False),)
@@ -55,9 +60,38 @@ def on_member(event, payload: dict) -> None:
     apply_newer(MemberRecord, payload["id"], _moment(payload["updated_at"]), fields)
 
 
-def on_api_key_revoked(event, payload: dict) -> None:
-    """Revocation is permanent: a redelivery, or one arriving before its member, inserts nothing new."""
-    RevokedKeyRecord.insert(id=payload["id"], member_id=payload["member_id"]).on_conflict_ignore().execute()
+def revocation_handler(horizon: dt.timedelta):
+    """`api_key.revoked`'s handler: records the key, and prunes the tenant's records revoked more
+    than `horizon` (`psa_shared.auth.revocation_horizon`) before it, whose tokens have all expired."""
+
+    def on_api_key_revoked(event, payload: dict) -> None:
+        """A redelivery, or one arriving before its member, inserts nothing new."""
+        revoked_at = _moment(payload["revoked_at"])
+        record = {"id": payload["id"], "member_id": payload["member_id"], "revoked_at": revoked_at}
+        RevokedKeyRecord.insert(record).on_conflict_ignore().execute()
+        prune_revoked_keys(revoked_at - horizon)
+
+    return on_api_key_revoked
+
+
+def add_revoked_at() -> None:
+    """Vaults made before records had `revoked_at` get it, their records stamped with the time of
+    the upgrade: each is then kept one horizon more, never less than its tokens live."""
+    table = RevokedKeyRecord._meta.table_name
+    upgraded = utcnow().isoformat(sep=" ")
+    db = database.db
+    with db.proxy.atomic():  # on SQLite the writers' turn: two workers starting at once add it once
+        if "revoked_at" in {column.name for column in db.proxy.get_columns(table)}:
+            return
+        # PostgreSQL's ADD takes its table's lock only now, and IF NOT EXISTS settles a race with another worker
+        add = "ADD COLUMN IF NOT EXISTS revoked_at TIMESTAMP" if db.is_postgres else "ADD COLUMN revoked_at DATETIME"
+        db.proxy.execute_sql(f"ALTER TABLE \"{table}\" {add} NOT NULL DEFAULT '{upgraded}'")
+
+
+def prune_revoked_keys(before: dt.datetime) -> int:
+    """Forget the tenant in context's keys revoked before `before`; how many. Measured against the
+    tickets service's own stamps (the newest revocation's time), so the vault's clock plays no part."""
+    return RevokedKeyRecord.delete().where(RevokedKeyRecord.revoked_at < before).execute()
 
 
 def on_client(event, payload: dict) -> None:
@@ -70,10 +104,13 @@ HANDLERS = {
     "member.updated": on_member,
     "member.deactivated": on_member,
     "member.grants_changed": on_member,
-    "api_key.revoked": on_api_key_revoked,
     "client.created": on_client,
     "client.updated": on_client,
 }
+
+
+def handlers(settings: Settings) -> dict:
+    return {**HANDLERS, "api_key.revoked": revocation_handler(revocation_horizon(settings))}
 
 
 # One query per request: the member's row, once per key of theirs revoked (a LEFT JOIN).

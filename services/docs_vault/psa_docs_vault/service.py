@@ -10,7 +10,7 @@ from .database import db, inbox, outbox
 
 def handlers(settings) -> dict:
     return {
-        **projection.HANDLERS,
+        **projection.handlers(settings),
         **history.HANDLERS,
         "member.deactivated": offboarding.on_member_deactivated,  # projection first, then rotation work
         "vault.key_rotated": keys.on_key_rotated,
@@ -22,6 +22,8 @@ class VaultService(Service):
         """Tables, then the audit triggers: the chain head moves only through them."""
         super().prepare_schema()
         audit.install_guards()
+        with self.db.proxy.connection_context():
+            projection.add_revoked_at()
 
 
 SERVICE = VaultService(

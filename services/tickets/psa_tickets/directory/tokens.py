@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import secrets
 import uuid
 
-from psa_shared.auth import KeyRing, MemberView, Principal
+from psa_shared.auth import KeyRing, MemberView, Principal, revocation_horizon
+from psa_shared.config import Settings
 from psa_shared.errors import NotFound, Unauthorized, field_error
 from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import tenant_scope
 
 from ..database import db, emit
+from ..servicedesk import clock
 from . import sign_in_limit
 from .events import granted_client_ids
 from .models import ApiKey, Member, directory_changed
@@ -21,6 +24,13 @@ from .passwords import check_password
 from .snapshot import snapshot
 
 KEY_PREFIX = "psa"
+_horizon: dt.timedelta | None = None  # None until configured: every revoked key is refused
+
+
+def configure(settings: Settings) -> None:
+    """How long a revoked key's id is kept in the member as loaded (`revocation_horizon`)."""
+    global _horizon
+    _horizon = revocation_horizon(settings)
 
 
 def member_view(member: Member) -> MemberView:
@@ -51,6 +61,8 @@ def _load_view(member_id) -> MemberView | None:
     if member is None:
         return None
     revoked = ApiKey.select(ApiKey.id).where((ApiKey.member == member.id) & ApiKey.revoked_at.is_null(False))
+    if _horizon is not None:  # older revocations: every token traded for the key has expired
+        revoked = revoked.where(ApiKey.revoked_at > clock.now() - _horizon)
     return dataclasses.replace(member_view(member), revoked_keys=frozenset(row.id for row in revoked))
 
 
@@ -122,7 +134,7 @@ def revoke_api_key(principal: Principal, key_id) -> ApiKey:
         row = ApiKey.get_or_none(ApiKey.id == key_id)
         if row is None or (row.member_id != principal.member_id and "member:write" not in principal.permissions):
             raise NotFound("API key not found")
-        revoked_at = utcnow()
+        revoked_at = clock.now()
         if ApiKey.update(revoked_at=revoked_at).where((ApiKey.id == row.id) & ApiKey.revoked_at.is_null()).execute():
             row.revoked_at = revoked_at
             directory_changed()
