@@ -158,3 +158,23 @@ def test_looking_up_a_client_number_beyond_any_client_is_422_naming_number(tenan
 def test_looking_up_client_number_one(tenant):
     tenant.client("Acme Dental")
     assert [c["name"] for c in tenant.api.get("/api/v1/clients?number=1").json["items"]] == ["Acme Dental"]
+
+
+def test_a_password_change_signs_out_every_token_and_the_api_keys_mint_new_ones(tenant, psa):
+    tech = tenant.member("technician", password="old password 1")
+    made = tech.api.post("/api/v1/auth/api-keys", json={"name": "RMM feed", "scopes": ["ticket:read"]})
+    assert made.status_code == 201, made.json
+    rmm = _sign_in_with_key(psa, made.json["key"])
+    assert rmm.get("/api/v1/tickets").status_code == 200
+    changed = tenant.api.patch(f"/api/v1/members/{tech.id}", json={"password": "new password 2"})
+    assert changed.status_code == 200, changed.json
+    assert tech.api.get("/api/v1/tickets").status_code == 401
+    assert rmm.get("/api/v1/tickets").status_code == 401
+    assert _sign_in_with_key(psa, made.json["key"]).get("/api/v1/tickets").status_code == 200
+    listed = tech.api.get("/api/v1/auth/api-keys")
+    assert listed.status_code == 401  # the old token is gone; the new password lists the keys
+    fresh = psa.http.post(
+        "/api/v1/auth/token", json={"tenant": tenant.id, "email": tech.email, "password": "new password 2"}
+    ).json["access_token"]
+    keys = psa.http.as_token(fresh).get("/api/v1/auth/api-keys").json["items"]
+    assert [key["name"] for key in keys] == ["RMM feed"]
