@@ -8,6 +8,7 @@ HTTP handlers never touch the broker: they write to the outbox, and the relay pu
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -67,6 +68,7 @@ class Relay:
         self.settings, self.outbox, self.producer, self.batch = settings, outbox, producer, batch
         self.exchange = exchange(settings, producer)
         self._connection: kombu.Connection | None = None
+        self.last_sent: dt.datetime | None = None  # the newest `published_at` this relay wrote
 
     def _publisher(self) -> kombu.Producer:
         if self._connection is None:
@@ -108,8 +110,10 @@ class Relay:
                     break
                 sent.append(row.id)
             if sent:
+                now = utcnow()
                 with db.proxy.atomic():
-                    self.outbox.model.update(published_at=utcnow()).where(self.outbox.model.id.in_(sent)).execute()
+                    self.outbox.model.update(published_at=now).where(self.outbox.model.id.in_(sent)).execute()
+                self.last_sent = now
         if failure is not None:
             raise failure
         return len(sent)
@@ -145,6 +149,7 @@ class Consumer:
         self.attempts: Counter[str] = Counter()
         self.applied = 0
         self.duplicates = 0
+        self.caught_up: dt.datetime | None = None  # embedded: all queued before it was applied
 
     def declare(self, connection: kombu.Connection) -> None:
         for queue in self.queues:
@@ -208,11 +213,25 @@ class Consumer:
         self.declare(connection)
         with connection.Consumer(self.queues[:1], callbacks=[self.on_message], accept=["json"], prefetch_count=10):
             while not (stop and stop.is_set()):
+                idle = False
                 try:
                     connection.drain_events(timeout=until_idle or 1.0)
                 except TimeoutError:
-                    if until_idle:
-                        return
+                    idle = True
+                self._note_caught_up(connection)
+                if idle and until_idle:
+                    return
+
+    def _note_caught_up(self, connection: kombu.Connection) -> None:
+        """On memory:// only (see `psa_shared.watermark`). The moment is taken before the queue is
+        looked at, and between deliveries, when the message last taken is applied or back in the
+        queue: a message the empty queue did not show was published after the moment."""
+        if not self.settings.embedded:
+            return
+        moment = utcnow()
+        declared = connection.default_channel.queue_declare(queue=self.queues[0].name, passive=True)
+        if declared.message_count == 0:
+            self.caught_up = moment
 
 
 class BackgroundLoop(threading.Thread):

@@ -15,6 +15,7 @@ from . import bus
 from .config import Settings
 from .errors import problem_response
 from .services import Periodic, Service, discover_services
+from .watermark import Watermarks
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class System:
         self.services = services if services is not None else discover_services()
         self.loops: list[bus.BackgroundLoop] = []
         self.consuming: list[bus.Consumer] = []  # the consumers `loops` run, first in it
+        self.relaying: list[bus.Relay] = []
+        self.watermarks = Watermarks(settings, self.services) if settings.embedded else None
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
@@ -125,19 +128,29 @@ class System:
         return [periodic_loop(job) for s in self.services for job in s.periodic(self.settings)]
 
     def start_workers(self) -> None:
-        """Every installed service's queues first, so nothing a relay publishes falls on the floor."""
+        """Every installed service's queues first, so nothing a relay publishes falls on the floor.
+        In embedded mode, what memory:// may have held when the process last died is relayed again
+        first (`psa_shared.watermark`)."""
         self.declare_queues()
-        self.consuming = self.consumers()
-        self.loops = [bus.consumer_loop(c) for c in self.consuming] + [bus.relay_loop(r) for r in self.relays()]
+        if self.watermarks is not None:
+            self.watermarks.replay()
+        self.consuming, self.relaying = self.consumers(), self.relays()
+        self.loops = [bus.consumer_loop(c) for c in self.consuming] + [bus.relay_loop(r) for r in self.relaying]
         self.loops += self.periodic_loops()
+        if self.watermarks is not None:
+            self.loops.append(watermark_loop(self.watermarks, self.consuming, self.relaying))
         for loop in self.loops:
             loop.start()
 
     def stop_workers(self) -> None:
         """Relays and jobs first, then the consumers; in embedded mode these apply what is still
-        queued before they stop. A memory:// queue dies with the process while the outbox holds
-        its events as sent: stopped all at once, the consumers left behind what the relay had just
-        published (a client made a second before Ctrl-C never reached the vault)."""
+        queued before they stop, and the watermark moves past all of it. A memory:// queue dies
+        with the process while the outbox holds its events as sent: stopped all at once, the
+        consumers left behind what the relay had just published (a client made a second before
+        Ctrl-C never reached the vault). A process killed outright (kill -9) cannot
+        drain: its next start relays again what was published since the watermark, and the
+        consumers skip what they had (`psa_shared.watermark`; tests/shared/test_embedded_kill.py,
+        a client added just before kill -9 reaches the vault after the restart, failed before)."""
         consumers = self.loops[: len(self.consuming)]
         _stop(self.loops[len(self.consuming) :])
         _stop(consumers)
@@ -145,7 +158,9 @@ class System:
             with bus.connect(self.settings) as connection:
                 for consumer in self.consuming:
                     consumer.consume(connection, until_idle=0.2)
-        self.loops, self.consuming = [], []
+        if self.watermarks is not None and self.relaying:
+            self.watermarks.advance(self.consuming, self.relaying)
+        self.loops, self.consuming, self.relaying = [], [], []
 
 
 def _stop(loops: list[bus.BackgroundLoop]) -> None:
@@ -153,6 +168,16 @@ def _stop(loops: list[bus.BackgroundLoop]) -> None:
         loop.stop()
     for loop in loops:
         loop.join(timeout=5)
+
+
+def watermark_loop(
+    watermarks: Watermarks, consumers: list[bus.Consumer], relays: list[bus.Relay], seconds: float = 1.0
+) -> bus.BackgroundLoop:
+    def step(stop: threading.Event) -> None:
+        watermarks.advance(consumers, relays)
+        stop.wait(seconds)
+
+    return bus.BackgroundLoop("embedded-watermark", step)
 
 
 def periodic_loop(job: Periodic) -> bus.BackgroundLoop:
