@@ -7,7 +7,7 @@ from .projects_seed import board, in_tenant, project, task, ticket
 
 def test_week_shows_capacity_scheduled_logged_and_available_per_member(tenant, psa):
     acme = tenant.client("Acme")
-    ann = tenant.member("technician")
+    ann = tenant.member("technician", grants=[acme["id"]])
     desk_ticket = ticket(psa, tenant, acme["id"], board(psa, tenant))
     cabling = task(tenant.api, project(tenant.api, acme["id"])["id"])
     for starts_at, minutes in [
@@ -38,10 +38,11 @@ def test_week_shows_capacity_scheduled_logged_and_available_per_member(tenant, p
 
 
 def test_overbooked_member_shows_zero_available_not_negative(tenant, psa):
-    ann = tenant.member("technician")
+    acme = tenant.client("Acme")
+    ann = tenant.member("technician", grants=[acme["id"]])
     with in_tenant(psa, tenant):
         Member.update(weekly_capacity_minutes=600).where(Member.id == ann.id).execute()
-    desk_ticket = ticket(psa, tenant, tenant.client("Acme")["id"], board(psa, tenant))
+    desk_ticket = ticket(psa, tenant, acme["id"], board(psa, tenant))
     body = {"member_id": ann.id, "starts_at": "2026-03-03T08:00:00Z", "minutes": 900, "ticket_id": desk_ticket}
     tenant.api.post("/api/v1/schedule", json=body)
     row = next(

@@ -64,7 +64,7 @@ def test_a_technician_who_left_cannot_be_booked(tenant, psa):
     ticket or task cannot be handed to him (the availability report, which shows active members
     only, would never show the booking). A booking he already had can still be moved to Ann."""
     acme = tenant.client("Acme")
-    tom, ann = tenant.member("technician"), tenant.member("technician")
+    tom, ann = (tenant.member("technician", grants=[acme["id"]]) for _ in range(2))
     ticket = open_ticket(tenant.api, acme["id"], summary="Server migration")
     monday = {"starts_at": "2026-03-02T08:00:00Z", "minutes": 240, "ticket_id": ticket["id"]}
     kept = tenant.api.post("/api/v1/schedule", json={"member_id": tom.id, **monday}).json

@@ -11,7 +11,7 @@ def test_office_move_gets_phases_and_tasks_and_announces_them(tenant, psa):
     move = project(tenant.api, acme["id"], name="Office move")
     phase = tenant.api.post(f"/api/v1/projects/{move['id']}/phases", json={"name": "Cabling", "position": 1})
     assert phase.status_code == 201, phase.json
-    tech = tenant.member("technician")
+    tech = tenant.member("technician", grants=[acme["id"]])
     made = task(
         tenant.api,
         move["id"],
@@ -130,7 +130,7 @@ def test_bad_task_time_is_refused_by_field_and_spent_minutes_stay(tenant, other_
 
 def test_tech_books_a_morning_on_a_ticket_and_moves_it(tenant, psa):
     acme = tenant.client("Acme")
-    tech = tenant.member("technician")
+    tech = tenant.member("technician", grants=[acme["id"]])
     ticket_id = ticket(psa, tenant, acme["id"], board(psa, tenant))
     booked = tenant.api.post(
         "/api/v1/schedule",
@@ -169,9 +169,14 @@ def test_schedule_refuses_foreign_targets_and_hides_ungranted_bookings(tenant, o
         "/api/v1/schedule", json={"member_id": tech.id, "starts_at": start, "minutes": 60, "task_id": bolt_task["id"]}
     )
     assert refused.status_code == 422 and "task_id" in refused.json["errors"]
+    # booked on Bolt's task while granted Bolt, then Bolt withdrawn: the booking is hidden from him
+    grants = f"/api/v1/members/{tech.id}/grants"
+    both = {"all_clients": False, "client_ids": [acme["id"], bolt["id"]]}
+    assert tenant.api.put(grants, json=both).status_code == 200
     booked = tenant.api.post(
         "/api/v1/schedule", json={"member_id": tech.id, "starts_at": start, "minutes": 60, "task_id": bolt_task["id"]}
     ).json
+    assert tenant.api.put(grants, json={"all_clients": False, "client_ids": [acme["id"]]}).status_code == 200
     assert tech.api.get("/api/v1/schedule").json["items"] == []
     assert tech.api.get(f"/api/v1/schedule/{booked['id']}").status_code == 404
     assert tech.api.delete(f"/api/v1/schedule/{booked['id']}").status_code == 404

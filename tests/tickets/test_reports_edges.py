@@ -40,7 +40,7 @@ def test_corrected_and_deleted_time_gives_the_estimate_back_to_the_pipe(tenant):
 def test_member_and_board_rows_add_up_to_the_pipe(tenant, psa):
     acme, bolt = tenant.client("Acme"), tenant.client("Bolt")
     desk, field = board(psa, tenant, "Desk"), board(psa, tenant, "Field")
-    ann, bob, leaver = (tenant.member("technician") for _ in range(3))
+    ann, bob, leaver = (tenant.member("technician", grants=[acme["id"], bolt["id"]]) for _ in range(3))
     ticket(psa, tenant, acme["id"], desk, estimate_minutes=100, spent_minutes=30, assignee=ann.id)  # 70
     ticket(psa, tenant, acme["id"], field, kind="waiting", estimate_minutes=50, assignee=leaver.id)  # 50
     ticket(psa, tenant, bolt["id"], field, estimate_minutes=70)  # 70, nobody's

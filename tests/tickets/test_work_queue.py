@@ -32,6 +32,7 @@ def test_queue_orders_by_priority_then_due_time_then_age(tenant, psa):
         "client_id": acme["id"],
         "priority": "P2",
         "assignee_id": None,
+        "assignee_active": None,
         "due_at": "2026-03-04T09:00:00Z",
         "created_at": cabling["created_at"],
         "estimate_minutes": 300,
@@ -59,7 +60,7 @@ def test_pages_walk_the_whole_queue_without_repeats(tenant, psa):
 
 def test_filter_by_member_or_unassigned(tenant, psa):
     acme = tenant.client("Acme")
-    ann = tenant.member("technician")
+    ann = tenant.member("technician", grants=[acme["id"]])
     desk = board(psa, tenant)
     anns_ticket = ticket(psa, tenant, acme["id"], desk, assignee=ann.id)
     nobodys = ticket(psa, tenant, acme["id"], desk)

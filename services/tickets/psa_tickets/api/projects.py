@@ -163,6 +163,7 @@ class TaskTimeEntries(MethodView):
     @tasks_blp.arguments(TaskTimeEntrySchema)
     @tasks_blp.response(201, TaskTimeEntrySchema)
     def post(self, data, task_id):
+        """Log work on the task (409 while its project is closed; a done task still takes time)."""
         principal().require("time:write")
         return task_time.log_task_time(principal(), task_id, **data)
 

@@ -21,7 +21,12 @@ class WorkItemSchema(Schema):
     client_id = fields.UUID()
     priority = fields.String()
     assignee_id = fields.UUID(allow_none=True)
-    assignee_active = fields.Boolean(metadata={"description": "false: the assignee has left; absent when unassigned"})
+    assignee_active = fields.Boolean(
+        required=True,  # in the OpenAPI document: every item carries it
+        allow_none=True,
+        dump_default=None,  # the queue leaves it out of unassigned items
+        metadata={"description": "false: the assignee has left; null when unassigned"},
+    )
     due_at = UtcDateTime(allow_none=True)
     created_at = UtcDateTime()
     estimate_minutes = fields.Integer(allow_none=True)

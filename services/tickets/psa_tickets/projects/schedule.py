@@ -15,7 +15,7 @@ from ..database import db, emit
 from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import apply_changes, get_task
+from .projects import apply_changes, check_granted, get_task
 
 
 def schedule_payload(entry: ScheduleEntry) -> dict:
@@ -47,16 +47,17 @@ def get_entry(principal: Principal, entry_id) -> ScheduleEntry:
     return entry
 
 
-def _check_target(principal: Principal, ticket_id, task_id) -> None:
-    """Exactly one of ticket_id / task_id, in this tenant and within the caller's grants."""
+def _check_target(principal: Principal, ticket_id, task_id):
+    """Exactly one of ticket_id / task_id, in this tenant and within the caller's grants; returns
+    the client it is for."""
     if (ticket_id is None) == (task_id is None):
         raise field_error("ticket_id", "give either ticket_id or task_id")
     if ticket_id is not None:
         ticket = Ticket.get_or_none(Ticket.id == ticket_id)
         if ticket is None or not principal.sees_client(ticket.client_id):
             raise field_error("ticket_id", "ticket not found")
-    else:
-        get_task(principal, task_id, field="task_id")
+        return ticket.client_id
+    return get_task(principal, task_id, field="task_id")[1].client_id
 
 
 def _bookable(member_id):
@@ -71,20 +72,32 @@ def _bookable(member_id):
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
     with db.proxy.atomic():
         _bookable(member_id)
-        _check_target(principal, ticket_id, task_id)
+        check_granted(member_id, _check_target(principal, ticket_id, task_id), "member_id")
         entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
         emit("schedule.created", schedule_payload(entry))
     return entry
 
 
+def _check_changes(principal: Principal, entry: ScheduleEntry, changes: dict) -> dict:
+    """The PATCH's member and target checked; returns the changes with the target given in full."""
+    member_id, client_id = changes.get("member_id", entry.member_id), None
+    if member_id != entry.member_id:
+        _bookable(member_id)  # a leaver's own booking may still be moved or handed over
+    if "ticket_id" in changes or "task_id" in changes:
+        changes = {"ticket_id": None, "task_id": None, **changes}  # the one given replaces the other
+        client_id = _check_target(principal, changes["ticket_id"], changes["task_id"])
+    target = (changes.get("ticket_id", entry.ticket_id), changes.get("task_id", entry.task_id))
+    if (member_id, *target) != (entry.member_id, entry.ticket_id, entry.task_id):
+        # whoever ends up booked must see the client; a booking its member's grant was withdrawn
+        # from may still be moved or resized, as a leaver's may
+        check_granted(member_id, client_id or _check_target(principal, *target), "member_id")
+    return changes
+
+
 def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
-        if changes.get("member_id", entry.member_id) != entry.member_id:
-            _bookable(changes["member_id"])  # a leaver's own booking may still be moved or handed over
-        if "ticket_id" in changes or "task_id" in changes:
-            changes = {"ticket_id": None, "task_id": None, **changes}  # the one given replaces the other
-            _check_target(principal, changes["ticket_id"], changes["task_id"])
+        changes = _check_changes(principal, entry, changes)
         if not apply_changes(entry, changes):
             return entry  # nothing changed: no write, no event
         entry.save()
