@@ -14,7 +14,7 @@ from ..directory.clients import get_client
 from ..servicedesk import clock
 from ..servicedesk.events import time_entry_payload
 from ..servicedesk.models import Board, TimeEntry
-from ..servicedesk.tickets import check_assignee, member_of_tenant
+from ..servicedesk.tickets import check_assignee
 from .models import Phase, Project, Task
 
 
@@ -86,18 +86,6 @@ def check_phase(project: Project, phase_id) -> None:
         raise field_error("phase_id", "phase not found in this project")
 
 
-def check_granted(member_id, client_id, field: str) -> None:
-    """The member may see the client (granted it, or all clients), by the rule that scopes their
-    own requests: a task or booking of a client they cannot see sits in a queue they cannot open."""
-    if not Principal(member_of_tenant(member_id, field)).sees_client(client_id):
-        raise field_error(field, "member has no grant for this client")
-
-
-def check_task_assignee(member_id, project: Project) -> None:
-    check_assignee(member_id)  # of this tenant, and still with the MSP
-    check_granted(member_id, project.client_id, "assignee_id")
-
-
 def create_project(principal: Principal, client_id, board_id=None, **fields) -> Project:
     with db.proxy.atomic():
         client = get_client(principal, client_id, field="client_id")
@@ -159,7 +147,7 @@ def create_task(principal: Principal, project_id, phase_id=None, assignee_id=Non
         project = get_project(principal, project_id)
         check_phase(project, phase_id)
         if assignee_id is not None:
-            check_task_assignee(assignee_id, project)
+            check_assignee(assignee_id, project.client_id)
         task = Task.create(project=project.id, phase=phase_id, assignee=assignee_id, **fields)
         emit("task.created", task_payload(task, project))
     return task
@@ -171,7 +159,7 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
         if "phase_id" in changes:
             check_phase(project, changes["phase_id"])
         if changes.get("assignee_id") not in (None, task.assignee_id):
-            check_task_assignee(changes["assignee_id"], project)
+            check_assignee(changes["assignee_id"], project.client_id)
         if not apply_changes(task, changes):
             return task  # nothing changed: no write, no event
         task.save()

@@ -13,9 +13,9 @@ from psa_shared.events import utc_iso
 
 from ..database import db, emit
 from ..servicedesk.models import Ticket
-from ..servicedesk.tickets import member_of_tenant
+from ..servicedesk.tickets import check_granted, member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import apply_changes, check_granted, get_task
+from .projects import apply_changes, get_task
 
 
 def schedule_payload(entry: ScheduleEntry) -> dict:

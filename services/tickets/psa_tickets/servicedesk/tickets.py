@@ -53,11 +53,21 @@ def member_of_tenant(member_id, field: str) -> MemberView:
     return member
 
 
-def check_assignee(member_id) -> None:
-    """A member of the tenant still with the MSP: work handed to a deactivated member would sit in
-    a queue nobody reads (a ticket they already hold stays theirs until reassigned)."""
+def check_granted(member_id, client_id, field: str) -> None:
+    """The member may see the client (granted it, or all clients), by the rule that scopes their
+    own requests: a ticket, task or booking of a client they cannot see sits in a queue they
+    cannot open."""
+    if not Principal(member_of_tenant(member_id, field)).sees_client(client_id):
+        raise field_error(field, "member has no grant for this client")
+
+
+def check_assignee(member_id, client_id) -> None:
+    """A member of the tenant still with the MSP, who may see the client: work handed to a
+    deactivated member would sit in a queue nobody reads (a ticket they already hold stays theirs
+    until reassigned), and work of a client they cannot see, in one they cannot open."""
     if not member_of_tenant(member_id, "assignee_id").active:
         raise field_error("assignee_id", "member is deactivated")
+    check_granted(member_id, client_id, "assignee_id")
 
 
 def _check_contact(contact_id, client_id) -> None:
@@ -157,7 +167,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     if fields.get("contact_id"):
         _check_contact(fields["contact_id"], client_id)
     if fields.get("assignee_id"):
-        check_assignee(fields["assignee_id"])
+        check_assignee(fields["assignee_id"], client_id)
     configurations = _check_configurations(client_id, fields.pop("configuration_ids", None) or [])
     ticket = Ticket(
         client=client_id, board=board.id, status=status.id, summary=summary, created_at=now, updated_at=now,
@@ -222,7 +232,7 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
         if changes.get("contact_id"):
             _check_contact(changes["contact_id"], ticket.client_id)
         if changes.get("assignee_id") and changes["assignee_id"] != ticket.assignee_id:
-            check_assignee(changes["assignee_id"])
+            check_assignee(changes["assignee_id"], ticket.client_id)
         touched = _apply_fields(ticket, actor, changes)
         relinked = "configuration_ids" in changes and _set_configurations(ticket, changes["configuration_ids"] or [])
         touched = touched or relinked
