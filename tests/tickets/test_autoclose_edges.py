@@ -197,3 +197,18 @@ def test_a_ticket_closed_after_unanswered_calls_says_we_tried_to_reach_her(tenan
     note = closing_note(tenant, path)
     assert "We tried to reach you 2 times without an answer" in note
     assert "Open a new request whenever you are ready" in note
+
+
+def test_moving_to_a_second_waiting_status_carries_the_count_on(tenant):
+    """The MSP's board has "Waiting on Client" and "Waiting on Client - Final Notice". Moving the
+    ticket from one to the other is still waiting on her: the unanswered calls keep counting."""
+    board = policy(tenant, autoclose_attempts=2)
+    final = {"name": "Waiting on Client - Final Notice", "kind": "waiting"}
+    assert tenant.api.post(f"/api/v1/boards/{board['id']}/statuses", json=final).status_code == 201
+    path = waiting_ticket(tenant)
+    call(tenant, path, MONDAY + HOUR)
+    with clock.travel(MONDAY + 2 * HOUR):
+        moved = tenant.api.patch(path, json={"status": final["name"]})
+    assert moved.status_code == 200 and moved.json["status"] == final["name"]
+    call(tenant, path, MONDAY + 3 * HOUR)
+    assert status(tenant, path) == "Closed"
