@@ -128,7 +128,22 @@ def test_reopening_a_closed_ticket_computes_its_resolve_target_again(tenant):
     path = open_ticket(tenant, "P3")
     set_status(tenant, path, at(1), status="Closed")
     reopened = set_status(tenant, path, at(2), status="In Progress", priority="P1")
-    assert reopened["resolve_due_at"] == "2026-03-02T13:00:00Z"  # P1: 240 minutes from creation
+    # P1: 240 minutes from creation, plus the hour it stood closed
+    assert reopened["resolve_due_at"] == "2026-03-02T14:00:00Z"
+
+
+def test_a_ticket_reopened_a_week_after_closing_is_not_breached_at_once(tenant):
+    """Resolved Monday 10:00, one hour into a P3's 1,440 business minutes. On the next Monday the
+    client writes that the printer jams again, and the dispatcher reopens it: the week it stood
+    closed was nobody's to work on, so 1,380 minutes are left, not a breach (until 2026-11-27
+    the closed week counted, and the ticket read breached the moment it was reopened)."""
+    path = open_ticket(tenant, "P3")
+    closed = set_status(tenant, path, at(1), status="Closed")
+    assert closed["resolve_breached"] is False
+    reopened = set_status(tenant, path, at(1, days=7), status="In Progress")
+    assert reopened["resolve_breached"] is False and reopened["breached"] is False
+    assert reopened["resolve_due_at"] == "2026-03-11T15:00:00Z"  # from Monday 10:00, 1,380 minutes on
+    assert read(tenant, path, at(1, days=7))["resolve_breached"] is False
 
 
 BERLIN_AROUND_THE_CLOCK = sla.BusinessCalendar(

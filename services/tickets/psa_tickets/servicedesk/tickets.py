@@ -203,6 +203,10 @@ def _enter(ticket: Ticket, status: Status, now) -> None:
             # answer, and that part of the wait alone moves its (otherwise settled) due time
             held = sla.business_minutes_between(calendar, ticket.waiting_since, answered)
             ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
+    if ticket.status_kind == "closed" and status.kind != "closed" and ticket.closed_at:
+        # reopened: the time it stood closed was nobody's to work on, so it pauses the clocks as
+        # a wait does (a ticket reopened a week after closing was breached at once)
+        ticket.sla_paused_minutes += sla.business_minutes_between(boards.calendar(), ticket.closed_at, now)
     if status.kind == "waiting" and ticket.status_kind != "waiting":
         ticket.waiting_since = now
     elif status.kind != "waiting":
