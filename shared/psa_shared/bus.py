@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from kombu.exceptions import KombuError, OperationalError
 from . import events, tenancy
 from .config import Settings
 from .outbox import Inbox, Outbox, utcnow
+from .plugins import declared_event_types
 
 log = logging.getLogger(__name__)
 Handler = Callable[[events.Event, dict], None]
@@ -151,6 +153,10 @@ class Consumer:
         self.duplicates = 0
         self.caught_up: dt.datetime | None = None  # embedded: all queued before it was applied
 
+    @functools.cached_property
+    def declared_by_plugins(self) -> frozenset[str]:
+        return frozenset(declared_event_types())
+
     def declare(self, connection: kombu.Connection) -> None:
         for queue in self.queues:
             queue.bind(connection.default_channel).declare()
@@ -161,6 +167,14 @@ class Consumer:
         except (ValueError, TypeError):
             log.error("%s: unreadable message %s dead-lettered", self.service, message.properties.get("message_id"))
             message.reject(requeue=False)
+            return
+        if event.type not in self.handlers and event.type in self.declared_by_plugins:
+            # bound by another process for a plugin that does not run here (declared in its
+            # metadata, but blocked or not allow-listed here): nobody here wants it. A type nobody
+            # declared still fails into the dead-letter queue: in a rolling upgrade a newer worker
+            # on this queue may be the one that handles it.
+            log.info("%s: no handler for %s here; %s dropped", self.service, event.type, event.id)
+            message.ack()
             return
         try:
             self.apply(event)

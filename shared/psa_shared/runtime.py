@@ -3,7 +3,6 @@ outbox relay, event consumer and periodic jobs on threads (embedded mode, tests,
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import logging
@@ -11,7 +10,7 @@ import threading
 
 from werkzeug.wrappers import Response
 
-from . import bus
+from . import bus, plugins
 from .config import Settings
 from .errors import problem_response
 from .services import Periodic, Service, discover_services
@@ -114,12 +113,14 @@ class System:
         them, and RabbitMQ drops what no queue is bound for. Until 2026-11-27 a worker declared
         its own queue alone, so on a fresh deployment what `psa worker tickets` relayed before
         `psa worker docs_vault` had ever run was lost (held as sent), and the vault refused those
-        members and clients for good. Another service's queue is bound for its own handlers'
-        types, no plugin's: no plugin may load into a process it is not allowed in (the vault's);
-        its own worker binds its plugins' types as it starts."""
+        members and clients for good. Another service's queue is bound for its own handlers' types
+        and for the types installed plugins declare in their metadata (`psa.event_types`), read
+        without importing any plugin: none may run in a process it is not allowed in (the
+        vault's). Until 2026-11-27 it got no plugin's types, and what only a plugin wanted was lost
+        when relayed before that plugin's worker first ran (tests/shared/test_plugin_bindings.py)."""
         ours = {service.name for service in self.services}
-        without_plugins = dataclasses.replace(self.settings, plugins=())
-        others = [s.consumer(without_plugins) for s in discover_services() if s.name not in ours]
+        with plugins.declarations_only():
+            others = [s.consumer(self.settings) for s in discover_services() if s.name not in ours]
         with bus.connect(self.settings) as connection:
             for consumer in self.consumers() + [c for c in others if c is not None]:
                 consumer.declare(connection)

@@ -1,5 +1,19 @@
 """Plugin host: pluggy project `psa`, hookspecs in `hookspecs`, loading in `manager`."""
 
-from .manager import hookimpl, plugin_manager, register_plugin, unregister_plugin
+from .manager import (
+    declarations_only,
+    declared_event_types,
+    hookimpl,
+    plugin_manager,
+    register_plugin,
+    unregister_plugin,
+)
 
-__all__ = ["hookimpl", "plugin_manager", "register_plugin", "unregister_plugin"]
+__all__ = [
+    "declarations_only",
+    "declared_event_types",
+    "hookimpl",
+    "plugin_manager",
+    "register_plugin",
+    "unregister_plugin",
+]

@@ -47,6 +47,11 @@ def psa_register_blueprints() -> list[tuple[str, flask.Blueprint]]:
 def psa_event_types() -> list[str]:
     """Name the event types this plugin wants delivered to `psa_on_event`.
 
+    Declare the same types in your distribution's metadata, one entry point per type under the
+    group `psa.event_types` (`"ticket.created" = "my_pkg.plugin"`): every worker reads those
+    without importing the plugin and binds them before it relays, so an event is kept even when
+    another service's worker (the vault's, where no plugin runs) relays it before yours started.
+
     Returns:
         Event types from the catalogue (`psa_shared.events.CATALOGUE`), e.g. `["ticket.created"]`.
     """
