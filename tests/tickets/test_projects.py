@@ -27,14 +27,20 @@ def test_office_move_gets_phases_and_tasks_and_announces_them(tenant, psa):
     done = tenant.api.patch(f"/api/v1/tasks/{made['id']}", json={"done": True, "estimate_minutes": 420})
     assert done.status_code == 200 and done.json["done"] is True
     assert [e["name"] for e in events(psa, tenant, "project.created")] == ["Office move"]
-    assert events(psa, tenant, "task.updated")[-1] == {
+    announced = events(psa, tenant, "task.updated")[-1]
+    assert announced.pop("revised_at") > events(psa, tenant, "task.created")[0]["revised_at"]
+    assert announced == {
         "id": made["id"],
         "project_id": move["id"],
         "client_id": acme["id"],
+        "phase_id": phase.json["id"],
         "name": "Cable 12 desks",
         "assignee_id": tech.id,
+        "priority": "P2",
         "estimate_minutes": 420,
+        "spent_minutes": 0,
         "done": True,
+        "due_at": None,
     }
     assert events(psa, tenant, "phase.created")[0]["client_id"] == acme["id"]
 

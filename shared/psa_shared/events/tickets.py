@@ -82,13 +82,21 @@ class SchedulePayload(ma.Schema):
     minutes = fields.Integer(required=True)
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
+    # the client the booking is for: its ticket's, or its task's project's as it is now (version 2;
+    # null only on a version 1 event, upcast: it was not sent)
+    client_id = fields.UUID(required=True, allow_none=True)
+    revised_at = fields.String(required=True)  # see REVISED_BEFORE_VERSION_2 below
 
 
 class ProjectPayload(ma.Schema):
     id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
+    # the client it belonged to before, on the `project.updated` that moved it; null otherwise
+    old_client_id = fields.UUID(required=True, allow_none=True)
     name = fields.String(required=True)
+    board_id = fields.UUID(allow_none=True, required=True)  # null: no board (or a version 1 event, upcast)
     closed = fields.Boolean(required=True)
+    revised_at = fields.String(required=True)  # see REVISED_BEFORE_VERSION_2 below
 
 
 class PhasePayload(ma.Schema):
@@ -103,11 +111,30 @@ class TaskPayload(ma.Schema):
     id = fields.UUID(required=True)
     project_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
+    phase_id = fields.UUID(required=True, allow_none=True)
     name = fields.String(required=True)
     assignee_id = fields.UUID(allow_none=True)
+    priority = fields.String(required=True, allow_none=True)  # P1-P5; null only on a version 1 event, upcast
     estimate_minutes = fields.Integer(allow_none=True)
+    # time logged on it as the event is built (time entries move it without a `task.updated` of their
+    # own: `time_entry.*` carry each entry's minutes); null only on a version 1 event, upcast
+    spent_minutes = fields.Integer(required=True, allow_none=True)
     done = fields.Boolean(required=True)
+    due_at = fields.String(required=True, allow_none=True)
+    revised_at = fields.String(required=True)  # see REVISED_BEFORE_VERSION_2 below
 
+
+# `revised_at` of a task, project or booking (version 2): the moment this version was sent, later
+# than every earlier event of the record; consumers keeping the newest apply by it
+# (`psa_shared.projection.apply_newer`). Their rows keep no `updated_at`: it is taken when the
+# event is built, after the writer has locked the record and the project its client comes from,
+# so of two writers the later commits the later moment (a project's move re-sends its tasks and
+# bookings with the move's moment). A created record's is its `created_at`. Version 1 events are
+# upcast with the earliest moment there is, older than every version 2 event of their record.
+REVISED_BEFORE_VERSION_2 = "1970-01-01T00:00:00Z"
+
+
+_VERSION_2 = (TimeEntryPayload, SchedulePayload, ProjectPayload, TaskPayload)
 
 for _name, _schema, _doc in [
     ("ticket.created", TicketPayload, "A service request was opened."),
@@ -122,16 +149,33 @@ for _name, _schema, _doc in [
     ),
     ("time_entry.deleted", TimeEntryDeletedPayload, "An unbilled time entry was removed."),
     ("note.created", NotePayload, "A note was added to a ticket (the text only when the client sees it)."),
-    ("schedule.created", SchedulePayload, "A member was scheduled on a ticket or task."),
-    ("schedule.updated", SchedulePayload, "A schedule entry moved or changed length."),
-    ("schedule.deleted", SchedulePayload, "A schedule entry was removed."),
+    ("schedule.created", SchedulePayload, "A member was booked on a ticket or task, for its client."),
+    (
+        "schedule.updated",
+        SchedulePayload,
+        "A booking moved, changed length, member or target; or, re-sent as it is, its task's project moved "
+        "to another client.",
+    ),
+    ("schedule.deleted", SchedulePayload, "A booking was removed (sent as it was)."),
     ("project.created", ProjectPayload, "A project was opened for a client."),
-    ("project.updated", ProjectPayload, "A project was renamed or closed."),
+    (
+        "project.updated",
+        ProjectPayload,
+        "A project was renamed, closed or reopened, or given another board or client (`old_client_id` then "
+        "names the one before; its tasks, bookings and unbilled time are re-sent with the new one).",
+    ),
     ("phase.created", PhasePayload, "A project phase was added."),
     ("task.created", TaskPayload, "A project task was added."),
-    ("task.updated", TaskPayload, "A project task changed (assignee, estimate, done)."),
+    (
+        "task.updated",
+        TaskPayload,
+        "A project task changed (name, phase, assignee, priority, estimate, done, due time); or, re-sent as it "
+        "is, its project moved to another client.",
+    ),
 ]:
-    register(_name, "tickets", 2 if _schema is TimeEntryPayload else 1, _schema, _doc)
+    # version 2: time entries' `revised_at`; bookings' `client_id`, and tasks' and projects' fields and
+    # `revised_at` (2026-11-27, see REVISED_BEFORE_VERSION_2)
+    register(_name, "tickets", 2 if _schema in _VERSION_2 else 1, _schema, _doc)
 
 
 def _revised_at_was_updated_at(payload: dict) -> dict:
@@ -141,3 +185,28 @@ def _revised_at_was_updated_at(payload: dict) -> dict:
 
 for _name in ("time_entry.logged", "time_entry.updated"):
     upcaster(_name, 1)(_revised_at_was_updated_at)
+
+
+def _schedule_version_1(payload: dict) -> dict:
+    """Version 1 named no client and had no `revised_at`."""
+    return {"client_id": None, **payload, "revised_at": REVISED_BEFORE_VERSION_2}
+
+
+def _project_version_1(payload: dict) -> dict:
+    """Version 1 had no `old_client_id`, `board_id` or `revised_at`."""
+    return {"old_client_id": None, "board_id": None, **payload, "revised_at": REVISED_BEFORE_VERSION_2}
+
+
+def _task_version_1(payload: dict) -> dict:
+    """Version 1 had no `phase_id`, `priority`, `spent_minutes`, `due_at` or `revised_at`."""
+    unsent = dict.fromkeys(("phase_id", "priority", "spent_minutes", "due_at"))
+    return {**unsent, **payload, "revised_at": REVISED_BEFORE_VERSION_2}
+
+
+for _names, _upcast in [
+    (("schedule.created", "schedule.updated", "schedule.deleted"), _schedule_version_1),
+    (("project.created", "project.updated"), _project_version_1),
+    (("task.created", "task.updated"), _task_version_1),
+]:
+    for _name in _names:
+        upcaster(_name, 1)(_upcast)

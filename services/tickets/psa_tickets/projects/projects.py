@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from psa_shared.auth import Principal
 from psa_shared.errors import NotFound, field_error
+from psa_shared.events import utc_iso
+from psa_shared.outbox import utcnow
 
 from ..database import db, emit
 from ..directory.clients import get_client
@@ -15,22 +17,56 @@ from ..servicedesk import clock
 from ..servicedesk.events import time_entry_payload
 from ..servicedesk.models import Board, TimeEntry
 from ..servicedesk.tickets import check_assignee
-from .models import Phase, Project, Task
+from .models import Phase, Project, ScheduleEntry, Task
 
 
-def project_payload(project: Project) -> dict:
-    return {"id": project.id, "client_id": project.client_id, "name": project.name, "closed": project.closed}
+def revision() -> str:
+    """The `revised_at` of a task, project or booking event: the moment it is built, taken once
+    the writer holds the record's row and its project's (these rows keep no `updated_at`; see
+    `psa_shared.events.tickets`), so the later of two writers sends the later version."""
+    return utc_iso(utcnow())
 
 
-def task_payload(task: Task, project: Project) -> dict:
+def project_payload(project: Project, revised_at: str, *, old_client_id=None) -> dict:
+    return {
+        "id": project.id,
+        "client_id": project.client_id,
+        "old_client_id": old_client_id,
+        "name": project.name,
+        "board_id": project.board_id,
+        "closed": project.closed,
+        "revised_at": revised_at,
+    }
+
+
+def task_payload(task: Task, project: Project, revised_at: str) -> dict:
     return {
         "id": task.id,
         "project_id": project.id,
         "client_id": project.client_id,
+        "phase_id": task.phase_id,
         "name": task.name,
         "assignee_id": task.assignee_id,
+        "priority": task.priority,
         "estimate_minutes": task.estimate_minutes,
+        "spent_minutes": task.spent_minutes,
         "done": task.done,
+        "due_at": utc_iso(task.due_at) if task.due_at else None,
+        "revised_at": revised_at,
+    }
+
+
+def schedule_payload(entry: ScheduleEntry, client_id, revised_at: str) -> dict:
+    """A booking as sent, naming the client it is for (its ticket's, or its task's project's)."""
+    return {
+        "id": entry.id,
+        "member_id": entry.member_id,
+        "starts_at": utc_iso(entry.starts_at),
+        "minutes": entry.minutes,
+        "ticket_id": entry.ticket_id,
+        "task_id": entry.task_id,
+        "client_id": client_id,
+        "revised_at": revised_at,
     }
 
 
@@ -65,6 +101,16 @@ def _project_of(task: Task, locked: bool) -> Project | None:
     return (db.locked(query) if locked else query).first()
 
 
+def locked_project(project_id) -> Project:
+    """The project's row, held for the caller's transaction (`FOR UPDATE` on PostgreSQL) and read
+    as committed once held: its client and every task's event are built after the lock."""
+    return db.locked(Project.select().where(Project.id == project_id)).get()
+
+
+def locked_task(task_id) -> Task:
+    return db.locked(Task.select().where(Task.id == task_id)).get()
+
+
 def apply_changes(row, changes: dict) -> bool:
     """Set on `row` the fields of `changes` (attribute names, values as the schema parsed them:
     ids as UUIDs, times as naive UTC) that differ from what it holds; whether any did. A field set
@@ -91,13 +137,16 @@ def create_project(principal: Principal, client_id, board_id=None, **fields) -> 
         client = get_client(principal, client_id, field="client_id")
         check_board(board_id)
         project = Project.create(client=client.id, board_id=board_id, **fields)
-        emit("project.created", project_payload(project))
+        emit("project.created", project_payload(project, utc_iso(project.created_at)))
     return project
 
 
 def update_project(principal: Principal, project_id, **changes) -> Project:
     with db.proxy.atomic():
-        project = get_project(principal, project_id)
+        # locked before anything is compared or sent: a task's or booking's writer locks the
+        # project first too, so a move and such an edit take turns and the later sends the later
+        # `revised_at` with the client as it is
+        project = locked_project(get_project(principal, project_id).id)
         was_for = project.client_id
         if "client_id" in changes:
             changes["client_id"] = get_client(principal, changes["client_id"], field="client_id").id
@@ -106,9 +155,11 @@ def update_project(principal: Principal, project_id, **changes) -> Project:
         if not apply_changes(project, changes):
             return project  # nothing changed: no write, no event
         project.save()
-        emit("project.updated", project_payload(project))
-        if project.client_id != was_for:
+        revised_at, moved = revision(), project.client_id != was_for
+        emit("project.updated", project_payload(project, revised_at, old_client_id=was_for if moved else None))
+        if moved:
             _move_unbilled_time(project)
+            _resend_work(project, revised_at)
     return project
 
 
@@ -123,6 +174,19 @@ def _move_unbilled_time(project: Project) -> None:
         entry.client_id, entry.updated_at = project.client_id, clock.now()
         entry.save()
         emit("time_entry.updated", time_entry_payload(entry, project_id=project.id))
+
+
+def _resend_work(project: Project, revised_at: str) -> None:
+    """A project moved to another client re-sends each of its tasks (`task.updated`) and each
+    booking on them (`schedule.updated`) as it is, with the new client and the move's moment: a
+    read model built from events would otherwise keep them at the old client. Read after the
+    project's lock, so an edit of a task committed meanwhile is in what is sent."""
+    tasks = list(db.locked(Task.select().where(Task.project == project.id).order_by(Task.id)))
+    for task in tasks:
+        emit("task.updated", task_payload(task, project, revised_at))
+    booked = ScheduleEntry.select().where(ScheduleEntry.task.in_([task.id for task in tasks]))
+    for entry in db.locked(booked.order_by(ScheduleEntry.id)) if tasks else ():
+        emit("schedule.updated", schedule_payload(entry, project.client_id, revised_at))
 
 
 def create_phase(principal: Principal, project_id, **fields) -> Phase:
@@ -144,18 +208,22 @@ def create_phase(principal: Principal, project_id, **fields) -> Phase:
 
 def create_task(principal: Principal, project_id, phase_id=None, assignee_id=None, **fields) -> Task:
     with db.proxy.atomic():
-        project = get_project(principal, project_id)
+        project = locked_project(get_project(principal, project_id).id)  # a move re-sends it, or went first
         check_phase(project, phase_id)
         if assignee_id is not None:
             check_assignee(assignee_id, project.client_id)
         task = Task.create(project=project.id, phase=phase_id, assignee=assignee_id, **fields)
-        emit("task.created", task_payload(task, project))
+        emit("task.created", task_payload(task, project, utc_iso(task.created_at)))
     return task
 
 
 def update_task(principal: Principal, task_id, **changes) -> Task:
     with db.proxy.atomic():
-        task, project = get_task(principal, task_id)
+        # the project, then the task, locked and read as committed: a move of the project re-sends
+        # this task, and its spent minutes move with time entries; the event is built from both as
+        # they are, after whatever committed first
+        task, project = get_task(principal, task_id, lock_project=True)
+        task = locked_task(task.id)
         if "phase_id" in changes:
             check_phase(project, changes["phase_id"])
         if changes.get("assignee_id") not in (None, task.assignee_id):
@@ -163,5 +231,5 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
         if not apply_changes(task, changes):
             return task  # nothing changed: no write, no event
         task.save()
-        emit("task.updated", task_payload(task, project))
+        emit("task.updated", task_payload(task, project, revision()))
     return task

@@ -15,18 +15,7 @@ from ..database import db, emit
 from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import check_granted, member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import apply_changes, get_task
-
-
-def schedule_payload(entry: ScheduleEntry) -> dict:
-    return {
-        "id": entry.id,
-        "member_id": entry.member_id,
-        "starts_at": utc_iso(entry.starts_at),
-        "minutes": entry.minutes,
-        "ticket_id": entry.ticket_id,
-        "task_id": entry.task_id,
-    }
+from .projects import apply_changes, get_task, locked_project, revision, schedule_payload
 
 
 def visible_entries(principal: Principal):
@@ -57,7 +46,28 @@ def _check_target(principal: Principal, ticket_id, task_id):
         if ticket is None or not principal.sees_client(ticket.client_id):
             raise field_error("ticket_id", "ticket not found")
         return ticket.client_id
-    return get_task(principal, task_id, field="task_id")[1].client_id
+    # the project held, so a move to another client commits wholly before (its client is read
+    # here) or after (the move re-sends this booking)
+    return get_task(principal, task_id, field="task_id", lock_project=True)[1].client_id
+
+
+def _client_of(entry: ScheduleEntry):
+    """The client the booking is for, as committed (its project locked by the caller)."""
+    if entry.ticket_id is not None:
+        return Ticket.select(Ticket.client_id).where(Ticket.id == entry.ticket_id).scalar()
+    query = Project.select(Project.client_id).join(Task, on=(Task.project == Project.id))
+    return query.where(Task.id == entry.task_id).scalar()
+
+
+def _lock_booked(entry_id, *task_ids) -> ScheduleEntry:
+    """The projects of the tasks a booking is on (or moves to), in one order, then the booking,
+    held and read as committed: a project's move locks the project first too, then re-sends the
+    bookings on its tasks."""
+    tasks = [task_id for task_id in task_ids if task_id is not None]
+    projects = Task.select(Task.project_id).where(Task.id.in_(tasks)) if tasks else ()
+    for project_id in sorted({str(task.project_id) for task in projects}):
+        locked_project(project_id)
+    return db.locked(ScheduleEntry.select().where(ScheduleEntry.id == entry_id)).get()
 
 
 def _bookable(member_id):
@@ -72,9 +82,10 @@ def _bookable(member_id):
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
     with db.proxy.atomic():
         _bookable(member_id)
-        check_granted(member_id, _check_target(principal, ticket_id, task_id), "member_id")
+        client_id = _check_target(principal, ticket_id, task_id)
+        check_granted(member_id, client_id, "member_id")
         entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
-        emit("schedule.created", schedule_payload(entry))
+        emit("schedule.created", schedule_payload(entry, client_id, utc_iso(entry.created_at)))
     return entry
 
 
@@ -97,16 +108,18 @@ def _check_changes(principal: Principal, entry: ScheduleEntry, changes: dict) ->
 def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
+        entry = _lock_booked(entry.id, entry.task_id, changes.get("task_id"))
         changes = _check_changes(principal, entry, changes)
         if not apply_changes(entry, changes):
             return entry  # nothing changed: no write, no event
         entry.save()
-        emit("schedule.updated", schedule_payload(entry))
+        emit("schedule.updated", schedule_payload(entry, _client_of(entry), revision()))
     return entry
 
 
 def delete_entry(principal: Principal, entry_id) -> None:
     with db.proxy.atomic():
         entry = get_entry(principal, entry_id)
+        entry = _lock_booked(entry.id, entry.task_id)
         ScheduleEntry.delete().where(ScheduleEntry.id == entry.id).execute()
-        emit("schedule.deleted", schedule_payload(entry))
+        emit("schedule.deleted", schedule_payload(entry, _client_of(entry), revision()))
