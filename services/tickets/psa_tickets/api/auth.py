@@ -100,9 +100,8 @@ def token(data):
     if "api_key" in data:
         access = tokens.exchange_api_key(_keyring(), data["api_key"], _ttl())
     else:
-        limits = sign_in_limit.Limits.from_settings(current_app.extensions["psa_settings"])
-        with sign_in_limit.attempt(limits, client_address()):
-            access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl())
+        attempt = sign_in_limit.Attempt.of(current_app.extensions["psa_settings"], client_address())
+        access = tokens.login(_keyring(), data["tenant"], data["email"], data["password"], _ttl(), attempt)
     return {"access_token": access, "token_type": "Bearer", "expires_in": _ttl()}
 
 

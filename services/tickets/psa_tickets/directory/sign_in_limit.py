@@ -9,9 +9,6 @@ import dataclasses
 import datetime as dt
 import ipaddress
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 import peewee
 
@@ -41,18 +38,16 @@ class Limits:
         )
 
 
-DEFAULT = Limits.from_settings(Settings.from_env({}))  # the documented figures, for callers outside a request
-_attempt: ContextVar[tuple[Limits, str | None]] = ContextVar("psa_sign_in_attempt", default=(DEFAULT, None))
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """A password sign-in as the limits count it: their figures, and its client address's count."""
 
+    limits: Limits
+    address: str | None  # `address_key` of the client's address
 
-@contextmanager
-def attempt(limits: Limits, address: str | None) -> Iterator[None]:
-    """Sign-ins in the block are counted under `limits`, as coming from client `address`."""
-    token = _attempt.set((limits, address_key(address)))
-    try:
-        yield
-    finally:
-        _attempt.reset(token)
+    @classmethod
+    def of(cls, settings: Settings, address: str | None) -> Attempt:
+        return cls(Limits.from_settings(settings), address_key(address))
 
 
 def address_key(address: str | None) -> str | None:
@@ -85,14 +80,14 @@ class _Refused(Exception):
     pass
 
 
-def count_attempt(email: str) -> None:
+def count_attempt(attempt: Attempt, email: str) -> None:
     """Count this attempt as failed before its password is checked (success forgives it): for the
     account, the tenant and the client address, each by one statement that adds only below its
     limit, in one transaction. Parallel guesses each take a place, so no more than a limit's
     figure are ever checked in a window. Past any limit, raises the 429 and counts nothing (the
     transaction rolls back), so knocking on does not prolong the lockout nor use up the others."""
-    limits, address = _attempt.get()
-    now, counts = clock.now(), _counts(email, limits, address)
+    limits = attempt.limits
+    now, counts = clock.now(), _counts(email, limits, attempt.address)
     try:
         with db.proxy.atomic():
             for count in counts:
@@ -157,19 +152,17 @@ def _seconds_left(counts: list[_Count], window: dt.timedelta, now: dt.datetime) 
     return max(1, math.ceil((max(ends) - now).total_seconds()))
 
 
-def prune() -> None:
+def prune(attempt: Attempt) -> None:
     """Drop the windows that have passed: the tenant's emails and every ceiling nobody tries again."""
-    limits, _ = _attempt.get()
-    ended = clock.now() - limits.window
+    ended = clock.now() - attempt.limits.window
     SignInFailure.delete().where(SignInFailure.since <= ended).execute()
     SignInCeiling.delete().where(SignInCeiling.since <= ended).execute()
 
 
-def forgive(email: str) -> None:
+def forgive(attempt: Attempt, email: str) -> None:
     """A sign-in that got in clears the account's failures, and takes its own place back from the
     tenant's and the address's counts (only its own: one account's success must not wipe a spray)."""
-    limits, address = _attempt.get()
     SignInFailure.delete().where(SignInFailure.email == email).execute()
-    keys = [key for key, _, _ in _ceilings(True, limits, address)]
+    keys = [key for key, _, _ in _ceilings(True, attempt.limits, attempt.address)]
     taken = SignInCeiling.key.in_(keys) & (SignInCeiling.failures > 0)
     SignInCeiling.update(failures=SignInCeiling.failures - 1).where(taken).execute()
