@@ -225,3 +225,45 @@ def test_an_api_key_revoked_while_an_integration_exchanges_it_mints_no_token(ten
     )
 
     assert exchanged.status_code == 401
+
+
+BUMP_TICKET = {  # another writer changing the ticket between each try's read and its UPDATE
+    "sqlite": [
+        "CREATE TRIGGER psa_test_bump AFTER INSERT ON timeentry BEGIN "
+        "UPDATE ticket SET updated_at = '2000-01-01 00:00:00' WHERE id = NEW.ticket_id; END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION psa_test_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE ticket SET updated_at = updated_at + interval '1 second' WHERE id = NEW.ticket_id; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER psa_test_bump AFTER INSERT ON timeentry FOR EACH ROW EXECUTE FUNCTION psa_test_bump()",
+    ],
+}
+
+
+DROP_BUMP = {
+    "sqlite": ["DROP TRIGGER psa_test_bump"],
+    "postgresql": ["DROP TRIGGER psa_test_bump ON timeentry", "DROP FUNCTION psa_test_bump()"],
+}
+
+
+def test_a_ticket_that_changes_under_every_try_gets_a_409_and_the_entry_is_not_written(tenant, psa):
+    """Each try reads the ticket, then finds another writer changed it before the entry's own
+    UPDATE of it (played by a trigger on the entry's INSERT, rolled back with each refused try).
+    After three tries the tech is told to log it again; nothing is written, no event leaves."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries"
+    with psa.as_owner("tickets") as db, db.proxy.connection_context():
+        backend = "postgresql" if db.is_postgres else "sqlite"
+        for statement in BUMP_TICKET[backend]:
+            db.proxy.execute_sql(statement)
+    try:
+        refused = log(tenant.api, ticket["id"], minutes=15, notes="Called client.")
+    finally:
+        with psa.as_owner("tickets") as db, db.proxy.connection_context():
+            for statement in DROP_BUMP[backend]:
+                db.proxy.execute_sql(statement)
+    assert refused.status_code == 409 and refused.content_type == "application/problem+json", refused.json
+    assert tenant.api.get(path).json["items"] == []
+    assert not psa.emitted("time_entry.logged")
+    assert log(tenant.api, ticket["id"], minutes=15, notes="Called client.").status_code == 201
