@@ -121,6 +121,19 @@ class SignInFailure(Model):
         indexes = ((("tenant_id", "email"), True),)
 
 
+class SignInFamiliar(Model):
+    """A public client address where an email signed in (directory.sign_in_limit): for 30 days
+    after, that email's attempts from there count apart, so a lockout made from elsewhere does
+    not reach the member at the office."""
+
+    email = peewee.CharField(max_length=254)
+    address = peewee.CharField(max_length=80)  # `sign_in_limit.address_key`
+    signed_in_at = peewee.DateTimeField()  # the last sign-in from there; pruned 30 days on
+
+    class Meta:
+        indexes = ((("tenant_id", "email", "address"), True),)
+
+
 class SignInCeiling(GlobalModel):
     """Failed password sign-ins above one account in their current window (directory.sign_in_limit):
     one row per tenant (made-up tenant ids share one) and per client address, across tenants. Not

@@ -1,12 +1,16 @@
 """The limit on failed password sign-ins: guessing at an admin, who can reveal every client's
 passwords, stops after a few failures per tenant and email within a window; one password sprayed
 across a tenant's emails stops at the tenant's ceiling, and one client address guessing across
-tenants at its own (docs/foundation.md, figures in `psa_shared.config.Settings`)."""
+tenants at its own. An address where the email signed in lately is familiar to it: attempts from
+there have an account count of their own and skip the tenant's ceiling, so neither lockout, made
+from elsewhere, keeps the member out at the office (docs/foundation.md, figures in
+`psa_shared.config.Settings`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import ipaddress
 import math
 
@@ -18,9 +22,12 @@ from psa_shared.tenancy import current_tenant
 
 from ..database import db
 from ..servicedesk import clock
-from .models import SignInCeiling, SignInFailure, Tenant
+from .models import SignInCeiling, SignInFailure, SignInFamiliar, Tenant
 
 UNKNOWN_TENANT = "tenant:unknown"  # every made-up tenant id counts here: a key an attacker cannot multiply
+# A member who signs in from the office at least monthly keeps it familiar; an address given up
+# (a move, a new carrier) stops counting apart a month after its last sign-in.
+FAMILIAR_FOR = dt.timedelta(days=30)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +87,16 @@ class _Refused(Exception):
     pass
 
 
-def count_attempt(attempt: Attempt, email: str) -> None:
+@dataclasses.dataclass(frozen=True)
+class Counted:
+    """What `count_attempt` took a place in, for `forgive` to give back if the password is right."""
+
+    email: str
+    address: str | None
+    counts: list[_Count]
+
+
+def count_attempt(attempt: Attempt, email: str) -> Counted:
     """Count this attempt as failed before its password is checked (success forgives it): for the
     account, the tenant and the client address, each by one statement that adds only below its
     limit, in one transaction. Parallel guesses each take a place, so no more than a limit's
@@ -96,22 +112,42 @@ def count_attempt(attempt: Attempt, email: str) -> None:
     except _Refused as refused:
         seconds = _seconds_left(counts, limits.window, now)
         raise TooManyRequests(str(refused), headers={"Retry-After": str(seconds)}) from None
+    return Counted(email, attempt.address, counts)
 
 
 def _counts(email: str, limits: Limits, address: str | None) -> list[_Count]:
+    """The account's count (apart at a familiar address), the tenant's ceiling (not at a familiar
+    address: a spray comes from elsewhere) and the address's ceiling (always: only someone at
+    that address adds to it). A made-up tenant id has no account and shares one ceiling."""
     known = Tenant.select().where(Tenant.id == current_tenant()).exists()
-    account = _Count(SignInFailure, email, limits.account, _refusal("for this account"))
-    ceilings = [_Count(SignInCeiling, *ceiling) for ceiling in _ceilings(known, limits, address)]
+    familiar = known and _familiar(email, address)
+    account = _Count(SignInFailure, _familiar_key(email, address) if familiar else email, limits.account,
+                     _refusal("for this account"))  # fmt: skip
+    tenant = f"tenant:{current_tenant()}" if known else UNKNOWN_TENANT
+    ceilings = [] if familiar else [_Count(SignInCeiling, tenant, limits.tenant, _refusal("for this MSP"))]
+    if address and limits.address:
+        ceilings.append(_Count(SignInCeiling, address, limits.address, _refusal("from this address")))
     return ([account] if known else []) + ceilings
 
 
-def _ceilings(known: bool, limits: Limits, address: str | None) -> list[tuple[str, int, str]]:
-    """(key, limit, refusal) of the counts above the account: no rows for a made-up tenant id, whose
-    failures all share one count instead (each still costs an argon2 check)."""
-    found = [(f"tenant:{current_tenant()}" if known else UNKNOWN_TENANT, limits.tenant, _refusal("for this MSP"))]
-    if address and limits.address:
-        found.append((address, limits.address, _refusal("from this address")))
-    return found
+def _familiar(email: str, address: str | None) -> bool:
+    if address is None:  # not public: who is behind it is not known
+        return False
+    return (
+        SignInFamiliar.select()
+        .where(
+            (SignInFamiliar.email == email)
+            & (SignInFamiliar.address == address)
+            & (SignInFamiliar.signed_in_at > clock.now() - FAMILIAR_FOR)
+        )
+        .exists()
+    )
+
+
+def _familiar_key(email: str, address: str) -> str:
+    """The account's count at one familiar address, in the same table as its count elsewhere; a
+    digest, as an email and an address together may pass the column's 254 characters."""
+    return "familiar:" + hashlib.sha256(f"{email} {address}".encode()).hexdigest()
 
 
 def _refusal(where: str) -> str:
@@ -153,16 +189,25 @@ def _seconds_left(counts: list[_Count], window: dt.timedelta, now: dt.datetime) 
 
 
 def prune(attempt: Attempt) -> None:
-    """Drop the windows that have passed: the tenant's emails and every ceiling nobody tries again."""
-    ended = clock.now() - attempt.limits.window
-    SignInFailure.delete().where(SignInFailure.since <= ended).execute()
-    SignInCeiling.delete().where(SignInCeiling.since <= ended).execute()
+    """Drop the windows that have passed: the tenant's emails and every ceiling nobody tries again;
+    and the tenant's addresses nobody signed in from for a month."""
+    now = clock.now()
+    SignInFailure.delete().where(SignInFailure.since <= now - attempt.limits.window).execute()
+    SignInCeiling.delete().where(SignInCeiling.since <= now - attempt.limits.window).execute()
+    SignInFamiliar.delete().where(SignInFamiliar.signed_in_at <= now - FAMILIAR_FOR).execute()
 
 
-def forgive(attempt: Attempt, email: str) -> None:
-    """A sign-in that got in clears the account's failures, and takes its own place back from the
-    tenant's and the address's counts (only its own: one account's success must not wipe a spray)."""
-    SignInFailure.delete().where(SignInFailure.email == email).execute()
-    keys = [key for key, _, _ in _ceilings(True, attempt.limits, attempt.address)]
-    taken = SignInCeiling.key.in_(keys) & (SignInCeiling.failures > 0)
+def forgive(counted: Counted) -> None:
+    """A sign-in that got in clears its account's count (the one it was counted on: a member
+    signing in at the office does not wipe the guesses made at her from elsewhere), takes its own
+    place back from the ceilings (only its own: one success must not wipe a spray), and makes its
+    public address familiar to the email."""
+    account, *ceilings = counted.counts
+    SignInFailure.delete().where(SignInFailure.email == account.key).execute()
+    taken = SignInCeiling.key.in_([count.key for count in ceilings]) & (SignInCeiling.failures > 0)
     SignInCeiling.update(failures=SignInCeiling.failures - 1).where(taken).execute()
+    if counted.address is not None:
+        SignInFamiliar.insert(email=counted.email, address=counted.address, signed_in_at=clock.now()).on_conflict(
+            conflict_target=[SignInFamiliar.tenant_id, SignInFamiliar.email, SignInFamiliar.address],
+            update={SignInFamiliar.signed_in_at: clock.now()},
+        ).execute()

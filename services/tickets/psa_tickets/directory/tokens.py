@@ -69,12 +69,12 @@ def _load_view(member_id) -> MemberView | None:
 def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int, attempt: sign_in_limit.Attempt) -> str:
     email = email.lower()
     with tenant_scope(tenant_id):
-        sign_in_limit.count_attempt(attempt, email)  # a locked-out account answers 429 before the slow check
+        counted = sign_in_limit.count_attempt(attempt, email)  # a locked-out account: 429 before the slow check
         member = Member.get_or_none(Member.email == email)
         if not check_password(member.password_hash if member else None, password) or not member.active:
             sign_in_limit.prune(attempt)
             raise Unauthorized("wrong tenant, email or password")
-        sign_in_limit.forgive(attempt, email)
+        sign_in_limit.forgive(counted)
         return keyring.mint(member_view(member), ttl)
 
 
