@@ -1,7 +1,8 @@
 """The message bus over kombu: outbox relay (publisher confirms) and idempotent consumers.
 
 Topology: a topic exchange per producing service (`tickets.events`), routing key = event type,
-one durable queue per consuming service (quorum on RabbitMQ), with a dead-letter queue beside it.
+one durable queue per consumer (quorum on RabbitMQ), with a dead-letter queue beside it: one per
+consuming service (`tickets.events`) and one per plugin (`plugin.<name>.events`).
 HTTP handlers never touch the broker: they write to the outbox, and the relay publishes.
 """
 
@@ -143,19 +144,41 @@ class Relay:
 
 
 class Consumer:
-    """Applies events to one service: inbox dedupe and the effect in one transaction, ack after commit."""
+    """Applies events to one service: inbox dedupe and the effect in one transaction, ack after commit.
 
-    def __init__(self, settings: Settings, service: str, inbox: Inbox, handlers: dict[str, Handler]):
+    Args:
+        service: the service whose database (and inbox) it writes.
+        name: its queue's (`<prefix><name>.events`); the service's name unless it is another
+            consumer on that database (a plugin's, `plugin.<name>`), whose inbox is then its own.
+        binds: types its queue is bound for besides its handlers' (a plugin's declared ones).
+        elsewhere: types another consumer of this process applies: acked and dropped if one comes
+            (a binding of before, when the service's queue carried the plugins' types too).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        inbox: Inbox,
+        handlers: dict[str, Handler],
+        *,
+        name: str | None = None,
+        binds: frozenset[str] = frozenset(),
+        elsewhere: frozenset[str] = frozenset(),
+    ):
         self.settings, self.service, self.inbox, self.handlers = settings, service, inbox, handlers
-        self.queues = queues_for(settings, service, list(handlers))
+        self.name = name or service
+        self.queues = queues_for(settings, self.name, [*handlers, *binds])
+        self.elsewhere = elsewhere
         self.attempts: Counter[str] = Counter()
         self.applied = 0
         self.duplicates = 0
+        self.dead_lettered = 0
         self.caught_up: dt.datetime | None = None  # embedded: all queued before it was applied
 
     @functools.cached_property
-    def declared_by_plugins(self) -> frozenset[str]:
-        return frozenset(declared_event_types())
+    def not_wanted_here(self) -> frozenset[str]:
+        return frozenset(declared_event_types()) | self.elsewhere
 
     def declare(self, connection: kombu.Connection) -> None:
         for queue in self.queues:
@@ -165,15 +188,16 @@ class Consumer:
         try:
             event = events.Event.from_json(message.body)
         except (ValueError, TypeError):
-            log.error("%s: unreadable message %s dead-lettered", self.service, message.properties.get("message_id"))
-            message.reject(requeue=False)
+            log.error("%s: unreadable message %s dead-lettered", self.name, message.properties.get("message_id"))
+            self._dead_letter(message)
             return
-        if event.type not in self.handlers and event.type in self.declared_by_plugins:
+        if event.type not in self.handlers and event.type in self.not_wanted_here:
             # bound by another process for a plugin that does not run here (declared in its
-            # metadata, but blocked or not allow-listed here): nobody here wants it. A type nobody
-            # declared still fails into the dead-letter queue: in a rolling upgrade a newer worker
-            # on this queue may be the one that handles it.
-            log.info("%s: no handler for %s here; %s dropped", self.service, event.type, event.id)
+            # metadata, but blocked or not allow-listed here), or left bound from before the
+            # plugins had queues of their own: nobody here wants it. A type nobody declared still
+            # fails into the dead-letter queue: in a rolling upgrade a newer worker on this queue
+            # may be the one that handles it.
+            log.info("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
             message.ack()
             return
         try:
@@ -184,18 +208,52 @@ class Consumer:
                 # second dead-lettered every event that came meanwhile. Back on the queue
                 # uncounted; the loop waits for the database. (An error the database answers
                 # with while it is up, one statement's, counts: a poison message still goes.)
-                message.requeue()
+                self._retry(message)
                 raise
             self.attempts[event.id] += 1
             tries = max(self.attempts[event.id], int(message.headers.get("x-delivery-count") or 0) + 1)
-            log.exception("%s: %s %s failed (delivery %d)", self.service, event.type, event.id, tries)
+            log.exception("%s: %s %s failed (delivery %d)", self.name, event.type, event.id, tries)
             if tries >= MAX_DELIVERIES:
-                message.reject(requeue=False)  # to the dead-letter queue
+                self._dead_letter(message)
                 self.attempts.pop(event.id, None)
             else:
-                message.requeue()
+                self._retry(message)
             return
         self.attempts.pop(event.id, None)  # a consumer runs for months: forget what came right
+        message.ack()
+
+    def _retry(self, message) -> None:
+        """Back on this queue. memory:// puts a requeued message back through its exchange, on
+        every queue bound for its type: one plugin's retry reached the service's own consumer and
+        every other plugin again. In embedded mode it goes back on this queue alone, as on RabbitMQ."""
+        if self.settings.embedded:
+            self._move(message, kombu.Exchange(""), self.queues[0].name)
+        else:
+            message.requeue()
+
+    def _dead_letter(self, message) -> None:
+        """Into the dead-letter queue. RabbitMQ moves a rejected message there; memory:// drops
+        it, so in embedded mode it is put there first (as long as the process lives, the MSP can
+        see and replay what failed for good: a plugin's failures no longer fail the service's own
+        effect, so they no longer show in its data)."""
+        self.dead_lettered += 1
+        if self.settings.embedded:
+            self._move(message, dead_letter_exchange(self.settings), self.queues[0].name)
+        else:
+            message.reject(requeue=False)
+
+    @staticmethod
+    def _move(message, to: kombu.Exchange, routing_key: str) -> None:
+        """memory:// only: published again through `to`, on the message's channel, then acked."""
+        kombu.Producer(message.channel).publish(
+            message.body,
+            exchange=to,
+            routing_key=routing_key,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            headers=message.headers,
+            delivery_mode=2,
+        )
         message.ack()
 
     def apply(self, event: events.Event) -> bool:
@@ -293,4 +351,4 @@ def consumer_loop(consumer: Consumer) -> BackgroundLoop:
         with connect(consumer.settings) as connection:
             consumer.consume(connection, stop=stop)
 
-    return BackgroundLoop(f"consumer-{consumer.service}", step)
+    return BackgroundLoop(f"consumer-{consumer.name}", step)

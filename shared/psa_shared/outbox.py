@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
+import uuid
 
 import peewee
 
@@ -72,7 +74,15 @@ class Outbox:
 
 
 class Inbox:
-    """Event ids a consumer has applied, recorded in the same transaction as the effect."""
+    """Event ids a consumer has applied, recorded in the same transaction as the effect.
+
+    A service's own consumer records the event id itself. Another consumer on the service's
+    database (each plugin's: `for_consumer(name)`) records an id derived from it and the
+    consumer's name (`uuid5(event id, name)`), in the same table: each consumer then applies an
+    event once, and none takes another's record for its own. A derived id rather than a column
+    naming the consumer: the primary key stays the one column it is, so the databases made before
+    plugins had queues of their own need no change (their rows are the service's own, keyed as
+    before), and the record is still one INSERT that fails on a redelivery."""
 
     def __init__(self, db: ServiceDatabase):
         class InboxEvent(peewee.Model):
@@ -85,12 +95,23 @@ class Inbox:
                 table_name = "inbox"
 
         self.model = InboxEvent
+        self.consumer: str | None = None  # None: the service's own consumer
+
+    def for_consumer(self, name: str) -> Inbox:
+        """The same table, for consumer `name`: its records are its own."""
+        other = copy.copy(self)
+        other.consumer = name
+        return other
+
+    def key(self, event: events.Event) -> uuid.UUID:
+        event_id = uuid.UUID(str(event.id))
+        return event_id if self.consumer is None else uuid.uuid5(event_id, self.consumer)
 
     def record(self, event: events.Event) -> bool:
-        """True the first time an event id is seen; False for a redelivery (call inside atomic)."""
+        """True the first time this consumer sees an event id; False for a redelivery (call inside atomic)."""
         try:
             with self.model._meta.database.atomic():
-                self.model.create(id=event.id, type=event.type)
+                self.model.create(id=self.key(event), type=event.type)
         except peewee.IntegrityError:
             return False
         return True

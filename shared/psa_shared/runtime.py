@@ -106,7 +106,8 @@ class System:
         return [s.relay(self.settings) for s in self.services]
 
     def consumers(self) -> list[bus.Consumer]:
-        return [c for s in self.services if (c := s.consumer(self.settings)) is not None]
+        """Each service's own consumer, and one per plugin where plugins run (`Service.consumers`)."""
+        return [c for s in self.services for c in s.consumers(self.settings)]
 
     def declare_queues(self) -> None:
         """Our consumers' queues, and every other installed service's: a relay here publishes to
@@ -117,12 +118,13 @@ class System:
         and for the types installed plugins declare in their metadata (`psa.event_types`), read
         without importing any plugin: none may run in a process it is not allowed in (the
         vault's). Until 2026-11-27 it got no plugin's types, and what only a plugin wanted was lost
-        when relayed before that plugin's worker first ran (tests/shared/test_plugin_bindings.py)."""
+        when relayed before that plugin's worker first ran (tests/shared/test_plugin_bindings.py).
+        Those types are now bound to each declaring plugin's own queue (`plugin.<name>.events`)."""
         ours = {service.name for service in self.services}
         with plugins.declarations_only():
-            others = [s.consumer(self.settings) for s in discover_services() if s.name not in ours]
+            others = [c for s in discover_services() if s.name not in ours for c in s.consumers(self.settings)]
         with bus.connect(self.settings) as connection:
-            for consumer in self.consumers() + [c for c in others if c is not None]:
+            for consumer in self.consumers() + others:
                 consumer.declare(connection)
 
     def periodic_loops(self) -> list[bus.BackgroundLoop]:

@@ -12,6 +12,7 @@ import click
 import peewee
 from flask import Flask
 
+from . import plugins
 from .bus import Consumer, Handler, Relay
 from .config import Settings
 from .db import ServiceDatabase
@@ -46,6 +47,8 @@ class Service:
         on_first_run: seeds demo data in an empty embedded install; returns what to print.
         periodic: given Settings, the jobs its worker runs on a timer (`Periodic`), beside the
             relay and the consumer (`psa worker <name>`, and `psa serve` for every service).
+        runs_plugins: its worker runs plugins' `psa_on_event`, each plugin on a queue, consumer
+            and inbox record of its own (`consumers`). One service does: the tickets service.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Service:
     commands: tuple[click.Command, ...] = ()
     on_first_run: Callable[[Settings], str | None] | None = None
     periodic: Callable[[Settings], tuple[Periodic, ...]] = lambda settings: ()
+    runs_plugins: bool = False
 
     def bind(self, settings: Settings) -> None:
         """Bind to the database, the schema brought up to date first (by its owner, if one is set).
@@ -93,9 +97,19 @@ class Service:
     def relay(self, settings: Settings) -> Relay:
         return Relay(settings, self.outbox, self.name)
 
-    def consumer(self, settings: Settings) -> Consumer | None:
+    def consumers(self, settings: Settings) -> list[Consumer]:
+        """Its own consumer first (if it has handlers), then one per plugin if it runs plugins:
+        a plugin failing on an event retries and dead-letters it on its own queue, while the
+        service's own effect and the other plugins have applied it once."""
         handlers = self.handlers(settings)
-        return Consumer(settings, self.name, self.inbox, handlers) if handlers else None
+        listeners = plugins.listeners(settings) if self.runs_plugins else []
+        theirs = frozenset(t for listener in listeners for t in listener.binds) - handlers.keys()
+        found = [Consumer(settings, self.name, self.inbox, handlers, elsewhere=theirs)] if handlers else []
+        for listener in listeners:
+            name = plugins.queue_name(listener.name)
+            inbox = self.inbox.for_consumer(name)  # one table, records of its own (Inbox)
+            found.append(Consumer(settings, self.name, inbox, listener.handlers, name=name, binds=listener.binds))
+        return found
 
 
 def discover_services() -> list[Service]:

@@ -61,9 +61,10 @@ def _drained(service, seconds: float = 10.0) -> None:
         assert service.outbox.pending_count() == 0  # relayed, and marked sent
 
 
-def _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh) -> bus.Consumer:
+def _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh) -> dict[str, bus.Consumer]:
     """The vault's worker relays a `credential.created` on a fresh broker and stops; then the
-    tickets worker declares its queues and applies what its queue holds. Returns its consumer."""
+    tickets worker declares its queues and applies what they hold. Returns its consumers, by
+    name: the service's own (`tickets`) and the plugin's (`plugin.accounting-sync`)."""
     client = tenant.client("Riverside Law")
     psa.settle()  # the vault knows the tenant's members and this client
     request.getfixturevalue("accounting_sync")  # installed now: the fixture's own workers never saw it
@@ -77,10 +78,12 @@ def _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh) -> bus
     assert PLUGIN not in sys.modules  # the vault's worker ran no plugin code
     tickets_worker = System(fresh, [psa.service("tickets")])
     tickets_worker.declare_queues()
+    consumers = {c.name: c for c in tickets_worker.consumers()}  # the plugin loads here, if allowed
+    assert sorted(consumers) == ["plugin.accounting-sync", "tickets"]  # its queue: named by its metadata
     with bus.connect(fresh) as connection:
-        (tickets,) = tickets_worker.consumers()  # the plugin loads here, if allowed, by its entry point
-        tickets.consume(connection, until_idle=0.5 if psa.backend == "embedded" else 1.0)
-    return tickets
+        for consumer in consumers.values():
+            consumer.consume(connection, until_idle=0.5 if psa.backend == "embedded" else 1.0)
+    return consumers
 
 
 @pytest.fixture
@@ -89,8 +92,8 @@ def fresh(psa):
     settings = dataclasses.replace(psa.settings, bus_prefix=f"test-{uuid.uuid4().hex[:8]}.")
     yield settings
     with bus.connect(settings) as connection:
-        for service in psa.services:
-            for queue in bus.queues_for(settings, service.name, []):
+        for name in [service.name for service in psa.services] + ["plugin.accounting-sync"]:
+            for queue in bus.queues_for(settings, name, []):
                 queue.bind(connection.default_channel).delete()
 
 
@@ -100,9 +103,9 @@ def test_a_plugin_hears_a_vault_event_relayed_before_its_worker_ever_ran(psa, te
     accounting sync runs, start for the first time. Until 2026-11-27 the vault's worker bound the
     tickets queue for the tickets service's own handlers' types alone: RabbitMQ dropped the event
     (no queue bound to it), the outbox held it as sent, and the plugin never heard of it."""
-    tickets = _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh)
+    consumers = _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh)
     assert sys.modules[PLUGIN].seen == ["Firewall admin"]
-    assert tickets.applied == 1
+    assert consumers["plugin.accounting-sync"].applied == 1 and consumers["tickets"].applied == 0
     assert declared_event_types() == ["credential.created"]  # the misspelt type is left out, logged
 
 
@@ -113,8 +116,8 @@ def test_an_event_bound_for_a_plugin_blocked_in_the_tickets_worker_is_dropped_no
     (`PSA_DISABLED_PLUGINS`): the event reaches its queue, nobody there wants it, it is acked."""
     monkeypatch.setenv("PSA_DISABLED_PLUGINS", "accounting-sync")
     fresh = dataclasses.replace(fresh, disabled_plugins=("accounting-sync",))
-    tickets = _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh)
-    assert PLUGIN not in sys.modules and tickets.applied == 0
+    consumers = _vault_relays_then_tickets_worker_starts(psa, tenant, request, fresh)
+    assert PLUGIN not in sys.modules and sum(c.applied for c in consumers.values()) == 0
     with bus.connect(fresh) as connection:
-        for queue in tickets.queues:  # neither waiting on the queue nor dead-lettered
+        for queue in [q for c in consumers.values() for q in c.queues]:  # neither waiting nor dead-lettered
             assert connection.default_channel.queue_declare(queue=queue.name, passive=True).message_count == 0

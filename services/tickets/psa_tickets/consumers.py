@@ -7,7 +7,6 @@ import logging
 
 from psa_shared.config import Settings
 from psa_shared.events import Event
-from psa_shared.plugins import plugin_manager
 from psa_shared.projection import apply_newer
 
 from .rotation import rotation_required
@@ -60,37 +59,12 @@ def invoice_posted(event: Event, payload: dict) -> None:
 
 
 def handlers(settings: Settings) -> dict:
-    """Our own handlers, and plugins' `psa_on_event` for the types they name in `psa_event_types`.
-
-    Plugins run here, in the event worker, never in a request: a failing plugin makes the event
-    retry and then dead-letter, it cannot fail a ticket save. Each plugin is called whatever the
-    others did (one pluggy call stops at the first to raise, so a broken plugin kept the event from
-    every plugin after it); the first failure is raised once all have run.
-    """
-    plugins = plugin_manager(settings)
-    wanted = {name for names in plugins.hook.psa_event_types() for name in names}
-    listeners = [impl.plugin for impl in plugins.hook.psa_on_event.get_hookimpls()]
-    # one caller per plugin, through pluggy (its own argument and wrapper rules), built once
-    alone = {
-        plugins.get_name(p): plugins.subset_hook_caller("psa_on_event", [o for o in listeners if o is not p])
-        for p in listeners
-    }
-
-    def handle(event: Event, payload: dict) -> None:
-        if event.type in HANDLERS:
-            HANDLERS[event.type](event, payload)
-        if event.type in wanted:
-            failed = None
-            for name, call in alone.items():
-                try:
-                    call(event=event, payload=payload)
-                except Exception as error:  # noqa: BLE001  (the others still get the event)
-                    log.exception("plugin %s failed on %s %s", name, event.type, event.id)
-                    failed = failed or error
-            if failed is not None:
-                raise failed
-
-    return dict.fromkeys(HANDLERS.keys() | wanted, handle)
+    """Our own handlers. Plugins' `psa_on_event` run beside them in this service's worker, each on
+    a queue, consumer and inbox record of its own (`Service.runs_plugins`): a plugin failing for
+    good on `invoice.posted` dead-letters the event on its queue, and the entries are billed all
+    the same (until 2026-11-27 the plugins shared this consumer's transaction, and the billing
+    was rolled back and dead-lettered with them; tests/shared/test_plugin_queues.py)."""
+    return dict(HANDLERS)
 
 
 HANDLERS = {

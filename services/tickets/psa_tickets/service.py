@@ -34,4 +34,5 @@ SERVICE = Service(
     commands=(cli.tenant_group, cli.token_group, tickets_group),
     on_first_run=demo.seed,
     periodic=sweep_job,
+    runs_plugins=True,
 )

@@ -1,8 +1,11 @@
-"""Plugin host: pluggy project `psa`, hookspecs in `hookspecs`, loading in `manager`."""
+"""Plugin host: pluggy project `psa`, hookspecs in `hookspecs`, loading in `manager`, which plugin
+hears which events (one queue each) in `delivery`."""
 
+from .delivery import Listener, listeners, queue_name
 from .manager import (
     declarations_only,
     declared_event_types,
+    declared_plugins,
     hookimpl,
     plugin_manager,
     register_plugin,
@@ -10,10 +13,14 @@ from .manager import (
 )
 
 __all__ = [
+    "Listener",
     "declarations_only",
     "declared_event_types",
+    "declared_plugins",
     "hookimpl",
+    "listeners",
     "plugin_manager",
+    "queue_name",
     "register_plugin",
     "unregister_plugin",
 ]

@@ -48,9 +48,11 @@ def psa_event_types() -> list[str]:
     """Name the event types this plugin wants delivered to `psa_on_event`.
 
     Declare the same types in your distribution's metadata, one entry point per type under the
-    group `psa.event_types` (`"ticket.created" = "my_pkg.plugin"`): every worker reads those
-    without importing the plugin and binds them before it relays, so an event is kept even when
-    another service's worker (the vault's, where no plugin runs) relays it before yours started.
+    group `psa.event_types` (`"ticket.created" = "my_pkg.plugin"`, the value your `psa` entry
+    point has: it says which plugin, and so which queue, the type is for): every worker reads
+    those without importing the plugin and binds them to your plugin's queue before it relays, so
+    an event is kept even when another service's worker (the vault's, where no plugin runs)
+    relays it before yours started.
 
     Returns:
         Event types from the catalogue (`psa_shared.events.CATALOGUE`), e.g. `["ticket.created"]`.
@@ -61,11 +63,21 @@ def psa_event_types() -> list[str]:
 def psa_on_event(event, payload: dict) -> None:
     """React to an event, in the tickets service's event worker, never in a request.
 
+    Each plugin has a queue of its own, `<prefix>plugin.<name>.events` (`<name>`: its `psa`
+    entry point's name), bound for the types its `psa_event_types` names and its metadata
+    declares, with its own consumer and dead-letter queue (`...events.dlq`). It is called inside
+    the event's tenant and a transaction of the tickets database that records the event as
+    applied for this plugin alone: the tickets service's own handling and every other plugin have
+    records of their own, and commit whatever this plugin does.
+
     Args:
         event: the `psa_shared.events.Event` envelope (tenant, actor, correlation id, ...).
         payload: the payload as the current schema version loads it.
 
-    Raising makes the event be retried, then dead-lettered: a failing plugin never fails a
-    ticket save, and the other plugins still get the event. Implementations must be idempotent:
-    the same event may arrive twice (also when another plugin failed on it).
+    Raising rolls back the record, and the event is delivered to this plugin again, 5 times in
+    all, then moved to its dead-letter queue, from where it can be replayed: a failing plugin
+    never fails a ticket save, nor the service's own effect of the event (time entries billed on
+    `invoice.posted`), nor another plugin. Once this call has returned and its transaction has
+    committed, a redelivery is skipped. Implementations must still be idempotent: a call that
+    returned before a crash or a lost commit is made again.
     """

@@ -41,8 +41,7 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     pm = pluggy.PluginManager("psa")
     pm.add_hookspecs(hookspecs)
     if _declarations_only.get():
-        pm.register(_Declared(declared_event_types()), EVENT_TYPES_GROUP)
-        return pm
+        return pm  # no plugin: see `declarations_only`
     allowed = settings.plugins if settings.plugins is not None else (() if allow_list_only else None)
     for name in settings.disabled_plugins:
         pm.set_blocked(name)
@@ -62,22 +61,44 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
 
 def declared_event_types() -> list[str]:
     """The event types installed plugins declare they consume (entry-point group `psa.event_types`),
-    read from their distributions' metadata: no plugin is imported. Whatever `PSA_PLUGINS` and
-    `PSA_DISABLED_PLUGINS` say here: the process a plugin runs in has lists of its own, and a type
-    bound for nothing there is acked and dropped by its consumer. A type the catalogue does not
-    know is left out (logged): binding it would stop every worker from starting."""
-    declared = sorted({ep.name for ep in entry_points(group=EVENT_TYPES_GROUP)})
-    unknown = [name for name in declared if name not in events.CATALOGUE]
+    read from their distributions' metadata: no plugin is imported. See `declared_plugins`."""
+    return sorted({name for types in declared_plugins().values() for name in types})
+
+
+def declared_plugins() -> dict[str, list[str]]:
+    """Each installed plugin that declares event types, by name, and the types it declares.
+
+    Read from metadata alone, no plugin imported: an entry under `psa.event_types` (name: the
+    type, value: the plugin's module) is the plugin's whose `psa` entry point has that value, and
+    the plugin's name is that entry point's name, the one pluggy registers it under and
+    `PSA_PLUGINS` / `PSA_DISABLED_PLUGINS` name (its queue is named after it). Whatever those
+    lists say here: the process a plugin runs in has lists of its own, and a type bound for a
+    plugin that does not run there is acked and dropped by its consumer. Left out, logged: a type
+    the catalogue does not know (binding it would stop every worker from starting), and a value
+    no `psa` entry point has (no plugin would ever consume its queue)."""
+    plugins = {ep.value: ep.name for ep in entry_points(group="psa")}
+    declared: dict[str, set[str]] = {}
+    unknown, orphans = set(), set()
+    for ep in entry_points(group=EVENT_TYPES_GROUP):
+        if ep.name not in events.CATALOGUE:
+            unknown.add(ep.name)
+        elif ep.value not in plugins:
+            orphans.add(ep.value)
+        else:
+            declared.setdefault(plugins[ep.value], set()).add(ep.name)
     if unknown:
-        log.warning("plugins declare event types no service produces, not bound: %s", ", ".join(unknown))
-    return [name for name in declared if name in events.CATALOGUE]
+        log.warning("plugins declare event types no service produces, not bound: %s", ", ".join(sorted(unknown)))
+    if orphans:
+        orphaned = ", ".join(sorted(orphans))
+        log.warning("event types declared for modules no `psa` entry point has, not bound: %s", orphaned)
+    return {name: sorted(types) for name, types in sorted(declared.items())}
 
 
 @contextlib.contextmanager
 def declarations_only():
-    """Inside, `plugin_manager` imports no plugin: one stand-in answers `psa_event_types` with what
-    every installed plugin declares. For binding another service's queue from a process that may
-    not run plugins (the vault's worker binds the tickets service's queue)."""
+    """Inside, `plugin_manager` imports no plugin, and `psa_shared.plugins.delivery.listeners`
+    answers with what installed plugins declare in their metadata. For binding another service's
+    queues from a process that may not run plugins (the vault's worker binds the plugins' queues)."""
     token = _declarations_only.set(True)
     try:
         yield
@@ -85,12 +106,6 @@ def declarations_only():
         _declarations_only.reset(token)
 
 
-class _Declared:
-    """Every installed plugin's declared event types, standing in where no plugin code runs."""
-
-    def __init__(self, types: list[str]):
-        self.types = types
-
-    @hookimpl
-    def psa_event_types(self) -> list[str]:
-        return self.types
+def only_declarations() -> bool:
+    """Whether this is inside `declarations_only()`."""
+    return _declarations_only.get()

@@ -1,0 +1,62 @@
+"""Which plugins get events, and for which types: one listener (and so one queue) per plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..config import Settings
+from .manager import declared_plugins, only_declarations, plugin_manager
+
+
+def queue_name(plugin: str) -> str:
+    """The consumer (and queue, `<prefix>plugin.<name>.events`) of plugin `name`: its `psa` entry
+    point's name, so metadata gives it without importing the plugin, and pluggy's name for it."""
+    return f"plugin.{plugin}"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One plugin's share of the events.
+
+    Args:
+        name: the plugin's name (`psa` entry point, or `register_plugin`'s).
+        binds: the types its queue is bound for: those its metadata declares and its
+            `psa_event_types` names.
+        handlers: `{type: handler(event, payload)}` calling its `psa_on_event` alone, for the types
+            its hook names; empty where it does not run (blocked, not allow-listed, or only
+            declared here), and then its consumer acks and drops what its queue holds.
+    """
+
+    name: str
+    binds: frozenset[str]
+    handlers: dict[str, Callable]
+
+
+def listeners(settings: Settings) -> list[Listener]:
+    """The plugins this process delivers events to, and those whose metadata declares types but
+    which do not run here (their queues are bound all the same, so nothing is lost before the
+    process they run in starts)."""
+    declared = declared_plugins()
+    found = {} if only_declarations() else _loaded(settings, declared)
+    for name, types in declared.items():
+        found.setdefault(name, Listener(name, frozenset(types), {}))
+    return [found[name] for name in sorted(found)]
+
+
+def _loaded(settings: Settings, declared: dict[str, list[str]]) -> dict[str, Listener]:
+    plugins = plugin_manager(settings)
+    found = {}
+    for impl in plugins.hook.psa_on_event.get_hookimpls():
+        others = [p for p in plugins.get_plugins() if p is not impl.plugin]
+        # through pluggy (its argument and wrapper rules), the plugin alone
+        types = {t for names in plugins.subset_hook_caller("psa_event_types", others)() for t in names}
+        call = plugins.subset_hook_caller("psa_on_event", others)
+
+        def handle(event, payload: dict, call=call) -> None:
+            call(event=event, payload=payload)
+
+        binds = frozenset(types | set(declared.get(impl.plugin_name, ())))
+        if binds:  # a plugin naming no type gets no queue: nothing would ever come
+            found[impl.plugin_name] = Listener(impl.plugin_name, binds, dict.fromkeys(types, handle))
+    return found

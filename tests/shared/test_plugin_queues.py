@@ -1,0 +1,154 @@
+"""A queue per plugin: billing posts an invoice, the tickets service marks its time entries billed
+whatever the plugins listening for `invoice.posted` do. The MSP's accounting sync fails on it (the
+accounting system refuses its API key): the invoice waits in that plugin's own dead-letter queue,
+the entries are billed and refuse edits, and the KPI dashboard hears of the invoice once."""
+
+import uuid
+
+import pytest
+
+from psa_shared import bus, events
+from psa_shared.plugins import hookimpl, register_plugin, unregister_plugin
+
+from ..tickets.test_service_desk import log, open_ticket
+
+
+class AccountingSync:
+    """Pushes posted invoices to the accounting system; fails `failures` times (None: for good)."""
+
+    def __init__(self, failures: int | None = None):
+        self.failures, self.tries, self.synced = failures, 0, []
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["invoice.posted"]
+
+    @hookimpl
+    def psa_on_event(self, event, payload):
+        self.tries += 1
+        if self.failures is None or self.tries <= self.failures:
+            raise ConnectionError("the accounting system refuses the API key")
+        self.synced.append(event.id)
+
+
+class KpiDashboard:
+    """Counts posted invoices on the MSP's wall screen."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["invoice.posted"]
+
+    @hookimpl
+    def psa_on_event(self, event, payload):
+        self.seen.append(event.id)
+
+
+@pytest.fixture
+def plugins():
+    names = []
+
+    def install(plugin, name):
+        register_plugin(plugin, name)
+        names.append(name)
+        return plugin
+
+    yield install
+    for name in names:
+        unregister_plugin(name)
+
+
+def listening(psa) -> list[bus.Consumer]:
+    """The tickets worker's consumers, their queues declared (so nothing published is dropped)."""
+    consumers = psa.consumers()
+    with bus.connect(psa.settings) as connection:
+        for consumer in consumers:
+            consumer.declare(connection)
+    return consumers
+
+
+def deliver(psa, consumers: list[bus.Consumer]) -> None:
+    """Each consumer applies what its queue holds, failures retried until dead-lettered."""
+    with bus.connect(psa.settings) as connection:
+        for consumer in consumers:
+            consumer.consume(connection, until_idle=0.2 if psa.backend == "embedded" else 0.5)
+
+
+def billing_publishes(psa, event: events.Event) -> None:
+    """Billing's relay publishes `event` on billing's exchange (twice, when it crashed in between)."""
+    exchange = bus.exchange(psa.settings, "billing")
+    with bus.connect(psa.settings) as connection:
+        connection.Producer(serializer="json").publish(
+            event.to_json(),
+            exchange=exchange,
+            routing_key=event.type,
+            declare=[exchange],
+            delivery_mode=2,
+            content_type="application/json",
+            content_encoding="utf-8",
+            message_id=event.id,
+            headers={"psa-tenant": event.tenant_id},
+        )
+
+
+def posted_invoice(tenant) -> tuple[events.Event, str]:
+    """A client's hour of work logged, and billing's `invoice.posted` for it; and the entry's path."""
+    client = tenant.client("Harbour Dental")
+    ticket = open_ticket(tenant.api, client["id"])
+    entry = log(tenant.api, ticket["id"], minutes=60, notes="Replaced the firewall").json
+    payload = {"invoice_id": str(uuid.uuid4()), "number": "INV-2026-0042", "client_id": client["id"],
+               "time_entry_ids": [entry["id"]], "total": "120.00", "currency": "USD"}  # fmt: skip
+    path = f"/api/v1/tickets/{ticket['id']}/time-entries/{entry['id']}"
+    return events.build("invoice.posted", tenant.id, payload), path
+
+
+def waiting_in(psa, consumer: str, dead: bool = False) -> int:
+    """How many messages `<prefix><consumer>.events` (or its `.dlq`) holds (declared if it was not)."""
+    with bus.connect(psa.settings) as connection:
+        queue = bus.queues_for(psa.settings, consumer, [])[1 if dead else 0]
+        return queue.bind(connection.default_channel).queue_declare().message_count
+
+
+def test_an_accounting_sync_failing_for_good_no_longer_keeps_the_entries_from_being_billed(psa, tenant, plugins):
+    """Until 2026-11-27 the plugins ran in the tickets consumer's transaction: the sync's failure
+    rolled the billing back, the invoice was retried and dead-lettered with it, and the entries
+    stayed editable; every retry showed the invoice to the dashboard once more."""
+    accounting = plugins(AccountingSync(), "accounting-sync")
+    dashboard = plugins(KpiDashboard(), "kpi-dashboard")
+    consumers = listening(psa)
+    invoice, entry = posted_invoice(tenant)
+    billing_publishes(psa, invoice)
+    deliver(psa, consumers)
+
+    assert tenant.api.patch(entry, json={"minutes": 1}).status_code == 409  # billed: refuses edits
+    assert tenant.api.get(entry).json["billed_invoice_id"] == invoice.payload["invoice_id"]
+    assert accounting.tries == bus.MAX_DELIVERIES
+    assert waiting_in(psa, "plugin.accounting-sync", dead=True) == 1  # kept for the MSP to replay
+    assert waiting_in(psa, "plugin.accounting-sync") == 0
+    assert waiting_in(psa, "tickets", dead=True) == 0
+    assert dashboard.seen == [invoice.id]
+
+
+def test_a_redelivered_invoice_is_applied_once_per_plugin(psa, tenant, plugins):
+    """The sync fails once (the accounting system restarting) and syncs on the retry; billing's
+    relay, crashed before it marked the row sent, publishes the invoice a second time. Each
+    plugin and the tickets service apply it once: their inbox records are their own."""
+    accounting = plugins(AccountingSync(failures=1), "accounting-sync")
+    dashboard = plugins(KpiDashboard(), "kpi-dashboard")
+    consumers = listening(psa)
+    invoice, entry = posted_invoice(tenant)
+    billing_publishes(psa, invoice)
+    deliver(psa, consumers)
+    billing_publishes(psa, invoice)
+    deliver(psa, consumers)
+
+    assert accounting.synced == [invoice.id] and accounting.tries == 2
+    assert dashboard.seen == [invoice.id]  # not shown again when the sync was retried
+    assert tenant.api.patch(entry, json={"minutes": 1}).status_code == 409
+    applied = {consumer.queues[0].name: (consumer.applied, consumer.duplicates) for consumer in consumers}
+    prefix = psa.settings.bus_prefix
+    assert applied[f"{prefix}tickets.events"] == (1, 1)
+    assert applied[f"{prefix}plugin.accounting-sync.events"] == (1, 1)
+    assert applied[f"{prefix}plugin.kpi-dashboard.events"] == (1, 1)
