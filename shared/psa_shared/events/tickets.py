@@ -105,6 +105,7 @@ class PhasePayload(ma.Schema):
     client_id = fields.UUID(required=True)
     name = fields.String(required=True)
     position = fields.Integer(required=True)
+    revised_at = fields.String(required=True)  # version 2; see REVISED_BEFORE_VERSION_2 below
 
 
 class TaskPayload(ma.Schema):
@@ -116,25 +117,26 @@ class TaskPayload(ma.Schema):
     assignee_id = fields.UUID(allow_none=True)
     priority = fields.String(required=True, allow_none=True)  # P1-P5; null only on a version 1 event, upcast
     estimate_minutes = fields.Integer(allow_none=True)
-    # time logged on it as the event is built (time entries move it without a `task.updated` of their
-    # own: `time_entry.*` carry each entry's minutes); null only on a version 1 event, upcast
+    # time logged on it as the event is built (a time entry logged, edited or deleted that moves it
+    # sends a `task.updated` too, since 2026-11-27); null only on a version 1 event, upcast
     spent_minutes = fields.Integer(required=True, allow_none=True)
     done = fields.Boolean(required=True)
     due_at = fields.String(required=True, allow_none=True)
     revised_at = fields.String(required=True)  # see REVISED_BEFORE_VERSION_2 below
 
 
-# `revised_at` of a task, project or booking (version 2): the moment this version was sent, later
+# `revised_at` of a task, project, phase or booking (version 2): the moment this version was sent, later
 # than every earlier event of the record; consumers keeping the newest apply by it
 # (`psa_shared.projection.apply_newer`). Their rows keep no `updated_at`: it is taken when the
 # event is built, after the writer has locked the record and the project its client comes from,
 # so of two writers the later commits the later moment (a project's move re-sends its tasks and
-# bookings with the move's moment). A created record's is its `created_at`. Version 1 events are
+# bookings with the move's moment). A created record's is its `created_at` (a phase's, which keeps
+# none, the moment it is built). Version 1 events are
 # upcast with the earliest moment there is, older than every version 2 event of their record.
 REVISED_BEFORE_VERSION_2 = "1970-01-01T00:00:00Z"
 
 
-_VERSION_2 = (TimeEntryPayload, SchedulePayload, ProjectPayload, TaskPayload)
+_VERSION_2 = (TimeEntryPayload, SchedulePayload, ProjectPayload, PhasePayload, TaskPayload)
 
 for _name, _schema, _doc in [
     ("ticket.created", TicketPayload, "A service request was opened."),
@@ -165,16 +167,23 @@ for _name, _schema, _doc in [
         "names the one before; its tasks, bookings and unbilled time are re-sent with the new one).",
     ),
     ("phase.created", PhasePayload, "A project phase was added."),
+    (
+        "phase.updated",
+        PhasePayload,
+        "Re-sent as it is: its project moved to another client (phases are not edited through the API).",
+    ),
     ("task.created", TaskPayload, "A project task was added."),
     (
         "task.updated",
         TaskPayload,
-        "A project task changed (name, phase, assignee, priority, estimate, done, due time); or, re-sent as it "
-        "is, its project moved to another client.",
+        "A project task changed (name, phase, assignee, priority, estimate, done, due time), or its spent "
+        "minutes moved with time logged, edited or deleted on it; or, re-sent as it is, its project moved to "
+        "another client.",
     ),
 ]:
     # version 2: time entries' `revised_at`; bookings' `client_id`, and tasks' and projects' fields and
-    # `revised_at` (2026-11-27, see REVISED_BEFORE_VERSION_2)
+    # `revised_at` (2026-11-27, see REVISED_BEFORE_VERSION_2); phases' `revised_at` (2026-11-27, with
+    # `phase.updated`, which was never sent at version 1 and so has no upcaster)
     register(_name, "tickets", 2 if _schema in _VERSION_2 else 1, _schema, _doc)
 
 
@@ -197,6 +206,11 @@ def _project_version_1(payload: dict) -> dict:
     return {"old_client_id": None, "board_id": None, **payload, "revised_at": REVISED_BEFORE_VERSION_2}
 
 
+def _phase_version_1(payload: dict) -> dict:
+    """Version 1 had no `revised_at`."""
+    return {**payload, "revised_at": REVISED_BEFORE_VERSION_2}
+
+
 def _task_version_1(payload: dict) -> dict:
     """Version 1 had no `phase_id`, `priority`, `spent_minutes`, `due_at` or `revised_at`."""
     unsent = dict.fromkeys(("phase_id", "priority", "spent_minutes", "due_at"))
@@ -206,6 +220,7 @@ def _task_version_1(payload: dict) -> dict:
 for _names, _upcast in [
     (("schedule.created", "schedule.updated", "schedule.deleted"), _schedule_version_1),
     (("project.created", "project.updated"), _project_version_1),
+    (("phase.created",), _phase_version_1),
     (("task.created", "task.updated"), _task_version_1),
 ]:
     for _name in _names:

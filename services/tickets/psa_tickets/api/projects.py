@@ -9,7 +9,6 @@ from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, princi
 
 from ..projects import projects, task_time
 from ..projects.models import Phase, Project, Task
-from ..servicedesk import time_entries
 from ..servicedesk.models import PRIORITIES, TimeEntry
 from . import fields as f
 from .ticket_time import TimeEntrySchema
@@ -180,10 +179,9 @@ class TaskTimeEntryById(MethodView):
     def patch(self, data, task_id, entry_id):
         """Edit an unbilled entry; the task's spent minutes follow (409 once invoiced)."""
         principal().require("time:write")
-        entry = task_time.task_entry(principal(), task_id, entry_id)
-        return time_entries.update_time_entry(principal(), entry, **data)
+        return task_time.edit_task_entry(principal(), task_id, entry_id, **data)
 
     @tasks_blp.response(204)
     def delete(self, task_id, entry_id):
         principal().require("time:write")
-        time_entries.delete_time_entry(principal(), task_time.task_entry(principal(), task_id, entry_id))
+        task_time.delete_task_entry(principal(), task_id, entry_id)

@@ -8,7 +8,7 @@ from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
 from ..projects import schedule
-from ..projects.models import ScheduleEntry
+from ..projects.models import LONGEST_BOOKING_MINUTES, ScheduleEntry
 
 blp = Blueprint("schedule", __name__, url_prefix="/api/v1/schedule", description="Schedule entries")
 
@@ -17,7 +17,7 @@ class ScheduleSchema(Schema):
     id = fields.UUID(dump_only=True)
     member_id = fields.UUID(required=True)
     starts_at = UtcDateTime(required=True)
-    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1440))
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=LONGEST_BOOKING_MINUTES))
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
     created_at = UtcDateTime(dump_only=True)

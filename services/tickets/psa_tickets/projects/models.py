@@ -39,6 +39,9 @@ class Task(Model):
         indexes = ((("tenant_id", "assignee", "done"), False), (("tenant_id", "project"), False))
 
 
+LONGEST_BOOKING_MINUTES = 1440  # a day: longer work is booked day by day
+
+
 class ScheduleEntry(Model):
     member = peewee.ForeignKeyField(Member)
     starts_at = peewee.DateTimeField()

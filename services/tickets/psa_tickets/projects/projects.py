@@ -7,7 +7,7 @@ Ids from another tenant or outside the grants are "not found": 404 in a path, 42
 from __future__ import annotations
 
 from psa_shared.auth import Principal
-from psa_shared.errors import NotFound, field_error
+from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
 
@@ -17,6 +17,7 @@ from ..servicedesk import clock
 from ..servicedesk.events import time_entry_payload
 from ..servicedesk.models import Board, TimeEntry
 from ..servicedesk.tickets import check_assignee
+from .holders import check_holders_see
 from .models import Phase, Project, ScheduleEntry, Task
 
 
@@ -52,6 +53,17 @@ def task_payload(task: Task, project: Project, revised_at: str) -> dict:
         "spent_minutes": task.spent_minutes,
         "done": task.done,
         "due_at": utc_iso(task.due_at) if task.due_at else None,
+        "revised_at": revised_at,
+    }
+
+
+def phase_payload(phase: Phase, project: Project, revised_at: str) -> dict:
+    return {
+        "id": phase.id,
+        "project_id": project.id,
+        "client_id": project.client_id,
+        "name": phase.name,
+        "position": phase.position,
         "revised_at": revised_at,
     }
 
@@ -107,6 +119,14 @@ def locked_project(project_id) -> Project:
     return db.locked(Project.select().where(Project.id == project_id)).get()
 
 
+def refuse_closed(project: Project, to_do: str) -> None:
+    """409 on a task of a closed project (read locked by the caller, so a close commits before and
+    is seen, or waits): it has had its final invoice, and work added after it is work nobody bills."""
+    if project.closed:
+        message = f"the task's project is closed; reopen it to {to_do}"
+        raise Conflict(message, errors={"project_id": [message]})
+
+
 def locked_task(task_id) -> Task:
     return db.locked(Task.select().where(Task.id == task_id)).get()
 
@@ -150,6 +170,8 @@ def update_project(principal: Principal, project_id, **changes) -> Project:
         was_for = project.client_id
         if "client_id" in changes:
             changes["client_id"] = get_client(principal, changes["client_id"], field="client_id").id
+            if changes["client_id"] != was_for:
+                check_holders_see(project, changes["client_id"])  # before anything is written
         if "board_id" in changes:
             check_board(changes["board_id"])
         if not apply_changes(project, changes):
@@ -177,10 +199,13 @@ def _move_unbilled_time(project: Project) -> None:
 
 
 def _resend_work(project: Project, revised_at: str) -> None:
-    """A project moved to another client re-sends each of its tasks (`task.updated`) and each
-    booking on them (`schedule.updated`) as it is, with the new client and the move's moment: a
-    read model built from events would otherwise keep them at the old client. Read after the
-    project's lock, so an edit of a task committed meanwhile is in what is sent."""
+    """A project moved to another client re-sends each of its phases (`phase.updated`), tasks
+    (`task.updated`) and each booking on them (`schedule.updated`) as it is, with the new client
+    and the move's moment: a read model built from events would otherwise keep them at the old
+    client. Read after the project's lock, so an edit of a task committed meanwhile is in what is
+    sent (a new phase, task or booking locks the project too)."""
+    for phase in Phase.select().where(Phase.project == project.id).order_by(Phase.id):
+        emit("phase.updated", phase_payload(phase, project, revised_at))
     tasks = list(db.locked(Task.select().where(Task.project == project.id).order_by(Task.id)))
     for task in tasks:
         emit("task.updated", task_payload(task, project, revised_at))
@@ -191,18 +216,9 @@ def _resend_work(project: Project, revised_at: str) -> None:
 
 def create_phase(principal: Principal, project_id, **fields) -> Phase:
     with db.proxy.atomic():
-        project = get_project(principal, project_id)
+        project = locked_project(get_project(principal, project_id).id)  # a move re-sends it, or went first
         phase = Phase.create(project=project.id, **fields)
-        emit(
-            "phase.created",
-            {
-                "id": phase.id,
-                "project_id": project.id,
-                "client_id": project.client_id,
-                "name": phase.name,
-                "position": phase.position,
-            },
-        )
+        emit("phase.created", phase_payload(phase, project, revision()))  # phases keep no created_at
     return phase
 
 

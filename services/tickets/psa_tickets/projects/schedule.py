@@ -15,7 +15,7 @@ from ..database import db, emit
 from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import check_granted, member_of_tenant
 from .models import Project, ScheduleEntry, Task
-from .projects import apply_changes, get_task, locked_project, revision, schedule_payload
+from .projects import apply_changes, get_task, locked_project, refuse_closed, revision, schedule_payload
 
 
 def visible_entries(principal: Principal):
@@ -36,9 +36,10 @@ def get_entry(principal: Principal, entry_id) -> ScheduleEntry:
     return entry
 
 
-def _check_target(principal: Principal, ticket_id, task_id):
+def _check_target(principal: Principal, ticket_id, task_id, *, onto=False):
     """Exactly one of ticket_id / task_id, in this tenant and within the caller's grants; returns
-    the client it is for."""
+    the client it is for. A booking made or moved `onto` a task of a closed project is refused
+    (409), as time on it is: a visit after the final invoice is work nobody bills."""
     if (ticket_id is None) == (task_id is None):
         raise field_error("ticket_id", "give either ticket_id or task_id")
     if ticket_id is not None:
@@ -48,7 +49,10 @@ def _check_target(principal: Principal, ticket_id, task_id):
         return ticket.client_id
     # the project held, so a move to another client commits wholly before (its client is read
     # here) or after (the move re-sends this booking)
-    return get_task(principal, task_id, field="task_id", lock_project=True)[1].client_id
+    project = get_task(principal, task_id, field="task_id", lock_project=True)[1]
+    if onto:
+        refuse_closed(project, "book work on its tasks")
+    return project.client_id
 
 
 def _client_of(entry: ScheduleEntry):
@@ -82,7 +86,7 @@ def _bookable(member_id):
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
     with db.proxy.atomic():
         _bookable(member_id)
-        client_id = _check_target(principal, ticket_id, task_id)
+        client_id = _check_target(principal, ticket_id, task_id, onto=True)
         check_granted(member_id, client_id, "member_id")
         entry = ScheduleEntry.create(member=member_id, ticket=ticket_id, task=task_id, **fields)
         emit("schedule.created", schedule_payload(entry, client_id, utc_iso(entry.created_at)))
@@ -96,7 +100,10 @@ def _check_changes(principal: Principal, entry: ScheduleEntry, changes: dict) ->
         _bookable(member_id)  # a leaver's own booking may still be moved or handed over
     if "ticket_id" in changes or "task_id" in changes:
         changes = {"ticket_id": None, "task_id": None, **changes}  # the one given replaces the other
-        client_id = _check_target(principal, changes["ticket_id"], changes["task_id"])
+        # only a move onto another task is refused on a closed project: a booking already there
+        # may still be resized, handed on or deleted
+        onto = changes["task_id"] not in (None, entry.task_id)
+        client_id = _check_target(principal, changes["ticket_id"], changes["task_id"], onto=onto)
     target = (changes.get("ticket_id", entry.ticket_id), changes.get("task_id", entry.task_id))
     if (member_id, *target) != (entry.member_id, entry.ticket_id, entry.task_id):
         # whoever ends up booked must see the client; a booking its member's grant was withdrawn
