@@ -306,6 +306,43 @@ class Consumer:
             self.caught_up = moment
 
 
+def dead_letters(consumer: Consumer) -> int:
+    """How many messages the consumer's dead-letter queue holds."""
+    with connect(consumer.settings) as connection:
+        return consumer.queues[1].bind(connection.default_channel).queue_declare().message_count
+
+
+def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
+    """Put what the consumer's dead-letter queue holds back on its queue, oldest first, each one
+    acked off the dead-letter queue only after the broker confirmed it back (RabbitMQ): a crash in
+    between leaves it in both, and the consumer's inbox skips the second. Its delivery count starts
+    afresh, so an event that fails again gets its five tries again. Returns how many were moved."""
+    moved = 0
+    with connect(consumer.settings) as connection:
+        channel = connection.default_channel
+        dlq = consumer.queues[1].bind(channel)
+        dlq.declare()
+        producer = kombu.Producer(channel)
+        while limit is None or moved < limit:
+            message = dlq.get(no_ack=False)
+            if message is None:
+                break
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
+            producer.publish(
+                message.body,
+                exchange=kombu.Exchange(""),
+                routing_key=consumer.queues[0].name,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                headers=headers,
+                message_id=message.properties.get("message_id"),
+                delivery_mode=2,
+            )
+            message.ack()
+            moved += 1
+    return moved
+
+
 class BackgroundLoop(threading.Thread):
     """A daemon thread running a relay or consumer forever, backing off while the broker is down."""
 

@@ -7,6 +7,7 @@ import threading
 
 import click
 
+from . import bus
 from .config import Settings
 from .plugins import plugin_manager
 from .runtime import System
@@ -90,6 +91,43 @@ def worker(service: str) -> None:
         threading.Event().wait()
     except KeyboardInterrupt:
         system.stop_workers()
+
+
+@cli.group("events")
+def events_group() -> None:
+    """Events that failed for good: each consumer's dead-letter queue, and putting them back."""
+
+
+def _consumers() -> dict[str, bus.Consumer]:
+    """Every consumer the installed services and plugins have, by name (`tickets`,
+    `plugin.<name>`, ...), as their workers run them."""
+    system = System(Settings.from_env(), discover_services())
+    if system.settings.embedded:
+        raise click.ClickException(
+            "embedded mode (memory://): dead letters live in the serving process and end with it; "
+            "only a broker (PSA_BROKER_URL) keeps them for this command"
+        )
+    return {consumer.name: consumer for consumer in system.consumers()}
+
+
+@events_group.command("dead-letters")
+def dead_letters() -> None:
+    """How many events each consumer's dead-letter queue holds."""
+    for name, consumer in sorted(_consumers().items()):
+        click.echo(f"{name}: {bus.dead_letters(consumer)}")
+
+
+@events_group.command()
+@click.argument("consumer")
+@click.option("--limit", type=click.IntRange(min=1), help="Move at most this many (oldest first).")
+def replay(consumer: str, limit: int | None) -> None:
+    """Put CONSUMER's dead letters back on its queue (once the cause is fixed: a plugin's
+    credentials, say); its worker applies them, skipping any it had applied."""
+    consumers = _consumers()
+    if consumer not in consumers:
+        raise click.BadParameter(f"no consumer named {consumer!r}; there are: {', '.join(sorted(consumers))}")
+    moved = bus.replay_dead_letters(consumers[consumer], limit)
+    click.echo(f"{consumer}: {moved} dead letters put back on its queue")
 
 
 @cli.command("migrate")

@@ -6,8 +6,10 @@ the entries are billed and refuse edits, and the KPI dashboard hears of the invo
 import uuid
 
 import pytest
+from click.testing import CliRunner
 
 from psa_shared import bus, events
+from psa_shared.cli import build_cli
 from psa_shared.plugins import hookimpl, register_plugin, unregister_plugin
 
 from ..tickets.test_service_desk import log, open_ticket
@@ -152,3 +154,63 @@ def test_a_redelivered_invoice_is_applied_once_per_plugin(psa, tenant, plugins):
     assert applied[f"{prefix}tickets.events"] == (1, 1)
     assert applied[f"{prefix}plugin.accounting-sync.events"] == (1, 1)
     assert applied[f"{prefix}plugin.kpi-dashboard.events"] == (1, 1)
+
+
+# Once the cause is fixed, the MSP puts the dead letters back (`psa events replay`).
+
+
+def dead_lettered_invoice(psa, tenant, plugins) -> tuple[AccountingSync, list[bus.Consumer], events.Event]:
+    """The accounting system refused the key at every try: the invoice is in the sync's dead
+    letters. Then the MSP fixes the key."""
+    accounting = plugins(AccountingSync(), "accounting-sync")
+    consumers = listening(psa)
+    with bus.connect(psa.settings) as connection:  # the tests before left theirs (one broker, one prefix)
+        bus.queues_for(psa.settings, "plugin.accounting-sync", [])[1].bind(connection.default_channel).purge()
+    invoice, _ = posted_invoice(tenant)
+    billing_publishes(psa, invoice)
+    deliver(psa, consumers)
+    assert accounting.synced == [] and waiting_in(psa, "plugin.accounting-sync", dead=True) == 1
+    accounting.failures = accounting.tries  # the key fixed: no try from now on fails
+    return accounting, consumers, invoice
+
+
+def test_once_the_accounting_key_is_fixed_the_dead_invoice_is_replayed_and_syncs(psa, tenant, plugins):
+    accounting, consumers, invoice = dead_lettered_invoice(psa, tenant, plugins)
+    sync = next(consumer for consumer in consumers if consumer.name == "plugin.accounting-sync")
+
+    assert bus.replay_dead_letters(sync) == 1
+    deliver(psa, consumers)
+
+    assert accounting.synced == [invoice.id]
+    assert waiting_in(psa, "plugin.accounting-sync", dead=True) == 0
+    assert bus.replay_dead_letters(sync) == 0
+
+
+def test_psa_events_lists_each_consumers_dead_letters_and_replays_one_of_them(psa, tenant, plugins, monkeypatch):
+    if psa.backend != "real":
+        pytest.skip("another process sees dead letters only on a broker: memory:// ends with its process")
+    accounting, consumers, invoice = dead_lettered_invoice(psa, tenant, plugins)
+    monkeypatch.setenv("PSA_BROKER_URL", psa.settings.broker_url)
+    monkeypatch.setenv("PSA_BUS_PREFIX", psa.settings.bus_prefix)
+
+    listed = psa_command("events", "dead-letters")
+    assert listed.exit_code == 0, listed.output
+    counts = dict(line.split(": ") for line in listed.output.splitlines())
+    assert counts["plugin.accounting-sync"] == "1" and {"tickets", "docs_vault"} <= counts.keys()
+    unknown = psa_command("events", "replay", "plugin.acounting-sync")
+    assert unknown.exit_code == 2 and "plugin.accounting-sync" in unknown.output  # the names it has
+    replayed = psa_command("events", "replay", "plugin.accounting-sync")
+    assert replayed.output == "plugin.accounting-sync: 1 dead letters put back on its queue\n"
+
+    deliver(psa, consumers)
+    assert accounting.synced == [invoice.id]
+
+
+def test_psa_events_in_embedded_mode_says_why_it_has_nothing_to_show(monkeypatch):
+    monkeypatch.delenv("PSA_BROKER_URL", raising=False)
+    answered = psa_command("events", "dead-letters")
+    assert answered.exit_code == 1 and "embedded mode" in answered.output
+
+
+def psa_command(*args: str):
+    return CliRunner().invoke(build_cli(), list(args), prog_name="psa")
