@@ -76,8 +76,9 @@ def psa_on_event(event, payload: dict) -> None:
 
     Raising rolls back the record, and the event is delivered to this plugin again, 5 times in
     all, then moved to its dead-letter queue, from where `psa events replay plugin.<name>` puts it
-    back once the cause is fixed (with a broker): a failing plugin never fails a ticket save, nor the service's own effect of the event (time entries billed on
-    `invoice.posted`), nor another plugin. Once this call has returned and its transaction has
+    back once the cause is fixed (with a broker): a failing plugin never fails a ticket save, nor
+    the service's own effect of the event (time entries billed on `invoice.posted`), nor another
+    plugin. Once this call has returned and its transaction has
     committed, a redelivery is skipped. Implementations must still be idempotent: a call that
     returned before a crash or a lost commit is made again.
     """
