@@ -181,8 +181,15 @@ class Consumer:
         return frozenset(declared_event_types()) | self.elsewhere
 
     def declare(self, connection: kombu.Connection) -> None:
+        """Its queues and their bindings; and off its queue, the bindings of types another consumer
+        here applies (a plugin's, bound to the service's queue before plugins had queues of their
+        own), so they stop coming only to be dropped. Unbinding what is not bound changes nothing."""
+        channel = connection.default_channel
         for queue in self.queues:
-            queue.bind(connection.default_channel).declare()
+            queue.bind(channel).declare()
+        main = self.queues[0].bind(channel)
+        for name in sorted(self.elsewhere):
+            main.unbind_from(exchange(self.settings, events.CATALOGUE[name].producer), routing_key=name)
 
     def on_message(self, body, message) -> None:
         try:

@@ -214,3 +214,28 @@ def test_psa_events_in_embedded_mode_says_why_it_has_nothing_to_show(monkeypatch
 
 def psa_command(*args: str):
     return CliRunner().invoke(build_cli(), list(args), prog_name="psa")
+
+
+class NewTicketsBoard(KpiDashboard):
+    """Shows each new ticket on the wall screen."""
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["ticket.created"]
+
+
+def test_a_plugins_type_bound_to_the_tickets_queue_before_the_upgrade_is_unbound(psa, plugins):
+    """Before plugins had queues of their own, `ticket.created` was bound to the tickets queue for
+    the wall screen; left there, every new ticket went to the tickets worker only to be dropped."""
+    plugins(NewTicketsBoard(), "new-tickets-board")
+    exchange = bus.exchange(psa.settings, "tickets")
+    with bus.connect(psa.settings) as connection:
+        before = bus.queues_for(psa.settings, "tickets", ["ticket.created"])[0].bind(connection.default_channel)
+        before.declare()
+        before.purge()
+    listening(psa)  # the upgraded worker starts
+
+    with bus.connect(psa.settings) as connection:  # a ticket is opened (only the routing matters here)
+        connection.Producer().publish("{}", exchange=exchange, routing_key="ticket.created", declare=[exchange])
+    assert waiting_in(psa, "tickets") == 0
+    assert waiting_in(psa, "plugin.new-tickets-board") >= 1
