@@ -94,3 +94,20 @@ def test_a_familiar_address_of_one_msp_is_nothing_to_another(tenant, other_tenan
     ]
     assert sign_in(psa, other_tenant, ANNA, address=OFFICE).status_code == 429
     assert sign_in(psa, tenant, ANNA, address=OFFICE).status_code == 200
+
+
+def test_a_new_password_or_email_makes_no_address_familiar_any_more(tenant, psa, monkeypatch):
+    """Anna's password leaked and was used from an intruder's address: once the admin sets a new
+    one, that address (and every other) counts like any stranger's again."""
+    configure(psa, monkeypatch, PSA_SIGN_IN_TENANT_LIMIT=2)
+    anna = tenant.member("technician", email=ANNA)
+    tom = tenant.member("technician", email="tom@msp.example")
+    assert sign_in(psa, tenant, ANNA, address=ATTACKER).status_code == 200  # the intruder, with her password
+    assert sign_in(psa, tenant, tom.email, address=OFFICE).status_code == 200
+
+    assert tenant.api.patch(f"/api/v1/members/{anna.id}", json={"password": "a new long password"}).status_code == 200
+    assert tenant.api.patch(f"/api/v1/members/{tom.id}", json={"email": "thomas@msp.example"}).status_code == 200
+    with tenant_scope(tenant.id), psa.service("tickets").db.proxy.connection_context():
+        assert models.SignInFamiliar.select().count() == 0
+    assert spray(psa, tenant, ATTACKER_2, 2) == [401, 401]
+    assert sign_in(psa, tenant, ANNA, "the old one", address=ATTACKER).status_code == 429

@@ -7,6 +7,7 @@ from decimal import Decimal
 from psa_shared.errors import Conflict, NotFound, field_error
 
 from ..database import db, emit
+from . import sign_in_limit
 from .events import member_payload
 from .models import Client, ClientGrant, Member, directory_changed, new_stamp, touch
 from .passwords import hash_password
@@ -68,6 +69,8 @@ def update_member(member_id, **changes) -> Member:
         member = get_member(member_id, to_change=True)
         if admins is not None and admins == {member.id}:
             raise field_error("role", "the tenant's last active admin keeps that role: make another member admin first")
+        if changes.get("password") or "email" in changes:
+            sign_in_limit.forget_addresses(member.email)
         if "email" in changes:
             _check_email_free(changes["email"], member.id)
             member.email = changes["email"].lower()

@@ -197,6 +197,12 @@ def prune(attempt: Attempt) -> None:
     SignInFamiliar.delete().where(SignInFamiliar.signed_in_at <= now - FAMILIAR_FOR).execute()
 
 
+def forget_addresses(email: str) -> None:
+    """No address is familiar to the email any more: its password changed (after a compromise,
+    the intruder's address must not keep counting apart) or it names someone else from now on."""
+    SignInFamiliar.delete().where(SignInFamiliar.email == email).execute()
+
+
 def forgive(counted: Counted) -> None:
     """A sign-in that got in clears its account's count (the one it was counted on: a member
     signing in at the office does not wipe the guesses made at her from elsewhere), takes its own
