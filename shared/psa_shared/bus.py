@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import kombu
 import peewee
+from amqp import exceptions as amqp_exceptions
 from amqp.exceptions import AMQPError, MessageNacked
 from kombu.exceptions import KombuError, OperationalError
 
@@ -314,9 +315,13 @@ class Consumer:
 
 
 def dead_letters(consumer: Consumer) -> int:
-    """How many messages the consumer's dead-letter queue holds."""
+    """How many messages the consumer's dead-letter queue holds (0 when its worker never declared
+    it: looking makes no queue, so a mistyped `PSA_BUS_PREFIX` leaves nothing behind)."""
     with connect(consumer.settings) as connection:
-        return consumer.queues[1].bind(connection.default_channel).queue_declare().message_count
+        try:
+            return consumer.queues[1].bind(connection.channel()).queue_declare(passive=True).message_count
+        except amqp_exceptions.NotFound:
+            return 0
 
 
 def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
