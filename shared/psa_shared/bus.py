@@ -154,6 +154,10 @@ class Consumer:
         binds: types its queue is bound for besides its handlers' (a plugin's declared ones).
         elsewhere: types another consumer of this process applies: acked and dropped if one comes
             (a binding of before, when the service's queue carried the plugins' types too).
+        calls_out: its handlers call systems outside the database (a plugin's: an accounting API),
+            so they run outside a transaction and the event is recorded applied after they return.
+            On SQLite a transaction holds the one writer's turn: a plugin waiting seconds on its
+            API inside one held every ticket save of the service for as long.
     """
 
     def __init__(
@@ -166,11 +170,12 @@ class Consumer:
         name: str | None = None,
         binds: frozenset[str] = frozenset(),
         elsewhere: frozenset[str] = frozenset(),
+        calls_out: bool = False,
     ):
         self.settings, self.service, self.inbox, self.handlers = settings, service, inbox, handlers
         self.name = name or service
         self.queues = queues_for(settings, self.name, [*handlers, *binds])
-        self.elsewhere = elsewhere
+        self.elsewhere, self.calls_out = elsewhere, calls_out
         self.attempts: Counter[str] = Counter()
         self.applied = 0
         self.duplicates = 0
@@ -265,13 +270,27 @@ class Consumer:
         message.ack()
 
     def apply(self, event: events.Event) -> bool:
-        """Apply once: False when the event id was already applied (a redelivery)."""
+        """Apply once: False when the event id was already applied (a redelivery). The record and
+        the effect commit together; for a consumer that `calls_out`, the record follows the call
+        (a crash in between, or two copies of the event taken at once by two workers, calls twice:
+        such handlers are idempotent)."""
         db = self.inbox.model._meta.database
-        with db.connection_context(), db.atomic(), tenancy.tenant_scope(event.tenant_id):
-            if not self.inbox.record(event):
-                self.duplicates += 1
-                return False
-            self.handlers[event.type](event, events.parse(event))
+        with db.connection_context(), tenancy.tenant_scope(event.tenant_id):
+            if self.calls_out and self.inbox.seen(event):
+                applied = False
+            elif self.calls_out:
+                self.handlers[event.type](event, events.parse(event))
+                with db.atomic():
+                    self.inbox.record(event)
+                applied = True
+            else:
+                with db.atomic():
+                    applied = self.inbox.record(event)
+                    if applied:
+                        self.handlers[event.type](event, events.parse(event))
+        if not applied:
+            self.duplicates += 1
+            return False
         self.applied += 1
         return True
 

@@ -107,6 +107,10 @@ class Inbox:
         event_id = uuid.UUID(str(event.id))
         return event_id if self.consumer is None else uuid.uuid5(event_id, self.consumer)
 
+    def seen(self, event: events.Event) -> bool:
+        """Whether this consumer recorded the event applied."""
+        return self.model.select().where(self.model.id == self.key(event)).exists()
+
     def record(self, event: events.Event) -> bool:
         """True the first time this consumer sees an event id; False for a redelivery (call inside atomic)."""
         try:

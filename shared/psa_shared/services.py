@@ -108,7 +108,9 @@ class Service:
         for listener in listeners:
             name = plugins.queue_name(listener.name)
             inbox = self.inbox.for_consumer(name)  # one table, records of its own (Inbox)
-            found.append(Consumer(settings, self.name, inbox, listener.handlers, name=name, binds=listener.binds))
+            found.append(
+                Consumer(settings, self.name, inbox, listener.handlers, name=name, binds=listener.binds, calls_out=True)
+            )
         return found
 
 

@@ -3,6 +3,7 @@ whatever the plugins listening for `invoice.posted` do. The MSP's accounting syn
 accounting system refuses its API key): the invoice waits in that plugin's own dead-letter queue,
 the entries are billed and refuse edits, and the KPI dashboard hears of the invoice once."""
 
+import threading
 import uuid
 
 import pytest
@@ -239,3 +240,37 @@ def test_a_plugins_type_bound_to_the_tickets_queue_before_the_upgrade_is_unbound
         connection.Producer().publish("{}", exchange=exchange, routing_key="ticket.created", declare=[exchange])
     assert waiting_in(psa, "tickets") == 0
     assert waiting_in(psa, "plugin.new-tickets-board") >= 1
+
+
+class SlowAccountingSync:
+    """The accounting system takes its time over each invoice; a tech saves a ticket meanwhile."""
+
+    def __init__(self, tenant, client_id: str):
+        self.tenant, self.client_id, self.saved_meanwhile = tenant, client_id, None
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["invoice.posted"]
+
+    @hookimpl
+    def psa_on_event(self, event, payload):
+        saved = []
+        body = {"client_id": self.client_id, "summary": "Printer jams"}
+        tech = threading.Thread(target=lambda: saved.append(self.tenant.api.post("/api/v1/tickets", json=body)))
+        tech.start()
+        tech.join(timeout=20)  # the accounting API answering, at last
+        self.saved_meanwhile = [response.status_code for response in saved]
+
+
+def test_a_slow_accounting_sync_does_not_hold_up_a_ticket_saved_meanwhile(psa, tenant, plugins):
+    """Until 2026-11-27 a plugin ran inside a transaction of the tickets database, which on SQLite
+    holds the one writer's turn: every ticket save waited for the accounting system to answer."""
+    invoice, _ = posted_invoice(tenant)
+    accounting = plugins(SlowAccountingSync(tenant, invoice.payload["client_id"]), "accounting-sync")
+    consumers = listening(psa)
+    billing_publishes(psa, invoice)
+    deliver(psa, consumers)
+
+    assert accounting.saved_meanwhile == [201]
+    sync = next(consumer for consumer in consumers if consumer.name == "plugin.accounting-sync")
+    assert (sync.applied, sync.dead_lettered) == (1, 0)

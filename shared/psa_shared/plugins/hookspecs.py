@@ -66,19 +66,20 @@ def psa_on_event(event, payload: dict) -> None:
     Each plugin has a queue of its own, `<prefix>plugin.<name>.events` (`<name>`: its `psa`
     entry point's name), bound for the types its `psa_event_types` names and its metadata
     declares, with its own consumer and dead-letter queue (`...events.dlq`). It is called inside
-    the event's tenant and a transaction of the tickets database that records the event as
-    applied for this plugin alone: the tickets service's own handling and every other plugin have
-    records of their own, and commit whatever this plugin does.
+    the event's tenant, outside any transaction (a call to a slow outside API holds up no ticket
+    save), and once it returns the event is recorded as applied for this plugin alone: the
+    tickets service's own handling and every other plugin have records of their own, and commit
+    whatever this plugin does.
 
     Args:
         event: the `psa_shared.events.Event` envelope (tenant, actor, correlation id, ...).
         payload: the payload as the current schema version loads it.
 
-    Raising rolls back the record, and the event is delivered to this plugin again, 5 times in
+    Raising records nothing, and the event is delivered to this plugin again, 5 times in
     all, then moved to its dead-letter queue, from where `psa events replay plugin.<name>` puts it
     back once the cause is fixed (with a broker): a failing plugin never fails a ticket save, nor
     the service's own effect of the event (time entries billed on `invoice.posted`), nor another
-    plugin. Once this call has returned and its transaction has
-    committed, a redelivery is skipped. Implementations must still be idempotent: a call that
-    returned before a crash or a lost commit is made again.
+    plugin. Once this call has returned and the record committed, a redelivery is skipped.
+    Implementations must still be idempotent: a call that returned just before a crash, or two
+    copies of one event taken at once by two workers, call again.
     """
