@@ -240,7 +240,7 @@ class Consumer:
         every queue bound for its type: one plugin's retry reached the service's own consumer and
         every other plugin again. In embedded mode it goes back on this queue alone, as on RabbitMQ."""
         if self.settings.embedded:
-            self._move(message, kombu.Exchange(""), self.queues[0].name)
+            move(message, kombu.Exchange(""), self.queues[0].name)
         else:
             message.requeue()
 
@@ -251,23 +251,9 @@ class Consumer:
         effect, so they no longer show in its data)."""
         self.dead_lettered += 1
         if self.settings.embedded:
-            self._move(message, dead_letter_exchange(self.settings), self.queues[0].name)
+            move(message, dead_letter_exchange(self.settings), self.queues[0].name)
         else:
             message.reject(requeue=False)
-
-    @staticmethod
-    def _move(message, to: kombu.Exchange, routing_key: str) -> None:
-        """memory:// only: published again through `to`, on the message's channel, then acked."""
-        kombu.Producer(message.channel).publish(
-            message.body,
-            exchange=to,
-            routing_key=routing_key,
-            content_type=message.content_type,
-            content_encoding=message.content_encoding,
-            headers=message.headers,
-            delivery_mode=2,
-        )
-        message.ack()
 
     def apply(self, event: events.Event) -> bool:
         """Apply once: False when the event id was already applied (a redelivery). The record and
@@ -333,6 +319,23 @@ class Consumer:
             self.caught_up = moment
 
 
+def move(message, to: kombu.Exchange, routing_key: str) -> None:
+    """Publish the message again through `to` on its own channel, then ack it: on RabbitMQ, after
+    the broker's confirm, so a crash in between leaves two copies (an inbox skips the second),
+    never none. Broker headers (`x-delivery-count`, `x-death`) are left behind: it counts afresh."""
+    kombu.Producer(message.channel).publish(
+        message.body,
+        exchange=to,
+        routing_key=routing_key,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        headers={k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")},
+        message_id=message.properties.get("message_id"),
+        delivery_mode=2,
+    )
+    message.ack()
+
+
 def dead_letters(consumer: Consumer) -> int:
     """How many messages the consumer's dead-letter queue holds (0 when its worker never declared
     it: looking makes no queue, so a mistyped `PSA_BUS_PREFIX` leaves nothing behind)."""
@@ -353,23 +356,11 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
         channel = connection.default_channel
         dlq = consumer.queues[1].bind(channel)
         dlq.declare()
-        producer = kombu.Producer(channel)
         while limit is None or moved < limit:
             message = dlq.get(no_ack=False)
             if message is None:
                 break
-            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
-            producer.publish(
-                message.body,
-                exchange=kombu.Exchange(""),
-                routing_key=consumer.queues[0].name,
-                content_type=message.content_type,
-                content_encoding=message.content_encoding,
-                headers=headers,
-                message_id=message.properties.get("message_id"),
-                delivery_mode=2,
-            )
-            message.ack()
+            move(message, kombu.Exchange(""), consumer.queues[0].name)
             moved += 1
     return moved
 

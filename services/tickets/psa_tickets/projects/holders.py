@@ -6,22 +6,27 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from psa_shared.errors import InvalidInput, field_error
+from psa_shared.auth import Principal
+from psa_shared.errors import field_error
 
 from ..directory.models import Member
 from ..servicedesk import clock
-from ..servicedesk.tickets import check_granted
+from ..servicedesk.tickets import member_of_tenant
 from .models import LONGEST_BOOKING_MINUTES, Project, ScheduleEntry, Task
 
 
 def check_holders_see(project: Project, client_id) -> None:
     """Refuse moving `project` to `client_id` while someone who may not see that client holds its
-    work: moved, it would sit in a queue they cannot open (the same rule, `check_granted`, as for a
-    new assignee or booking). The caller holds the project's row, and a task's or booking's writer
+    work: moved, it would sit in a queue they cannot open (the rule `check_granted` applies to a new
+    assignee or booking). The caller holds the project's row, and a task's or booking's writer
     locks it first too, so what is read here is what the move takes along."""
     tasks, bookings = _work_held(project)
     holders = Member.select(Member.id, Member.name).where(Member.id.in_(list({*tasks, *bookings})))
-    blocking = [member for member in holders.order_by(Member.name, Member.id) if not _sees(member, client_id)]
+    blocking = [
+        member
+        for member in holders.order_by(Member.name, Member.id)
+        if not Principal(member_of_tenant(member.id, "client_id")).sees_client(client_id)
+    ]
     if blocking:
         first = blocking[0]
         counts = ((tasks[first.id], "open task"), (bookings[first.id], "booking"))
@@ -30,14 +35,6 @@ def check_holders_see(project: Project, client_id) -> None:
         raise field_error(
             "client_id", f"{first.name} holds {held} of this project and has no grant for that client{others}"
         )
-
-
-def _sees(member: Member, client_id) -> bool:
-    try:
-        check_granted(member.id, client_id, "client_id")
-    except InvalidInput:
-        return False
-    return True
 
 
 def _work_held(project: Project) -> tuple[Counter, Counter]:

@@ -108,6 +108,14 @@ def get_task(principal: Principal, task_id, field: str | None = None, *, lock_pr
     return row, project
 
 
+def held_task(principal: Principal, task_id) -> tuple[Task, Project]:
+    """The project, then the task, locked and read as committed: a move of the project re-sends
+    the task, and its spent minutes move with time entries, so an event built from both after
+    this is built from them as they are, after whatever committed first."""
+    task, project = get_task(principal, task_id, lock_project=True)
+    return locked_task(task.id), project
+
+
 def _project_of(task: Task, locked: bool) -> Project | None:
     query = Project.select().where(Project.id == task.project_id)
     return (db.locked(query) if locked else query).first()
@@ -235,11 +243,7 @@ def create_task(principal: Principal, project_id, phase_id=None, assignee_id=Non
 
 def update_task(principal: Principal, task_id, **changes) -> Task:
     with db.proxy.atomic():
-        # the project, then the task, locked and read as committed: a move of the project re-sends
-        # this task, and its spent minutes move with time entries; the event is built from both as
-        # they are, after whatever committed first
-        task, project = get_task(principal, task_id, lock_project=True)
-        task = locked_task(task.id)
+        task, project = held_task(principal, task_id)
         if "phase_id" in changes:
             check_phase(project, changes["phase_id"])
         if changes.get("assignee_id") not in (None, task.assignee_id):

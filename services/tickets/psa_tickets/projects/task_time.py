@@ -17,7 +17,7 @@ from ..database import db, emit
 from ..servicedesk.models import TimeEntry
 from ..servicedesk.time_entries import delete_time_entry, get_entry, log_time, update_time_entry
 from .models import Project, Task
-from .projects import get_task, locked_task, refuse_closed, revision, task_payload
+from .projects import get_task, held_task, refuse_closed, revision, task_payload
 
 
 def task_entries(principal: Principal, task_id):
@@ -31,7 +31,7 @@ def log_task_time(principal: Principal, task_id, **fields) -> TimeEntry:
     entry is the new client's) or after (the move takes the entry along). Read outside it, an
     hour logged during a move stayed with the old client, and was billed to it."""
     with db.proxy.atomic():
-        task, project = _held(principal, task_id)
+        task, project = held_task(principal, task_id)
         refuse_closed(project, "log time on its tasks")  # read locked: a close commits before or waits
         entry = log_time(principal, task=task, client_id=project.client_id, **fields)
         _send_spent(task, project)
@@ -41,7 +41,7 @@ def log_task_time(principal: Principal, task_id, **fields) -> TimeEntry:
 def edit_task_entry(principal: Principal, task_id, entry_id, **changes) -> TimeEntry:
     """`update_time_entry` on an entry of the task, the task re-sent when its minutes moved."""
     with db.proxy.atomic():
-        task, project = _held(principal, task_id)
+        task, project = held_task(principal, task_id)
         entry = update_time_entry(principal, get_entry(entry_id, task=task), **changes)
         _send_spent(task, project)
     return entry
@@ -51,17 +51,9 @@ def delete_task_entry(principal: Principal, task_id, entry_id) -> None:
     """`delete_time_entry` on an entry of the task (allowed on a closed project: a wrong unbilled
     entry can still be corrected), the task re-sent when its minutes moved."""
     with db.proxy.atomic():
-        task, project = _held(principal, task_id)
+        task, project = held_task(principal, task_id)
         delete_time_entry(principal, get_entry(entry_id, task=task))
         _send_spent(task, project)
-
-
-def _held(principal: Principal, task_id) -> tuple[Task, Project]:
-    """The project, then the task, locked and read as committed, as `update_task` takes them: of
-    an edit of the task and a time write, the later sends the later `revised_at` and the spent
-    minutes as they are."""
-    task, project = get_task(principal, task_id, lock_project=True)
-    return locked_task(task.id), project
 
 
 def _send_spent(before: Task, project: Project) -> None:
