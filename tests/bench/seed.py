@@ -29,6 +29,7 @@ class Seeded:
     tenant_id: str
     token: str
     client_ids: list[str]
+    member_ids: list[str]  # the admin first
     open_ticket_ids: list[str]  # a sample to aim time entries at
     big_ticket_id: str
     tickets: int
@@ -133,6 +134,7 @@ def seed(settings: Settings, tickets: int, entries: int) -> Seeded:
         tenant_id=str(tenant.id),
         token=token,
         client_ids=[str(c["id"]) for c in clients],
+        member_ids=[str(m) for m in member_ids],
         open_ticket_ids=open_ids,
         big_ticket_id=str(ticket_ids[0]),
         tickets=tickets,
