@@ -59,7 +59,23 @@ class MemberView:
     stamp: str
     all_clients: bool
     client_ids: frozenset[uuid.UUID] = frozenset()
-    revoked_keys: frozenset[uuid.UUID] = frozenset()  # API keys whose tokens (`akid`) are refused
+    revoked_keys: frozenset[uuid.UUID] = frozenset()  # what the default `refuses_key` answers from
+
+    def refuses_key(self, key_id: uuid.UUID) -> bool:
+        """Whether tokens traded for the member's API key `key_id` (their `akid` claim) are refused.
+
+        A service that loads the member's revoked key ids with the member, as the vault does from
+        its projection, fills `revoked_keys` and keeps this. One that can ask its own store about
+        one key, as the tickets service asks its directory, overrides it instead.
+
+        Args:
+            key_id: the API key the token was traded for.
+
+        Returns:
+            True if the key is revoked (or unknown to a store that knows every key): the token is
+            refused with 401.
+        """
+        return key_id in self.revoked_keys
 
 
 def _granted(granted: list, client_columns) -> peewee.Expression:
@@ -282,13 +298,13 @@ def principal_from_claims(claims: dict, lookup) -> Principal:
     them now.
 
     `lookup(tenant_id, member_id)` returns a MemberView or None; an unknown member, a deactivated
-    one, a changed security stamp, or a token traded for an API key since revoked all fail closed
-    with 401.
+    one, a changed security stamp, or a token traded for an API key since revoked
+    (`MemberView.refuses_key`) all fail closed with 401.
     """
     member = lookup(uuid.UUID(claims["tid"]), uuid.UUID(claims["sub"]))
     if member is None or not member.active or member.stamp != claims["stamp"]:
         raise Unauthorized("token no longer valid for this member")
-    if "akid" in claims and uuid.UUID(claims["akid"]) in member.revoked_keys:
+    if "akid" in claims and member.refuses_key(uuid.UUID(claims["akid"])):
         raise Unauthorized("token of a revoked API key")
     scopes = frozenset(claims["scp"]) if "scp" in claims else None
     return Principal(member, scopes)

@@ -11,13 +11,11 @@ from .api import auth, boards, clients, members, reports, schedule, ticket_time,
 from .api import projects as projects_api
 from .api import settings as settings_api
 from .database import db
-from .directory import tokens
 from .directory.tokens import lookup_member
 
 
 def create_app(settings: Settings) -> Flask:
     keyring = KeyRing.load(settings, issuer=True)
-    tokens.configure(settings)
     app = create_service_app(
         "tickets",
         db=db,

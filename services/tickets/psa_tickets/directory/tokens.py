@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import hashlib
 import secrets
 import uuid
 
-from psa_shared.auth import KeyRing, MemberView, Principal, revocation_horizon
-from psa_shared.config import Settings
+from psa_shared.auth import KeyRing, MemberView, Principal
 from psa_shared.errors import NotFound, Unauthorized, field_error
 from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
@@ -24,17 +21,19 @@ from .passwords import check_password
 from .snapshot import snapshot
 
 KEY_PREFIX = "psa"
-_horizon: dt.timedelta | None = None  # None until configured: every revoked key is refused
 
 
-def configure(settings: Settings) -> None:
-    """How long a revoked key's id is kept in the member as loaded (`revocation_horizon`)."""
-    global _horizon
-    _horizon = revocation_horizon(settings)
+class DirectoryMember(MemberView):
+    """A member as the directory has them: a token's API key is asked about by itself, exactly,
+    since the directory keeps every key's `revoked_at` for good (no horizon to prune by)."""
+
+    def refuses_key(self, key_id: uuid.UUID) -> bool:
+        with tenant_scope(self.tenant_id):  # a request's own tenant again: its snapshot, not re-read
+            return key_revoked(self.id, key_id)
 
 
-def member_view(member: Member) -> MemberView:
-    return MemberView(
+def member_view(member: Member) -> DirectoryMember:
+    return DirectoryMember(
         id=member.id,
         tenant_id=member.tenant_id,
         role=member.role,
@@ -58,12 +57,18 @@ def known_member(member_id) -> MemberView | None:
 
 def _load_view(member_id) -> MemberView | None:
     member = Member.get_or_none(Member.id == member_id)
-    if member is None:
-        return None
-    revoked = ApiKey.select(ApiKey.id).where((ApiKey.member == member.id) & ApiKey.revoked_at.is_null(False))
-    if _horizon is not None:  # older revocations: every token traded for the key has expired
-        revoked = revoked.where(ApiKey.revoked_at > clock.now() - _horizon)
-    return dataclasses.replace(member_view(member), revoked_keys=frozenset(row.id for row in revoked))
+    return member_view(member) if member is not None else None
+
+
+def key_revoked(member_id, key_id) -> bool:
+    """Whether the member's API key `key_id` is revoked, or not theirs (fail closed), as this
+    generation has it: revoking a key moves the generation, so the next request asks again."""
+    return snapshot().get(("api_key_revoked", member_id, key_id), lambda: _load_key_revoked(member_id, key_id))
+
+
+def _load_key_revoked(member_id, key_id) -> bool:
+    key = ApiKey.select(ApiKey.revoked_at).where((ApiKey.id == key_id) & (ApiKey.member == member_id)).first()
+    return key is None or key.revoked_at is not None
 
 
 def login(keyring: KeyRing, tenant_id, email: str, password: str, ttl: int, attempt: sign_in_limit.Attempt) -> str:
