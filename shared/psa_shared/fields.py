@@ -1,8 +1,8 @@
-"""Marshmallow fields every service's schemas share."""
+"""Marshmallow fields and validators every service's schemas share."""
 
 import datetime as dt
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from .events import utc_iso
 
@@ -31,3 +31,9 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+def not_blank(value: str) -> None:
+    """Refuses text of only spaces (or none): a name or summary like that says nothing."""
+    if not value.strip():
+        raise ValidationError("must not be blank")

@@ -29,6 +29,34 @@ def test_a_new_board_made_the_default_takes_over_from_the_service_desk(tenant):
     assert open_ticket(tenant.api, tenant.client()["id"])["board_id"] == made.json["id"]
 
 
+def test_the_default_board_cannot_be_unmarked_so_tickets_naming_no_board_keep_a_home(tenant):
+    """An admin unticks "default" on the Service Desk: tickets opened without a board, and those the
+    vault opens for a password to rotate, would have nowhere to go. Refused, naming `is_default`
+    and saying what to do instead; making another board the default moves the mark."""
+    desk = boards_of(tenant)["Service Desk"]
+    path = f"/api/v1/boards/{desk['id']}"
+    response = tenant.api.patch(path, json={"is_default": False, "name": "Old desk"})
+    refused(response, "is_default")
+    assert "make another board the default" in response.json["detail"]
+    assert boards_of(tenant) == {"Service Desk": desk}
+    assert open_ticket(tenant.api, tenant.client()["id"])["board_id"] == desk["id"]
+
+    projects = tenant.api.post("/api/v1/boards", json={"name": "Projects"}).json
+    assert tenant.api.patch(f"/api/v1/boards/{projects['id']}", json={"is_default": True}).status_code == 200
+    assert {name: b["is_default"] for name, b in boards_of(tenant).items()} == {"Projects": True, "Service Desk": False}
+    assert tenant.api.patch(path, json={"is_default": False}).status_code == 200  # already not the default
+    refused(tenant.api.patch(f"/api/v1/boards/{projects['id']}", json={"is_default": False}), "is_default")
+    assert boards_of(tenant)["Projects"]["is_default"] is True
+
+
+def test_a_new_board_starts_without_sla_targets_so_its_tickets_have_no_due_times(tenant):
+    """The MSP opens a "Projects" board and sets no targets: its tickets are on no SLA clock."""
+    projects = tenant.api.post("/api/v1/boards", json={"name": "Projects"}).json
+    assert projects["sla_targets"] == []
+    ticket = open_ticket(tenant.api, tenant.client()["id"], board_id=projects["id"], priority="P1")
+    assert (ticket["respond_due_at"], ticket["resolve_due_at"], ticket["breached"]) == (None, None, False)
+
+
 def test_a_target_to_resolve_before_responding_is_refused_and_the_old_targets_stay(tenant):
     """Respond within 8 h but resolve within 1 h: the columns were swapped. Refused on a new board
     and on an existing one; the board keeps its targets."""

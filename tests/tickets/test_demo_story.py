@@ -15,8 +15,10 @@ def test_demo_tenant_holds_the_auto_closed_mailbox_ticket(psa):
             ticket = Ticket.get(Ticket.summary.startswith("Clean out my mailbox"))
             assert ticket.status.name == "Closed" and ticket.priority == "P4" and ticket.spent_minutes == 5
             trail = timeline(ticket)
+            board_note = ticket.board.autoclose_note
     calls = [i for i in trail if i["kind"] == "time_entry"]
     assert len(calls) == 11 and sum(i["outcome"] == "no_response" for i in calls) == 10
     assert {i["actor"]["name"] for i in calls} == {"Tom Tech"}
-    assert trail[-1]["kind"] == "note" and "new request" in trail[-1]["text"]
+    assert trail[-1]["kind"] == "note" and trail[-1]["text"] == board_note and "new request" in board_note
+    assert "mailbox" not in board_note.lower()  # the board's note: every ticket auto-closed there gets it
     assert demo.seed(psa.settings).startswith("Demo tenant")  # a second start seeds nothing twice

@@ -2,6 +2,10 @@
 
 import pytest
 
+from .projects_seed import project, task
+from .test_boards_and_schedule_edges import refused
+from .test_service_desk import open_ticket
+
 
 def count(tenant, path):
     return len(tenant.api.get(f"{path}?limit=200").json["items"])
@@ -103,3 +107,42 @@ def test_flag_sent_as_0_1_or_yes_is_refused_not_guessed(tenant, path, body, fiel
     assert response.status_code == 422 and field in response.json["errors"]
     assert response.content_type == "application/problem+json"
     assert count(tenant, path) == before
+
+
+def test_a_name_or_summary_of_only_spaces_is_refused_and_nothing_is_written(tenant):
+    """A dispatcher tabs past the summary box, an admin saves a client named "   ": a ticket nobody
+    can tell from the next, a client the picker shows as a gap. Every name the MSP reads things by
+    is refused blank, as a note's text is, on create and on change."""
+    acme = tenant.client("Acme")
+    dana = tenant.api.post("/api/v1/contacts", json={"client_id": acme["id"], "name": "Dana"}).json
+    ticket = open_ticket(tenant.api, acme["id"])
+    desk = tenant.api.get("/api/v1/boards").json["items"][0]
+    move = project(tenant.api, acme["id"])
+    cabling = task(tenant.api, move["id"])
+    tom = tenant.member("technician")
+    for method, path, body, read in [
+        ("post", "/api/v1/clients", {"name": "   "}, "/api/v1/clients"),
+        ("patch", f"/api/v1/clients/{acme['id']}", {"name": " "}, None),
+        ("post", "/api/v1/contacts", {"client_id": acme["id"], "name": "\t"}, "/api/v1/contacts"),
+        ("patch", f"/api/v1/contacts/{dana['id']}", {"name": "  "}, None),
+        ("post", "/api/v1/tickets", {"client_id": acme["id"], "summary": "  "}, "/api/v1/tickets"),
+        ("patch", f"/api/v1/tickets/{ticket['id']}", {"summary": "   "}, None),
+        ("post", "/api/v1/boards", {"name": " "}, "/api/v1/boards"),
+        ("patch", f"/api/v1/boards/{desk['id']}", {"name": "\n"}, None),
+        ("post", f"/api/v1/boards/{desk['id']}/statuses", {"name": " ", "kind": "open"}, None),
+        ("post", "/api/v1/projects", {"client_id": acme["id"], "name": " "}, "/api/v1/projects"),
+        ("patch", f"/api/v1/projects/{move['id']}", {"name": "  "}, None),
+        ("post", f"/api/v1/projects/{move['id']}/phases", {"name": " "}, None),
+        ("post", f"/api/v1/projects/{move['id']}/tasks", {"name": " "}, None),
+        ("patch", f"/api/v1/tasks/{cabling['id']}", {"name": " "}, None),
+        ("post", "/api/v1/members", {"email": "x@msp.example", "name": " ", "role": "technician"}, "/api/v1/members"),
+        ("patch", f"/api/v1/members/{tom.id}", {"name": " "}, None),
+        ("post", "/api/v1/auth/api-keys", {"name": " "}, "/api/v1/auth/api-keys"),
+    ]:
+        read = read or path
+        before = tenant.api.get(read).json
+        response = getattr(tenant.api, method)(path, json=body)
+        field = next(iter(body.keys() - {"client_id", "email", "role", "kind"}))
+        refused(response, field)
+        assert response.json["errors"][field] == ["must not be blank"], (path, response.json)
+        assert tenant.api.get(read).json == before, path

@@ -162,6 +162,22 @@ def test_status_of_another_board_is_refused(tenant):
     assert [i["kind"] for i in tenant.api.get(f"/api/v1/tickets/{ticket['id']}/timeline").json["items"]] == ["created"]
 
 
+def test_a_status_typed_in_the_wrong_case_is_refused_with_the_boards_statuses_to_pick_from(tenant):
+    """A script sends "waiting on client": names match exactly, so the 422 lists the board's own."""
+    client = tenant.client()
+    ticket = open_ticket(tenant.api, client["id"])
+    path = f"/api/v1/tickets/{ticket['id']}"
+    for refused in (
+        tenant.api.patch(path, json={"status": "waiting on client"}),
+        tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "VPN", "status": "new"}),
+    ):
+        assert refused.status_code == 422, refused.json
+        message = refused.json["errors"]["status"][0]
+        assert all(repr(name) in message for name in ("New", "In Progress", "Waiting on Client", "Closed")), message
+    assert tenant.api.get(path).json["status"] == "New"
+    assert len(tenant.api.get("/api/v1/tickets").json["items"]) == 1
+
+
 def test_ticket_names_configurations_known_from_the_vault_only(tenant, other_tenant, psa):
     client = tenant.client()
     pc = configuration(psa, tenant, client["id"])

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from psa_docs_vault import crypto, keys, rotation
+from psa_docs_vault.audit import ACTIONS
 from psa_docs_vault.credentials.models import Credential
 from psa_shared import events
 
@@ -205,6 +206,17 @@ def test_admin_filters_the_audit_log_by_member_and_action(psa, tenant):
         ("reveal", "allowed", credential["id"])
     ]
     assert tech.api.get("/api/v1/audit").status_code == 403
+
+
+def test_an_audit_filter_on_an_action_the_vault_never_records_is_refused_not_an_empty_page(psa, tenant):
+    """The auditor types `action=reveals`: an empty page would read as "nobody saw a password".
+    The 422 names `action` and the actions there are."""
+    settle(psa)
+    refused = tenant.api.get("/api/v1/audit?action=reveals")
+    assert refused.status_code == 422, refused.json
+    assert all(action in refused.json["errors"]["action"][0] for action in ACTIONS)
+    for action in ACTIONS:
+        assert tenant.api.get(f"/api/v1/audit?action={action}").status_code == 200, action
 
 
 def _stored(psa, tenant, secret: str) -> tuple[dict, uuid.UUID]:

@@ -7,7 +7,7 @@ from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
-from ..audit import AuditRow
+from ..audit import ACTIONS, AuditRow
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The vault's audit log")
 
@@ -31,7 +31,7 @@ class AuditQuery(ListArgs):
     actor_id = fields.UUID()
     client_id = fields.UUID()
     credential_id = fields.UUID()
-    action = fields.String(validate=validate.Length(min=1, max=20))
+    action = fields.String(validate=validate.OneOf(ACTIONS))
     outcome = fields.String(validate=validate.OneOf(["allowed", "denied"]))
 
 

@@ -2,11 +2,12 @@
 
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import UtcDateTime, not_blank
 
 
 def name(required: bool = True, max_length: int = 200, **kwargs) -> fields.String:
-    return fields.String(required=required, validate=validate.Length(min=1, max=max_length), **kwargs)
+    """Human-readable text the thing is known by (a name, a summary): blank is refused."""
+    return fields.String(required=required, validate=[not_blank, validate.Length(max=max_length)], **kwargs)
 
 
 def text(max_length: int, **kwargs) -> fields.String:

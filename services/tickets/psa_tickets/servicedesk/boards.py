@@ -142,7 +142,8 @@ def status_by_id(status_id) -> Status:
 def status_named(board_id, name: str, field: str = "status") -> Status:
     status = next((s for s in statuses(board_id) if s.name == name), None)
     if status is None:
-        raise field_error(field, f"no status {name!r} on board {get_board(board_id).name!r}")
+        names = ", ".join(repr(s.name) for s in statuses(board_id))
+        raise field_error(field, f"no status {name!r} on board {get_board(board_id).name!r} (its statuses: {names})")
     return status
 
 
@@ -205,6 +206,9 @@ def update_board(board_id, sla_targets: list[dict] | None = None, **changes) -> 
         board = board_for_update(board_id)
         if "name" in changes:
             _check_name_free(changes["name"], board.id)
+        if board.is_default and changes.get("is_default") is False:
+            # tickets and events naming no board go to the default one: there must always be one
+            raise field_error("is_default", "the tenant needs a default board; make another board the default instead")
         if changes.get("is_default"):
             Board.update(is_default=False).where(Board.id != board.id).execute()
         for name, value in changes.items():
