@@ -16,6 +16,7 @@ import peewee
 import psycopg
 import psycopg.sql
 from playhouse import db_url
+from playhouse.migrate import SchemaMigrator, migrate
 from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
@@ -359,6 +360,7 @@ class ServiceDatabase:
         self,
         service: str,
         retired_indexes: tuple[str, ...] = (),
+        added_columns: tuple[str, ...] = (),
         upgrades: tuple[str, ...] = (),
         append_only: tuple[str, ...] = (),
         sqlite_functions: dict | None = None,
@@ -366,6 +368,7 @@ class ServiceDatabase:
         self.service = service
         self.proxy = peewee.DatabaseProxy()
         self.retired_indexes = retired_indexes
+        self.added_columns = added_columns  # "table.column" of nullable fields later versions added
         self.upgrades = upgrades
         self.append_only = append_only  # tables the serving role may read and add to, never change
         # SQL functions PostgreSQL has (or the service makes with its schema) and SQLite lacks, by name
@@ -425,6 +428,7 @@ class ServiceDatabase:
                 if model._meta.table_name not in tables:
                     model.create_table(safe=True)
                     continue
+                self._add_columns(model)
                 for index in model._meta.fields_to_index():
                     if index._name[: self.MAX_NAME] not in indexes:
                         self.proxy.execute(model._schema._create_index(index, safe=True))
@@ -439,6 +443,19 @@ class ServiceDatabase:
                 # services sharing a schema make it at once: "tuple concurrently updated" otherwise
                 self.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_expect'))")
                 self.proxy.execute_sql(EXPECT_FUNCTION)
+
+    def _add_columns(self, model: type[peewee.Model]) -> None:
+        """Adds those of `added_columns` that `model`'s table, made by an earlier version, lacks.
+        They are nullable: the rows already there hold NULL."""
+        table = model._meta.table_name
+        wanted = [f for f in model._meta.sorted_fields if f"{table}.{f.column_name}" in self.added_columns]
+        if not wanted:
+            return
+        present = {column.name for column in self.proxy.get_columns(table)}
+        migrator = SchemaMigrator.from_database(self.proxy.obj)
+        for field in wanted:
+            if field.column_name not in present:
+                migrate(migrator.add_column(table, field.column_name, field))
 
     @staticmethod
     def expected(error: peewee.DatabaseError) -> str | None:

@@ -20,7 +20,8 @@ blp = Blueprint(
 class TimeEntrySchema(Schema):
     id = fields.UUID(dump_only=True)
     ticket_id = fields.UUID(dump_only=True, allow_none=True)  # none on a project task's entry
-    member_id = fields.UUID()
+    member_id = fields.UUID()  # whose work it is
+    recorded_by_id = fields.UUID(dump_only=True, allow_none=True)  # who logged it (null: before 2026-11-27)
     started_at = UtcDateTime()
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=time_entries.MAX_MINUTES))
     billing = fields.String(validate=validate.OneOf(BILLING_OPTIONS))

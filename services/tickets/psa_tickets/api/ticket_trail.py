@@ -55,6 +55,7 @@ class TimelineItem(ma.Schema):
     outcome = fields.String(allow_none=True)
     work_type = fields.String(allow_none=True)
     internal_notes = fields.String(allow_none=True)
+    recorded_by = fields.Nested(Actor, allow_none=True)  # an entry logged for another member: who wrote it
 
 
 class Timeline(ma.Schema):

@@ -119,7 +119,9 @@ class TimeEntry(Model):
     ticket = peewee.ForeignKeyField(Ticket, null=True, backref="time_entries", index=False)
     task_id = peewee.UUIDField(null=True)  # projects.models.Task, when logged against a task
     client_id = peewee.UUIDField(null=True)  # the ticket's or the task's client, for events on any entry
-    member = peewee.ForeignKeyField(Member, index=False)
+    member = peewee.ForeignKeyField(Member, index=False)  # whose work it is
+    # the member who logged it (the work may be another's); null: logged before 2026-11-27
+    recorded_by_id = peewee.UUIDField(null=True)
     started_at = peewee.DateTimeField()
     minutes = peewee.IntegerField()
     billing = peewee.CharField(max_length=12, default="billable")

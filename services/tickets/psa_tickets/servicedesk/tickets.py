@@ -61,13 +61,16 @@ def check_granted(member_id, client_id, field: str) -> None:
         raise field_error(field, "member has no grant for this client")
 
 
-def check_assignee(member_id, client_id) -> None:
+def check_assignee(member_id, client_id, field: str = "assignee_id") -> MemberView:
     """A member of the tenant still with the MSP, who may see the client: work handed to a
     deactivated member would sit in a queue nobody reads (a ticket they already hold stays theirs
-    until reassigned), and work of a client they cannot see, in one they cannot open."""
-    if not member_of_tenant(member_id, "assignee_id").active:
-        raise field_error("assignee_id", "member is deactivated")
-    check_granted(member_id, client_id, "assignee_id")
+    until reassigned), and work of a client they cannot see, in one they cannot open. A time
+    entry's member is held to it too (`field` "member_id", see `time_entries`)."""
+    member = member_of_tenant(member_id, field)
+    if not member.active:
+        raise field_error(field, "member is deactivated")
+    check_granted(member_id, client_id, field)
+    return member
 
 
 def _check_contact(contact_id, client_id) -> None:

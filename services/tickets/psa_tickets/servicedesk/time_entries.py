@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import peewee
 from peewee import fn
 
-from psa_shared.auth import Principal
+from psa_shared.auth import MemberView, Principal
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.statements import Insert, Slot, Statement
 
@@ -20,7 +20,7 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
-from .tickets import get_ticket, member_of_tenant, record
+from .tickets import check_assignee, get_ticket, member_of_tenant, record
 
 MAX_MINUTES = 24 * 60
 AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
@@ -103,7 +103,7 @@ def log_time(
     """Log work on a ticket or a task (exactly one). The caller has checked the parent is visible.
 
     Args:
-        principal: the caller; `member_id` defaults to them.
+        principal: the caller, kept as the entry's `recorded_by_id`; `member_id` defaults to them.
         ticket / task: the parent row; its spent minutes move with the entry.
         client_id: the task's client (for a ticket it is the ticket's and may be omitted).
         fields: started_at (naive UTC, default now), minutes (0..1440), billing, notes,
@@ -112,13 +112,23 @@ def log_time(
     if (ticket is None) == (task is None):
         raise ValueError("log time on exactly one of ticket or task")
     _check(fields)
-    member = member_of_tenant(fields.pop("member_id", None) or principal.member_id, "member_id")
+    member = _worker(fields.pop("member_id", None) or principal.member_id, ticket.client_id if ticket else client_id)
+    fields["recorded_by_id"] = principal.member_id
     for _ in range(RETRIES):
         try:
             return _log(ticket, task, client_id, member, dict(fields))
         except TicketChanged:
             ticket = get_ticket(principal, ticket.id)
     raise Conflict("the ticket keeps changing; log the time again")
+
+
+def _worker(member_id, client_id) -> MemberView:
+    """The member whose work an entry is: one of the tenant, granted the client (their time on a
+    client they cannot see is work they could not have been given), and still with the MSP. A
+    leaver does no new work: time in their name is a slip in the picker, billed under someone
+    nobody can ask (log a leaver's last hours before deactivating them; entries already theirs
+    stay editable)."""
+    return check_assignee(member_id, client_id, "member_id")
 
 
 def _log(ticket: Ticket | None, task: Task | None, client_id, member, fields: dict) -> TimeEntry:
@@ -196,6 +206,8 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
         _refuse_billed(entry)
         if "member_id" in changes:
             changes["member_id"] = member_of_tenant(changes["member_id"], "member_id").id
+            if changes["member_id"] != entry.member_id:  # a leaver's own entry stays editable
+                _worker(changes["member_id"], entry.client_id)
         changes = {name: value for name, value in changes.items() if getattr(entry, name) != value}
         if not changes:
             return entry  # nothing changed: no write, no event for billing

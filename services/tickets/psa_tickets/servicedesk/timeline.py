@@ -1,7 +1,7 @@
 """The trail of a ticket: every change, time entry and note in time order, with who and when.
 
-The client audience never sees internal notes, the internal notes of time entries, or changes
-marked internal-only (estimates).
+The client audience never sees internal notes, the internal notes of time entries, who logged
+an entry for another member, or changes marked internal-only (estimates).
 
 A long trail is read often (a client's boss calls; the dispatcher opens it): rows are read as
 the driver returns them and each column is converted once, to a Python value for the printable
@@ -27,7 +27,8 @@ _CHANGE = (TicketChange.at, TicketChange.id, TicketChange.actor, TicketChange.ki
            TicketChange.old_value, TicketChange.new_value, TicketChange.client_visible)  # fmt: skip
 _NOTE = (Note.created_at, Note.id, Note.author, Note.text, Note.internal)
 _ENTRY = (TimeEntry.started_at, TimeEntry.id, TimeEntry.member, TimeEntry.notes, TimeEntry.minutes,
-          TimeEntry.billing, TimeEntry.outcome, TimeEntry.work_type, TimeEntry.internal_notes)  # fmt: skip
+          TimeEntry.billing, TimeEntry.outcome, TimeEntry.work_type, TimeEntry.internal_notes,
+          TimeEntry.recorded_by_id)  # fmt: skip
 
 
 def _rows(model, columns, *, shown=None) -> Statement:
@@ -51,12 +52,20 @@ _QUERIES = {
 @functools.cache
 def _converters(columns: tuple[peewee.Field, ...], as_json: bool) -> tuple[Callable | None, ...]:
     convert = dumped_value if as_json else python_value
-    return tuple(None if n == 2 else convert(column) for n, column in enumerate(columns))  # the member: `_actors`
+    # members stay raw for `_actors`: the row's own (taken apart by `_read`) and an entry's writer
+    return tuple(
+        None if n == 2 else _raw if column is TimeEntry.recorded_by_id else convert(column)
+        for n, column in enumerate(columns)
+    )
+
+
+def _raw(value):
+    return value
 
 
 def _read(rows: list[tuple], columns, as_json: bool) -> list[tuple]:
-    """Each row as (its order: raw time and id; the raw member id; every other column converted),
-    None staying None. Columns: time, id, member, then the rest."""
+    """Each row as (its order: raw time and id; the raw member id; every other column converted,
+    an entry's writer kept raw), None staying None. Columns: time, id, member, then the rest."""
     converters = _converters(columns, as_json)
 
     def read(row: tuple) -> tuple:
@@ -71,7 +80,8 @@ def timeline(ticket, audience: str = "internal", *, as_json: bool = False) -> li
     datetimes), or with `as_json` the text the API's `TimelineItem` schema dumps them as."""
     client = audience == "client"
     changes, notes, entries = (query.rows(ticket=ticket.id) for query in _QUERIES[audience])
-    actors = _actors({row[2] for row in changes} | {row[2] for row in notes} | {row[2] for row in entries}, as_json)
+    writers = {row[-1] for row in entries}  # who logged each entry (raw, like the actors)
+    actors = _actors({row[2] for row in (*changes, *notes, *entries)} | writers, as_json)
 
     def who(raw_id) -> dict:
         return actors.get(raw_id) or {"id": None, "name": SYSTEM_NAME}
@@ -89,15 +99,16 @@ def timeline(ticket, audience: str = "internal", *, as_json: bool = False) -> li
             {"at": when, "kind": "note", "actor": who(author), "text": text, "internal": bool(internal),
              "note_id": note_id},
         ))  # fmt: skip
-    for (at, raw_id), member, when, entry_id, text, minutes, billing, outcome, work_type, internal_notes in _read(
+    for order, member, when, entry_id, text, minutes, billing, outcome, work_type, internal_notes, writer in _read(
         entries, _ENTRY, as_json
     ):
         item = {"at": when, "kind": "time_entry", "actor": who(member), "text": text or "", "internal": False,
                 "time_entry_id": entry_id, "minutes": minutes, "billing": billing, "outcome": outcome,
                 "work_type": work_type}  # fmt: skip
-        if not client:
+        if not client:  # the actor is who did the work; the dispatcher also sees who wrote it for them
             item["internal_notes"] = internal_notes
-        items.append(((at, 0, raw_id), item))
+            item["recorded_by"] = who(writer) if writer not in (None, member) else None
+        items.append(((order[0], 0, order[1]), item))
     # at one instant: the work, then what it changed, then notes (raw times sort as the times do)
     items.sort(key=lambda pair: pair[0])
     return [item for _, item in items]
