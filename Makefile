@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DISTS := shared services/tickets $(wildcard services/docs_vault services/billing plugins/*)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint format up clean
+.PHONY: install run test test-fast bench bench-pages lint format up clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ bench: install
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.vault
 	$(BIN)/python -m tests.bench.rotation
+
+bench-pages: install
+	$(BIN)/python -m tests.bench.pages
 
 lint: install
 	$(BIN)/ruff check .

@@ -101,7 +101,9 @@ def scenarios(s, token: str) -> list[tuple[str, object, int, object, int]]:
     ]
 
 
-def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Path) -> tuple[dict, list]:
+def seeded_database(backend: str, tickets: int, entries: int, work: Path):
+    """A fresh database of `backend` seeded with one large tenant, its tables and indexes as the
+    code on disk has them: (the tickets service's environment, the baseline's URL, `Seeded`)."""
     from psa_shared.config import Settings
     from psa_tickets import service  # noqa: F401  (every table registered before binding)
     from psa_tickets.database import db
@@ -123,10 +125,15 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
         db.proxy.obj.close_all()
     db.proxy.obj.close()
     print(f"[{backend}] seeded in {seeded.seconds:.0f} s", flush=True)
-    info = {"backend": backend, "tickets": seeded.tickets, "entries": seeded.entries, "seed_seconds": seeded.seconds}
     # Tables and indexes as the code on disk has them now, from one process: gunicorn workers
     # creating a missing index at the same time race on PostgreSQL.
     subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env={**os.environ, **env}, check=True)
+    return env, baseline_url, seeded
+
+
+def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Path) -> tuple[dict, list]:
+    env, baseline_url, seeded = seeded_database(backend, tickets, entries, work)
+    info = {"backend": backend, "tickets": seeded.tickets, "entries": seeded.entries, "seed_seconds": seeded.seconds}
     rows = []
     base_env = {**env, "PSA_BENCH_BASELINE_URL": baseline_url, "PSA_BENCH_TENANT": seeded.tenant_id}
     server = {"workers": knobs["workers"], "threads": knobs["threads"]}
@@ -159,19 +166,22 @@ def run_backend(backend: str, tickets: int, entries: int, knobs: dict, work: Pat
     return info, rows
 
 
+def heading(title: str, how: str) -> list[str]:
+    """A report's first lines: its title and time, the machine, and how it was measured."""
+    machine = f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}."
+    return [f"# {title} ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)", "", f"{machine} {how}", ""]
+
+
 def table(results: list[tuple[dict, list]], knobs: dict) -> str:
-    lines = [
-        f"# Benchmark results ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}. "
+    lines = heading(
+        "Benchmark results",
         f"gunicorn gthread, {knobs['workers']} workers x {knobs['threads']} threads for both apps; "
         f"client: {knobs['concurrency']} keep-alive threads, {knobs['seconds']} s measured per scenario "
         f"and app, in {SLICES} slices taking turns with the baseline (1 s warm-up before the first, "
         "0.2 s before each other), on the same machine. CPU ms/req: CPU time of the server's workers, "
         "of every PostgreSQL process and of the client per request answered (warm-up included), as "
         "total (workers + PostgreSQL + client); CPU vs baseline: the baseline's total over PSA Core's.",
-        "",
-    ]
+    )
     for info, rows in results:
         lines += [
             f"## {info['backend']}: {info['tickets']:,} tickets, {info['entries']:,} time entries "
@@ -211,6 +221,13 @@ def main() -> int:
         "workers": env_int("PSA_BENCH_WORKERS", 2),
         "threads": env_int("PSA_BENCH_THREADS", 4),
     }
+    results = each_backend(lambda backend, work: run_backend(backend, tickets, entries, knobs, work))
+    write_report(table(results, knobs), "bench-results.md")
+    return 0
+
+
+def each_backend(run) -> list:
+    """`run(backend, work directory)` for each of PSA_BENCH_BACKENDS; PostgreSQL skipped when unreachable."""
     backends = [b.strip() for b in os.environ.get("PSA_BENCH_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
     work = ROOT / "var" / "bench"
     work.mkdir(parents=True, exist_ok=True)
@@ -219,12 +236,14 @@ def main() -> int:
         if backend == "postgresql" and not _postgres_reachable():
             print("[postgresql] 127.0.0.1:5432 unreachable: skipped", flush=True)
             continue
-        results.append(run_backend(backend, tickets, entries, knobs, work))
-    report = table(results, knobs)
+        results.append(run(backend, work))
+    return results
+
+
+def write_report(report: str, name: str) -> None:
     print("\n" + report)
-    (ROOT / "var" / "bench-results.md").write_text(report + "\n")
-    print(f"\nwritten to {ROOT / 'var' / 'bench-results.md'}")
-    return 0
+    (ROOT / "var" / name).write_text(report + "\n")
+    print(f"\nwritten to {ROOT / 'var' / name}")
 
 
 def _postgres_reachable() -> bool:

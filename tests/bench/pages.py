@@ -15,20 +15,16 @@ Target (issue 3): stable pagination that stays fast at 1M tickets (the list's p9
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 import urllib.parse
 from pathlib import Path
 
-from .__main__ import PREPARE, _postgres_reachable, env_int, fresh_database
-from .load import ROOT, gunicorn, json_request
-from .seed import seed
+from .__main__ import each_backend, env_int, heading, seeded_database, write_report
+from .load import gunicorn, json_request
 
 WALK_LIMIT = 200  # pages of the walk to the deep cursor: the cursor does not depend on the limit
 
@@ -96,26 +92,7 @@ def _timed(port: int, token: str, path: str, query: dict, repeats: int) -> tuple
 
 
 def run_backend(backend: str, tickets: int, depth: int, work_depth: int, repeats: int, work: Path) -> tuple[dict, list]:
-    from psa_shared.config import Settings
-    from psa_tickets import service  # noqa: F401  (every table registered before binding)
-    from psa_tickets.database import db
-
-    database, _ = fresh_database(backend, work)
-    env = {**database, "PSA_DATA_DIR": str(work / "data"), "PSA_KEYS_DIR": str(work / "keys")}
-    env["PSA_BROKER_URL"] = "memory://"
-    os.environ.update(env)
-    settings = Settings.from_env()
-    db.bind(settings.schema_url("tickets") or settings.database_url("tickets"))
-    db.create_tables()
-    print(f"[{backend}] seeding {tickets} tickets ...", flush=True)
-    seeded = seed(settings, tickets, min(tickets, 1000))
-    if hasattr(db.proxy.obj, "close_all"):
-        db.proxy.obj.close_all()
-    db.proxy.obj.close()
-    print(f"[{backend}] seeded in {seeded.seconds:.0f} s", flush=True)
-    import subprocess
-
-    subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env={**os.environ, **env}, check=True)
+    env, _, seeded = seeded_database(backend, tickets, min(tickets, 1000), work)
     rows = []
     log = work / f"gunicorn-pages-{backend}.log"
     with gunicorn("psa_shared.wsgi:create_app('tickets')", env, workers=1, threads=1, log=log) as port:
@@ -131,14 +108,11 @@ def run_backend(backend: str, tickets: int, depth: int, work_depth: int, repeats
 
 
 def table(results: list[tuple[dict, list]], repeats: int) -> str:
-    lines = [
-        f"# Pagination benchmark ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}. "
+    lines = heading(
+        "Pagination benchmark",
         f"gunicorn 1 worker x 1 thread, one client; each page asked {repeats} times, limit 50. "
-        "Deep: the page after following `next_cursor` that many tickets in (the last page when fewer).",
-        "",
-    ]
+        "Deep: the page after following `next_cursor` that many items in (the last page when fewer).",
+    )
     for info, rows in results:
         lines += [
             f"## {info['backend']}: {info['tickets']:,} tickets (seeded in {info['seed_seconds']:.0f} s)",
@@ -160,19 +134,8 @@ def main() -> int:
     depth = env_int("PSA_BENCH_PAGE_DEPTH", 500_000)
     work_depth = env_int("PSA_BENCH_WORK_DEPTH", 5_000)
     repeats = env_int("PSA_BENCH_PAGE_REPEATS", 100)
-    backends = [b.strip() for b in os.environ.get("PSA_BENCH_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
-    work = ROOT / "var" / "bench"
-    work.mkdir(parents=True, exist_ok=True)
-    results = []
-    for backend in backends:
-        if backend == "postgresql" and not _postgres_reachable():
-            print("[postgresql] 127.0.0.1:5432 unreachable: skipped", flush=True)
-            continue
-        results.append(run_backend(backend, tickets, depth, work_depth, repeats, work))
-    report = table(results, repeats)
-    print("\n" + report)
-    (ROOT / "var" / "bench-pages.md").write_text(report + "\n")
-    print(f"\nwritten to {ROOT / 'var' / 'bench-pages.md'}")
+    results = each_backend(lambda backend, work: run_backend(backend, tickets, depth, work_depth, repeats, work))
+    write_report(table(results, repeats), "bench-pages.md")
     return 0
 
 
