@@ -32,3 +32,20 @@ def test_an_older_vault_learns_its_tenants_from_their_keys_and_chains_at_start(p
     psa.service("docs_vault").bind(psa.settings)  # the next start
     with psa.service("docs_vault").db.proxy.connection_context():
         assert {str(t) for t in known_tenants()} == {tenant.id, other_tenant.id}
+
+
+def test_a_mistyped_tenant_is_refused_rather_than_verified_as_an_empty_chain(psa, tenant):
+    """An admin pastes a tenant id with a typo into `verify-audit`: "0 rows, ok" read as an
+    untouched chain. An id that is none, or a tenant the vault does not know, is a usage error
+    (exit 2) naming --tenant; so is a rotation slice of no rows."""
+    _many(psa, tenant, 1)
+    unknown = "01a21dc3-0000-7000-8000-000000000000"
+    for command in ("verify-audit", "rotate-tenant-key"):
+        for value, says in (("junk", "not a valid UUID"), (unknown, f"the vault knows no tenant {unknown}")):
+            result = CliRunner().invoke(vault, [command, "--tenant", value])
+            assert result.exit_code == 2 and "--tenant" in result.output and says in result.output, result.output
+    for rows in ("0", "-1"):
+        result = CliRunner().invoke(vault, ["rotate-tenant-key", "--max-rows", rows])
+        assert result.exit_code == 2 and "--max-rows" in result.output, result.output
+    result = CliRunner().invoke(vault, ["verify-audit", "--tenant", tenant.id])
+    assert result.exit_code == 0 and f"{tenant.id}: 1 rows, ok" in result.output, result.output

@@ -20,8 +20,14 @@ def _bound():
     return system
 
 
-def _tenants(tenant: str | None, found: list[uuid.UUID]) -> list[uuid.UUID]:
-    return [uuid.UUID(tenant)] if tenant else found
+def _tenants(tenant: uuid.UUID | None, found: list[uuid.UUID]) -> list[uuid.UUID]:
+    """`--tenant`'s tenant, or every one. A tenant the vault does not know is refused (exit 2): a
+    mistyped id verified as "0 rows, ok" looked like an untouched chain."""
+    if tenant is None:
+        return found
+    if tenant not in found:
+        raise click.BadParameter(f"the vault knows no tenant {tenant}", param_hint="'--tenant'")
+    return [tenant]
 
 
 @click.group("vault")
@@ -46,9 +52,9 @@ def rotate_master_key() -> None:
 
 
 @vault.command("rotate-tenant-key")
-@click.option("--tenant", help="Only this tenant (default: every tenant).")
-@click.option("--max-rows", type=int, default=None, help="Stop after this many rows (run in slices).")
-def rotate_tenant_key(tenant: str | None, max_rows: int | None) -> None:
+@click.option("--tenant", type=click.UUID, help="Only this tenant (default: every tenant).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None, help="Stop after this many rows (run in slices).")
+def rotate_tenant_key(tenant: uuid.UUID | None, max_rows: int | None) -> None:
     """New data key version, every credential re-encrypted under it. Resumable: rerun to finish."""
     system = _bound()
     with system.service("docs_vault").db.proxy.connection_context():
@@ -59,8 +65,8 @@ def rotate_tenant_key(tenant: str | None, max_rows: int | None) -> None:
 
 
 @vault.command("verify-audit")
-@click.option("--tenant", help="Only this tenant (default: every tenant).")
-def verify_audit(tenant: str | None) -> None:
+@click.option("--tenant", type=click.UUID, help="Only this tenant (default: every tenant).")
+def verify_audit(tenant: uuid.UUID | None) -> None:
     """Recompute every tenant's audit chain; exits non-zero on any edit, gap or cut tail."""
     system = _bound()
     failed = 0
