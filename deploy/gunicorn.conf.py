@@ -21,3 +21,6 @@ threads = int(os.environ.get("PSA_THREADS", "8" if _on_postgresql() else "1"))
 timeout = 30
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("PSA_TRUSTED_PROXIES", "127.0.0.1")
+# Not used by PSA Core; every gunicorn on a host shares its default path, and the first to stop
+# removes the socket the others made.
+control_socket_disable = True
