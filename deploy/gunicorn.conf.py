@@ -14,7 +14,8 @@ def _on_postgresql() -> bool:
     return bool(urls) and all(url.startswith("postgres") for url in urls)
 
 
-bind = os.environ.get("PSA_BIND", "0.0.0.0:8000")
+# PORT: what Procfile runners (honcho, foreman, Heroku) give each process
+bind = os.environ.get("PSA_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("PSA_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("PSA_THREADS", "8" if _on_postgresql() else "1"))
