@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import events
 from ..config import Settings
 from .manager import declared_plugins, only_declarations, plugin_manager
+
+log = logging.getLogger(__name__)
 
 
 def queue_name(plugin: str) -> str:
@@ -51,6 +55,10 @@ def _loaded(settings: Settings, declared: dict[str, list[str]]) -> dict[str, Lis
         others = [p for p in plugins.get_plugins() if p is not impl.plugin]
         # through pluggy (its argument and wrapper rules), the plugin alone
         types = {t for names in plugins.subset_hook_caller("psa_event_types", others)() for t in names}
+        if unknown := types - events.CATALOGUE.keys():  # a typo must not stop every other consumer
+            log.warning("plugin %s names event types no service produces, left out: %s", impl.plugin_name,
+                        ", ".join(sorted(unknown)))  # fmt: skip
+            types -= unknown
         call = plugins.subset_hook_caller("psa_on_event", others)
 
         def handle(event, payload: dict, call=call) -> None:

@@ -56,6 +56,7 @@ def psa_event_types() -> list[str]:
 
     Returns:
         Event types from the catalogue (`psa_shared.events.CATALOGUE`), e.g. `["ticket.created"]`.
+        A type the catalogue does not have is logged, naming your plugin, and left out.
     """
 
 
