@@ -2,7 +2,9 @@
 
 Topology: a topic exchange per producing service (`tickets.events`), routing key = event type,
 one durable queue per consumer (quorum on RabbitMQ), with a dead-letter queue beside it: one per
-consuming service (`tickets.events`) and one per plugin (`plugin.<name>.events`).
+consuming service (`tickets.events`) and one per plugin (`plugin.<name>.events`). In embedded mode
+(memory://, which ends with the process) what fails for good is stored in the consumer's database
+instead (`outbox.DeadLetters`), and `psa events replay` applies it there.
 HTTP handlers never touch the broker: they write to the outbox, and the relay publishes.
 """
 
@@ -14,8 +16,11 @@ import functools
 import logging
 import threading
 import time
+import traceback
+import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import kombu
 import peewee
@@ -200,17 +205,11 @@ class Consumer:
     def on_message(self, body, message) -> None:
         try:
             event = events.Event.from_json(message.body)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError) as error:
             log.error("%s: unreadable message %s dead-lettered", self.name, message.properties.get("message_id"))
-            self._dead_letter(message)
+            self._dead_letter(message, None, error)
             return
-        if event.type not in self.handlers and event.type in self.not_wanted_here:
-            # bound by another process for a plugin that does not run here (declared in its
-            # metadata, but blocked or not allow-listed here), or left bound from before the
-            # plugins had queues of their own: nobody here wants it. A type nobody declared still
-            # fails into the dead-letter queue: in a rolling upgrade a newer worker on this queue
-            # may be the one that handles it.
-            log.info("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
+        if self._nobody_here_wants(event):
             message.ack()
             return
         try:
@@ -226,14 +225,30 @@ class Consumer:
             self.attempts[event.id] += 1
             tries = max(self.attempts[event.id], int(message.headers.get("x-delivery-count") or 0) + 1)
             log.exception("%s: %s %s failed (delivery %d)", self.name, event.type, event.id, tries)
-            if tries >= MAX_DELIVERIES:
-                self._dead_letter(message)
-                self.attempts.pop(event.id, None)
-            else:
+            if tries < MAX_DELIVERIES:
                 self._retry(message)
+            elif self._dead_letter(message, event.type, error):
+                self.attempts.pop(event.id, None)  # (not stored: its next failure tries again)
             return
         self.attempts.pop(event.id, None)  # a consumer runs for months: forget what came right
         message.ack()
+
+    def _nobody_here_wants(self, event: events.Event) -> bool:
+        """Bound by another process for a plugin that does not run here (declared in its metadata,
+        but blocked or not allow-listed here), or left bound from before the plugins had queues of
+        their own: dropped. A type nobody declared still fails into the dead letters: in a rolling
+        upgrade a newer worker on this queue may be the one that handles it."""
+        if event.type not in self.handlers and event.type in self.not_wanted_here:
+            log.info("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
+            return True
+        return False
+
+    def redeliver(self, body: str) -> bool:
+        """Apply a stored dead letter's body as a delivery of it is applied (the type dropped if
+        nobody here wants it, the inbox skipping an event already applied): False if it was not
+        applied now. Raises what applying raised."""
+        event = events.Event.from_json(body)
+        return not self._nobody_here_wants(event) and self.apply(event)
 
     def _retry(self, message) -> None:
         """Back on this queue. memory:// puts a requeued message back through its exchange, on
@@ -244,16 +259,38 @@ class Consumer:
         else:
             message.requeue()
 
-    def _dead_letter(self, message) -> None:
-        """Into the dead-letter queue. RabbitMQ moves a rejected message there; memory:// drops
-        it, so in embedded mode it is put there first (as long as the process lives, the MSP can
-        see and replay what failed for good: a plugin's failures no longer fail the service's own
-        effect, so they no longer show in its data)."""
-        self.dead_lettered += 1
-        if self.settings.embedded:
-            move(message, dead_letter_exchange(self.settings), self.queues[0].name)
-        else:
+    def _dead_letter(self, message, event_type: str | None, error: BaseException) -> bool:
+        """Into the dead letters; False if they could not take it (it is back on this queue). The
+        MSP sees and replays what failed for good there: a plugin's failures no longer fail the
+        service's own effect, so they no longer show in its data. RabbitMQ moves a rejected
+        message into the dead-letter queue. memory:// drops it, and a dead-letter queue of its
+        ended with the process while the watermark had moved past the event (lost for this
+        consumer until 2026-11-27), so in embedded mode it is stored in the consumer's database
+        (`outbox.DeadLetters`), committed before it is acked; if that fails it is not acked."""
+        if not self.settings.embedded:
             message.reject(requeue=False)
+        else:
+            try:
+                self._keep(message, event_type, error)
+            except peewee.PeeweeException as failure:
+                log.exception("%s: dead letter %s not stored; back on the queue", self.name, _message_id(message))
+                self._retry(message)
+                if isinstance(failure, DATABASE_DOWN):
+                    raise  # the loop waits for the database
+                return False
+            message.ack()
+        self.dead_lettered += 1
+        return True
+
+    def _keep(self, message, event_type: str | None, error: BaseException) -> None:
+        body = message.body if isinstance(message.body, str) else bytes(message.body).decode("utf-8", "replace")
+        headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
+        described = {"headers": headers, "content_type": message.content_type,
+                     "content_encoding": message.content_encoding}  # fmt: skip
+        routing_key = (message.delivery_info or {}).get("routing_key", "")
+        self.inbox.dead_letters.keep(
+            self.name, _message_id(message), event_type or routing_key, body, described, describe(error)
+        )
 
     def apply(self, event: events.Event) -> bool:
         """Apply once: False when the event id was already applied (a redelivery). The record and
@@ -336,9 +373,22 @@ def move(message, to: kombu.Exchange, routing_key: str) -> None:
     message.ack()
 
 
+def _message_id(message) -> str:
+    """The event id the relay sent it with; a message without one (never the relay's) gets one."""
+    return str(message.properties.get("message_id") or uuid.uuid4())
+
+
+def describe(error: BaseException) -> str:
+    """A failure as a dead letter records it: its traceback."""
+    return "".join(traceback.format_exception(error))[-20_000:]
+
+
 def dead_letters(consumer: Consumer) -> int:
     """How many messages the consumer's dead-letter queue holds (0 when its worker never declared
-    it: looking makes no queue, so a mistyped `PSA_BUS_PREFIX` leaves nothing behind)."""
+    it: looking makes no queue, so a mistyped `PSA_BUS_PREFIX` leaves nothing behind); in embedded
+    mode, how many its database stores."""
+    if consumer.settings.embedded:
+        return consumer.inbox.dead_letters.count(consumer.name)
     with connect(consumer.settings) as connection:
         try:
             return consumer.queues[1].bind(connection.channel()).queue_declare(passive=True).message_count
@@ -350,7 +400,11 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
     """Put what the consumer's dead-letter queue holds back on its queue, oldest first, each one
     acked off the dead-letter queue only after the broker confirmed it back (RabbitMQ): a crash in
     between leaves it in both, and the consumer's inbox skips the second. Its delivery count starts
-    afresh, so an event that fails again gets its five tries again. Returns how many were moved."""
+    afresh, so an event that fails again gets its five tries again. Returns how many were moved.
+    In embedded mode they are applied here instead (`replay_stored`): returns how many are done."""
+    if consumer.settings.embedded:
+        done = replay_stored(consumer, limit)
+        return done.applied + done.already
     moved = 0
     with connect(consumer.settings) as connection:
         channel = connection.default_channel
@@ -363,6 +417,39 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
             move(message, kombu.Exchange(""), consumer.queues[0].name)
             moved += 1
     return moved
+
+
+@dataclass
+class Replayed:
+    """What `replay_stored` did: how many it applied, how many were not applied now (the inbox
+    had them, or nobody here wants their type), and each one that failed again."""
+
+    applied: int = 0
+    already: int = 0
+    failed: list[str] = field(default_factory=list)  # "<type> <message id>: <the error's last line>"
+
+
+def replay_stored(consumer: Consumer, limit: int | None = None) -> Replayed:
+    """Embedded mode: apply the consumer's stored dead letters here, oldest first, each through the
+    consumer's own handling (`Consumer.redeliver`: its inbox skips one it had applied; a plugin's
+    `psa_on_event` is called outside a transaction). One applied is deleted; one that fails again
+    stays stored, its error updated."""
+    store, done = consumer.inbox.dead_letters, Replayed()
+    for row in store.oldest(consumer.name, limit):
+        try:
+            applied = consumer.redeliver(row.body)
+        except Exception as error:
+            log.exception("%s: dead letter %s %s failed again; still stored", consumer.name, row.type, row.message_id)
+            store.failed_again(row, describe(error))
+            last_line = traceback.format_exception_only(error)[-1].strip()
+            done.failed.append(f"{row.type} {row.message_id}: {last_line}")
+            continue
+        store.remove(row)
+        if applied:
+            done.applied += 1
+        else:
+            done.already += 1
+    return done
 
 
 class BackgroundLoop(threading.Thread):

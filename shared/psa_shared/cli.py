@@ -95,39 +95,49 @@ def worker(service: str) -> None:
 
 @cli.group("events")
 def events_group() -> None:
-    """Events that failed for good: each consumer's dead-letter queue, and putting them back."""
+    """Events that failed for good: each consumer's dead letters, and applying them again."""
 
 
 def _consumers() -> dict[str, bus.Consumer]:
     """Every consumer the installed services and plugins have, by name (`tickets`,
-    `plugin.<name>`, ...), as their workers run them."""
+    `plugin.<name>`, ...), as their workers run them; in embedded mode bound to their databases,
+    which keep their dead letters."""
     system = System(Settings.from_env(), discover_services())
     if system.settings.embedded:
-        raise click.ClickException(
-            "embedded mode (memory://): dead letters live in the serving process and end with it; "
-            "only a broker (PSA_BROKER_URL) keeps them for this command"
-        )
+        system.bind()
     return {consumer.name: consumer for consumer in system.consumers()}
 
 
 @events_group.command("dead-letters")
 def dead_letters() -> None:
-    """How many events each consumer's dead-letter queue holds."""
+    """How many events each consumer failed on for good: its dead-letter queue holds (RabbitMQ),
+    or its service's database stores (embedded mode)."""
     for name, consumer in sorted(_consumers().items()):
         click.echo(f"{name}: {bus.dead_letters(consumer)}")
 
 
 @events_group.command()
 @click.argument("consumer")
-@click.option("--limit", type=click.IntRange(min=1), help="Move at most this many (oldest first).")
+@click.option("--limit", type=click.IntRange(min=1), help="Replay at most this many (oldest first).")
 def replay(consumer: str, limit: int | None) -> None:
-    """Put CONSUMER's dead letters back on its queue (once the cause is fixed: a plugin's
-    credentials, say); its worker applies them, skipping any it had applied."""
+    """Replay CONSUMER's dead letters once the cause is fixed (a plugin's credentials, say). On
+    RabbitMQ they go back on its queue and its worker applies them; in embedded mode this command
+    applies them itself, as the consumer does, and one failing again stays stored. Either way the
+    consumer's inbox skips any it had applied."""
     consumers = _consumers()
     if consumer not in consumers:
         raise click.BadParameter(f"no consumer named {consumer!r}; there are: {', '.join(sorted(consumers))}")
-    moved = bus.replay_dead_letters(consumers[consumer], limit)
-    click.echo(f"{consumer}: {moved} dead letters put back on its queue")
+    if not consumers[consumer].settings.embedded:
+        moved = bus.replay_dead_letters(consumers[consumer], limit)
+        click.echo(f"{consumer}: {moved} dead letters put back on its queue")
+        return
+    done = bus.replay_stored(consumers[consumer], limit)
+    already = f" ({done.already} had been applied already or are not for it)" if done.already else ""
+    click.echo(f"{consumer}: {done.applied} dead letters applied{already}")
+    for failure in done.failed:
+        click.echo(f"{consumer}: {failure} (failed again: still stored)")
+    if done.failed:
+        raise click.ClickException(f"{len(done.failed)} dead letters of {consumer} failed again and stay stored")
 
 
 @cli.command("migrate")

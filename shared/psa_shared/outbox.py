@@ -1,9 +1,11 @@
-"""The transactional outbox: events are rows written with the change, relayed after commit."""
+"""The transactional outbox: events are rows written with the change, relayed after commit; the
+inbox of what consumers applied, and (embedded mode) what they failed on for good."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import threading
 import uuid
 
@@ -82,7 +84,9 @@ class Inbox:
     event once, and none takes another's record for its own. A derived id rather than a column
     naming the consumer: the primary key stays the one column it is, so the databases made before
     plugins had queues of their own need no change (their rows are the service's own, keyed as
-    before), and the record is still one INSERT that fails on a redelivery."""
+    before), and the record is still one INSERT that fails on a redelivery.
+
+    `dead_letters`: what the consumers on this database failed on for good, in embedded mode."""
 
     def __init__(self, db: ServiceDatabase):
         class InboxEvent(peewee.Model):
@@ -96,6 +100,7 @@ class Inbox:
 
         self.model = InboxEvent
         self.consumer: str | None = None  # None: the service's own consumer
+        self.dead_letters = DeadLetters(db)
 
     def for_consumer(self, name: str) -> Inbox:
         """The same table, for consumer `name`: its records are its own."""
@@ -119,3 +124,58 @@ class Inbox:
         except peewee.IntegrityError:
             return False
         return True
+
+
+class DeadLetters:
+    """Messages the consumers on one database failed on for good, in embedded mode: memory://'s
+    dead-letter queue ends with the process, and the watermark (`psa_shared.watermark`) moves past
+    them, so each is kept here, committed before it is acked off its queue, until `psa events
+    replay <consumer>` applies it. One row per consumer and message: one dead-lettered again (its
+    event relayed again after a kill) updates it. On RabbitMQ its dead-letter queues keep them."""
+
+    def __init__(self, db: ServiceDatabase):
+        class DeadLetter(peewee.Model):
+            id = peewee.AutoField()  # the order they failed in
+            consumer = peewee.CharField(max_length=200)  # `tickets`, `plugin.<name>`, ...
+            message_id = peewee.CharField(max_length=200)  # the event id, as the relay sent it
+            type = peewee.CharField(max_length=200)  # the event's (the routing key if unreadable)
+            body = peewee.TextField()  # as received
+            headers = peewee.TextField()  # JSON: its own headers (`psa-tenant`), content type and encoding
+            failed_at = peewee.DateTimeField(default=utcnow)  # the last time
+            error = peewee.TextField()  # the last failure's traceback
+
+            class Meta:
+                database = db.proxy
+                table_name = "dead_letter"
+                indexes = ((("consumer", "message_id"), True),)
+
+        self.model = DeadLetter
+
+    def keep(self, consumer: str, message_id: str, type_: str, body: str, headers: dict, error: str) -> None:
+        """Store (or, for one kept already, update) a dead letter, committed on return."""
+        model = self.model
+        row = {"consumer": consumer, "message_id": message_id, "type": type_, "body": body,
+               "headers": json.dumps(headers, default=str), "failed_at": utcnow(), "error": error}  # fmt: skip
+        changes = {model.body: body, model.headers: row["headers"], model.failed_at: row["failed_at"],
+                   model.error: error}  # fmt: skip
+        with model._meta.database.connection_context(), model._meta.database.atomic():
+            model.insert(row).on_conflict(conflict_target=[model.consumer, model.message_id], update=changes).execute()
+
+    def count(self, consumer: str) -> int:
+        with self.model._meta.database.connection_context():
+            return self.model.select().where(self.model.consumer == consumer).count()
+
+    def oldest(self, consumer: str, limit: int | None = None) -> list:
+        """The consumer's dead letters in the order they first failed (at most `limit`)."""
+        model = self.model
+        with model._meta.database.connection_context():
+            return list(model.select().where(model.consumer == consumer).order_by(model.id).limit(limit))
+
+    def failed_again(self, row, error: str) -> None:
+        with self.model._meta.database.connection_context(), self.model._meta.database.atomic():
+            self.model.update(error=error, failed_at=utcnow()).where(self.model.id == row.id).execute()
+
+    def remove(self, row) -> None:
+        """Applied: forgotten."""
+        with self.model._meta.database.connection_context(), self.model._meta.database.atomic():
+            self.model.delete().where(self.model.id == row.id).execute()

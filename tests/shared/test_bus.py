@@ -169,7 +169,7 @@ def test_api_writes_succeed_with_rabbitmq_stopped_and_events_arrive_once_it_is_b
 
 def test_poison_event_goes_to_the_dead_letter_queue_after_five_deliveries(psa, tenant):
     """On RabbitMQ the broker moves it there; memory:// drops a rejected message, so in embedded
-    mode the consumer puts it there itself."""
+    mode the consumer stores it in its database (tests/shared/test_embedded_dead_letters.py)."""
     attempts = []
 
     def always_fails(event, payload):
@@ -182,14 +182,15 @@ def test_poison_event_goes_to_the_dead_letter_queue_after_five_deliveries(psa, t
 
 def dead_letters_of(psa, tenant, name: str, handler) -> int:
     """A client made while consumer `name` applies `client.created` with `handler`, delivered until
-    the queue is idle: what the dead-letter queue then holds."""
+    the queue is idle: how many dead letters it then has (`bus.dead_letters`: its dead-letter queue,
+    or in embedded mode its database)."""
     consumer = bus.Consumer(psa.settings, name, side_inbox(psa), {"client.created": handler})
     client_created(psa, tenant.id)
     with bus.connect(psa.settings) as connection:
         consumer.declare(connection)
         psa.settle()
         consumer.consume(connection, until_idle=1.0)
-        return consumer.queues[1].bind(connection.default_channel).queue_declare(passive=True).message_count
+    return bus.dead_letters(consumer)
 
 
 def test_every_event_type_has_a_documented_schema():

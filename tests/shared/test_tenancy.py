@@ -6,12 +6,12 @@ import pytest
 from psa_shared.tenancy import TenantModel, TenantScopeError, tenant_scope
 from psa_tickets.directory.models import Client, Member
 
-# Tables above tenants, each for a reason: the tenants themselves, the event plumbing (outbox and
-# inbox rows carry their tenant inside the event), the ids of the tenants the vault's
-# maintenance walks (row-level security hides every tenant table from it), and the sign-in
-# ceilings, counted per client address across tenants and for made-up tenant ids that have no
-# scope (counts only: no member, email or client in them).
-ALLOWED_GLOBAL = {"Tenant", "OutboxEvent", "InboxEvent", "KnownTenant", "SignInCeiling"}
+# Tables above tenants, each for a reason: the tenants themselves, the event plumbing (outbox,
+# inbox and embedded mode's dead-letter rows carry their tenant inside the event), the ids of the
+# tenants the vault's maintenance walks (row-level security hides every tenant table from it), and
+# the sign-in ceilings, counted per client address across tenants and for made-up tenant ids that
+# have no scope (counts only: no member, email or client in them).
+ALLOWED_GLOBAL = {"Tenant", "OutboxEvent", "InboxEvent", "DeadLetter", "KnownTenant", "SignInCeiling"}
 
 
 def test_every_model_is_tenant_scoped_or_on_the_short_allowlist(psa):
