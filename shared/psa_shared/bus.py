@@ -239,7 +239,8 @@ class Consumer:
         their own: dropped. A type nobody declared still fails into the dead letters: in a rolling
         upgrade a newer worker on this queue may be the one that handles it."""
         if event.type not in self.handlers and event.type in self.not_wanted_here:
-            log.info("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
+            # a warning: an operator who blocks a plugin for an outage must see that its events go
+            log.warning("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
             return True
         return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 import click
@@ -58,19 +59,33 @@ def cli(verbose: bool) -> None:
     )
 
 
+def _stop_on_sigterm() -> None:
+    """`docker stop`, systemd and Procfile runners send SIGTERM: stop as Ctrl-C does, draining what
+    the consumers still hold (`System.stop_workers`)."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Run every installed service in one process (embedded mode), with relays and consumers."""
+    """Run every installed service in one process, with their relays, consumers and periodic jobs:
+    embedded mode by default, or against PostgreSQL and RabbitMQ where the environment names them
+    (`make up`)."""
     from werkzeug.serving import make_server
 
     system = bound_system()
     base_url = f"http://{host}:{port}"
+    # the port first: one in use stops here, before a demo tenant is made or a worker starts
+    server = make_server(host, port, system.serving_wsgi(), threaded=True)  # werkzeug exits 1 on a port in use
     for note in system.first_run():
         click.echo(note.replace("{base_url}", base_url))
+    _stop_on_sigterm()
     system.start_workers()
-    server = make_server(host, port, system.serving_wsgi(), threaded=True)
     click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
     try:
         server.serve_forever()
@@ -83,8 +98,10 @@ def serve(host: str, port: int) -> None:
 @cli.command()
 @click.argument("service")
 def worker(service: str) -> None:
-    """Run one service's outbox relay and event consumer (production: one per service)."""
+    """Run one service's outbox relay, event consumers (the tickets service's: its plugins' too)
+    and periodic jobs (production: one per service)."""
     system = bound_system(service)
+    _stop_on_sigterm()
     system.start_workers()
     click.echo(f"{service}: relay and consumer running (Ctrl-C stops)")
     try:

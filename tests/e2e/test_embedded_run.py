@@ -38,9 +38,14 @@ def server(tmp_path):
         lines.append(line)
         if "serving" in line:
             break
+    server_process[:] = [process]
     yield f"http://127.0.0.1:{port}", "".join(lines), env
-    process.terminate()
-    process.wait(timeout=10)
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+server_process: list[subprocess.Popen] = []  # the fixture's, for a test that stops it itself
 
 
 def cli(env, *args) -> dict:
@@ -74,3 +79,27 @@ def test_cli_creates_a_tenant_and_issues_tokens_while_the_server_runs(server):
         time.sleep(0.2)
     else:
         pytest.fail("the CLI's events were not relayed by the running server")
+
+
+def test_docker_stop_drains_and_exits_as_ctrl_c_does(server):
+    """`docker stop` and systemd send SIGTERM: the server stops its workers as on Ctrl-C (the
+    consumers apply what they still hold) and exits 0, instead of dying where it stood."""
+    base_url, _, env = server
+    process = server_process[0]
+    process.terminate()
+    rest = process.stdout.read()
+    assert process.wait(timeout=30) == 0, rest
+    assert "Traceback" not in rest
+
+
+def test_a_port_in_use_stops_before_anything_starts(tmp_path):
+    """A second `make run` while the first still serves: it says so, before it makes a demo tenant
+    or starts a relay on the first one's data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | {"PSA_DATA_DIR": str(tmp_path / "var")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([PSA, "serve", "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"Port {port} is in use" in done.stderr, done.stderr
+    assert "Demo tenant" not in done.stdout and "token" not in done.stdout

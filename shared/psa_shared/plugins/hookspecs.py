@@ -77,8 +77,11 @@ def psa_on_event(event, payload: dict) -> None:
         payload: the payload as the current schema version loads it.
 
     Raising records nothing, and the event is delivered to this plugin again, 5 times in
-    all, then moved to its dead-letter queue, from where `psa events replay plugin.<name>` puts it
-    back once the cause is fixed (with a broker): a failing plugin never fails a ticket save, nor
+    all, one right after the other (no pause: an outage of the system you call longer than a
+    moment dead-letters what comes meanwhile, so catch and wait inside the call if yours has
+    short ones), then moved to its dead letters (its dead-letter queue; in embedded mode the
+    tickets database), from where `psa events replay plugin.<name>` applies it again once the
+    cause is fixed: a failing plugin never fails a ticket save, nor
     the service's own effect of the event (time entries billed on `invoice.posted`), nor another
     plugin. Once this call has returned and the record committed, a redelivery is skipped.
     Implementations must still be idempotent: a call that returned just before a crash, or two
