@@ -18,15 +18,20 @@ DEFAULT_NOTE = (
 )
 
 
+def _in_this_wait(ticket: Ticket):
+    """Entries dated from the start of the wait to now. An entry may be dated up to a day ahead
+    (today's calls logged early), and counts once its time has come: counted at once, three calls
+    dated this afternoon closed the ticket this morning, its note telling the client we had tried
+    to reach her before any call was made, and calls logged ahead in an earlier wait counted in
+    the next one."""
+    return TimeEntry.started_at.between(ticket.waiting_since, clock.now())
+
+
 def unanswered_attempts(ticket: Ticket) -> int:
     """No-response attempts since the ticket started waiting, counted back to the last one that reached."""
     attempts = (
         TimeEntry.select(TimeEntry.outcome)
-        .where(
-            (TimeEntry.ticket == ticket.id)
-            & TimeEntry.outcome.is_null(False)
-            & (TimeEntry.started_at >= ticket.waiting_since)
-        )
+        .where((TimeEntry.ticket == ticket.id) & TimeEntry.outcome.is_null(False) & _in_this_wait(ticket))
         .order_by(TimeEntry.started_at.desc(), TimeEntry.id.desc())
     )
     count = 0
@@ -42,11 +47,7 @@ def last_answer(ticket: Ticket):
     started waiting, or the start of the wait. The business days run from there."""
     reached = (
         TimeEntry.select(TimeEntry.started_at)
-        .where(
-            (TimeEntry.ticket == ticket.id)
-            & (TimeEntry.outcome == "reached")
-            & (TimeEntry.started_at >= ticket.waiting_since)
-        )
+        .where((TimeEntry.ticket == ticket.id) & (TimeEntry.outcome == "reached") & _in_this_wait(ticket))
         .order_by(TimeEntry.started_at.desc())
         .first()
     )
@@ -60,12 +61,16 @@ def why_due(ticket: Ticket, board: Board) -> str | None:
     if ticket.status_kind != "waiting" or ticket.waiting_since is None:
         return None
     if board.autoclose_attempts and (tried := unanswered_attempts(ticket)) >= board.autoclose_attempts:
-        return f"We tried to reach you {tried} times without an answer"
+        return f"We tried to reach you {_count(tried, 'time')} without an answer"
     if board.autoclose_business_days:
         days = sla.business_days_between(boards.calendar(), last_answer(ticket), clock.now())
         if days >= board.autoclose_business_days:
-            return f"We have not heard from you for {days} business days"
+            return f"We have not heard from you for {_count(days, 'business day')}"
     return None
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"  # "for 1 business days" read as a form letter
 
 
 def close(ticket: Ticket, board: Board, why: str) -> None:

@@ -121,8 +121,9 @@ def breached(due: dt.datetime | None, done_at: dt.datetime | None, clock_at: dt.
 
 def breaches(now: dt.datetime, *, waiting_since, closed_at, responded_at, respond_due_at, resolve_due_at) -> dict:
     """A ticket's respond and resolve targets: breached or not, with the clock where it stands. A
-    response written while the ticket waits is judged where the clock froze, the start of the wait
-    (its due time does not include that wait yet)."""
+    response written while the ticket waits, or while it is closed, is judged where the clock
+    stopped, the start of the wait or the closing (its due time does not include that stop yet)."""
     at = stopped_at(now, waiting_since, closed_at)
-    answered = min(responded_at, waiting_since) if responded_at and waiting_since else responded_at
+    stopped = closed_at or waiting_since
+    answered = min(responded_at, stopped) if responded_at and stopped else responded_at
     return {"respond": breached(respond_due_at, answered, at), "resolve": breached(resolve_due_at, closed_at, at)}

@@ -198,24 +198,29 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
 def _enter(ticket: Ticket, status: Status, now) -> None:
     """Move the ticket's clocks for entering `status`: waiting pauses the SLA, closed stops it."""
     if ticket.status_kind == "waiting" and status.kind != "waiting" and ticket.waiting_since:
-        calendar = boards.calendar()
-        ticket.sla_paused_minutes += sla.business_minutes_between(calendar, ticket.waiting_since, now)
-        answered = ticket.responded_at
-        if answered and ticket.respond_due_at and answered > ticket.waiting_since:
-            # answered during this wait: the respond clock stood still from the wait's start to the
-            # answer, and that part of the wait alone moves its (otherwise settled) due time
-            held = sla.business_minutes_between(calendar, ticket.waiting_since, answered)
-            ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
+        _resume(ticket, ticket.waiting_since, now)
     if ticket.status_kind == "closed" and status.kind != "closed" and ticket.closed_at:
         # reopened: the time it stood closed was nobody's to work on, so it pauses the clocks as
         # a wait does (a ticket reopened a week after closing was breached at once)
-        ticket.sla_paused_minutes += sla.business_minutes_between(boards.calendar(), ticket.closed_at, now)
+        _resume(ticket, ticket.closed_at, now)
     if status.kind == "waiting" and ticket.status_kind != "waiting":
         ticket.waiting_since = now
     elif status.kind != "waiting":
         ticket.waiting_since = None
     ticket.closed_at = (ticket.closed_at or now) if status.kind == "closed" else None
     ticket.status, ticket.status_kind = status.id, status.kind
+
+
+def _resume(ticket: Ticket, stopped, now) -> None:
+    """The SLA clocks start again after standing still since `stopped` (a wait, or a closing)."""
+    calendar = boards.calendar()
+    ticket.sla_paused_minutes += sla.business_minutes_between(calendar, stopped, now)
+    answered = ticket.responded_at
+    if answered and ticket.respond_due_at and answered > stopped:
+        # answered while it stood still: the respond clock stood still from the stop to the
+        # answer, and that part of the stop alone moves its (otherwise settled) due time
+        held = sla.business_minutes_between(calendar, stopped, answered)
+        ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
 
 
 def move_to(ticket: Ticket, status: Status, actor_id) -> str:
