@@ -103,3 +103,13 @@ def test_a_port_in_use_stops_before_anything_starts(tmp_path):
         done = subprocess.run([PSA, "serve", "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and f"Port {port} is in use" in done.stderr, done.stderr
     assert "Demo tenant" not in done.stdout and "token" not in done.stdout
+
+
+def test_a_sweep_run_from_the_wrong_directory_says_so_instead_of_closing_nothing(tmp_path):
+    """A cron job `cd`s nowhere: `psa tickets sweep` finds a data dir without tenants and exits 1,
+    rather than printing "auto-closed 0 ticket(s)" every five minutes for ever."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | {"PSA_DATA_DIR": str(tmp_path / "var")}
+    done = subprocess.run([PSA, "tickets", "sweep"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no tenant in the tickets database" in done.stderr, done.stderr
+    refused = subprocess.run([PSA, "tickets", "sweep", "--every", "0"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--every" in refused.stderr, refused.stderr

@@ -41,10 +41,16 @@ def tickets_group():
 
 
 @tickets_group.command("sweep")
-@click.option("--every", type=int, default=None, help="Repeat every N seconds (a worker loop) instead of once.")
+@click.option(
+    "--every", type=click.IntRange(min=1), default=None, help="Repeat every N seconds (a worker loop) instead of once."
+)
 def sweep(every: int | None):
     """Auto-close waiting tickets whose board policy says so, in every tenant."""
     bound_system("tickets")
+    with db.proxy.connection_context():
+        if not Tenant.select().exists():
+            # a cron job run from the wrong directory made a fresh ./var and closed nothing, each time
+            raise click.ClickException("no tenant in the tickets database: is PSA_DATA_DIR (or its URL) the server's?")
     if not every:
         click.echo(sweep_all())
         return
