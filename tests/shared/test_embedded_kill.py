@@ -31,21 +31,21 @@ class Serve:
     def __init__(self, data_dir: Path):
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | {"PSA_DATA_DIR": str(data_dir)}
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [PSA, "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.printed = ""
-        for line in self.process.stdout:
-            self.printed += line
-            if "serving" in line:
-                break
-        else:
+        # To a file, not a pipe: a pipe nobody reads after start-up fills with the server's log
+        # (retries under load) and blocks it, and then it cannot stop either.
+        self.log = data_dir.parent / f"psa-serve-{self.port}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [PSA, "serve", "--port", str(self.port)], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_for(lambda: "serving" in self.printed or self.process.poll() is not None, 60, "psa serve started")
+        if "serving" not in self.printed:
             pytest.fail(f"psa serve did not start:\n{self.printed}")
         self.token = next(line.split()[-1] for line in self.printed.splitlines() if "token (12 h)" in line)
+
+    @property
+    def printed(self) -> str:
+        return self.log.read_text()
 
     def post(self, path: str, body: dict) -> dict:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
@@ -56,14 +56,12 @@ class Serve:
     def kill(self) -> None:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-        self.process.stdout.close()
 
     def stop(self) -> None:
         """Ctrl-C: the consumers apply what is queued, and the watermark moves past it."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=15)
-        self.process.stdout.close()
+            self.process.wait(timeout=60)  # its loops get 5 s each to stop: slow on a loaded machine
 
 
 def query(path: Path, sql: str, *params) -> list[tuple]:
