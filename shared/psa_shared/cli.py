@@ -59,14 +59,17 @@ def cli(verbose: bool) -> None:
     )
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
     """`docker stop`, systemd and Procfile runners send SIGTERM: stop as Ctrl-C does, draining what
-    the consumers still hold (`System.stop_workers`)."""
+    the consumers still hold (`System.stop_workers`). SIGINT is taken even where it came ignored: a
+    shell script's `psa serve &` starts with it ignored, and Python then never raises
+    KeyboardInterrupt, so Ctrl-C (or `kill -INT`) did nothing."""
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @cli.command()
@@ -84,7 +87,7 @@ def serve(host: str, port: int) -> None:
     server = make_server(host, port, system.serving_wsgi(), threaded=True)  # werkzeug exits 1 on a port in use
     for note in system.first_run():
         click.echo(note.replace("{base_url}", base_url))
-    _stop_on_sigterm()
+    _stop_on_signals()
     system.start_workers()
     click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
     try:
@@ -101,7 +104,7 @@ def worker(service: str) -> None:
     """Run one service's outbox relay, event consumers (the tickets service's: its plugins' too)
     and periodic jobs (production: one per service)."""
     system = bound_system(service)
-    _stop_on_sigterm()
+    _stop_on_signals()
     system.start_workers()
     click.echo(f"{service}: relay and consumer running (Ctrl-C stops)")
     try:

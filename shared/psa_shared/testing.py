@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -151,6 +152,7 @@ class PsaSystem(System):
         super().__init__(settings, discover_services())
         self.backend = backend
         self._wsgi = None
+        self._wsgi_lock = threading.Lock()
 
     @contextmanager
     def as_owner(self, name: str):
@@ -204,8 +206,11 @@ class PsaSystem(System):
 
     @property
     def http(self) -> Http:
-        if self._wsgi is None:
-            self._wsgi = self.wsgi()
+        # Built once even when a test's threads ask at once: apps built side by side raced on
+        # CPython 3.11's AST compiler (werkzeug compiles each route), a SystemError in CI.
+        with self._wsgi_lock:
+            if self._wsgi is None:
+                self._wsgi = self.wsgi()
         return Http(self._wsgi)
 
     def emitted(self, type_: str | None = None) -> list:

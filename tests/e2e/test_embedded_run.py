@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -113,3 +114,26 @@ def test_a_sweep_run_from_the_wrong_directory_says_so_instead_of_closing_nothing
     assert done.returncode == 1 and "no tenant in the tickets database" in done.stderr, done.stderr
     refused = subprocess.run([PSA, "tickets", "sweep", "--every", "0"], env=env, capture_output=True, text=True)
     assert refused.returncode == 2 and "--every" in refused.stderr, refused.stderr
+
+
+def test_ctrl_c_stops_a_server_a_script_started_in_the_background(tmp_path):
+    """`make run &` from a script: the shell starts it with SIGINT ignored, and Python then never
+    raised KeyboardInterrupt, so `kill -INT` (what Ctrl-C sends) left it serving for good."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | {"PSA_DATA_DIR": str(tmp_path / "var")}
+    process = subprocess.Popen(
+        [PSA, "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `cmd &` in a script
+    )
+    try:
+        for line in process.stdout:
+            if "serving" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()  # a no-op once it has stopped
+        process.wait()
