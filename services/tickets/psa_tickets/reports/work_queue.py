@@ -1,8 +1,9 @@
 """The work queue: every open ticket and not-done task that needs someone, in one ordered list.
 
 Order: priority (P1 first), due time (nulls last), age (oldest first), then id. Each source is
-read with the same keyset condition and limit, and the two sorted runs are merged, so a page costs
-two bounded index reads however deep the cursor is.
+read with the same keyset condition and limit, and the two sorted runs are merged, so a deep page
+costs what the first costs. No index holds that order: the database sorts the open work the filter
+leaves for each page (docs/projects-and-reports.md, Pagination at a million tickets).
 
 Work a deactivated member still holds needs someone as much as work nobody holds: it counts as
 unassigned, and each assigned item says whether its assignee is still active.
