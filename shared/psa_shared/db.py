@@ -271,6 +271,12 @@ class SqliteDatabase(PooledSqliteDatabase):
             self.turns.release()
 
 
+# A request finding every pooled connection taken waits this long for one to come back: peewee's
+# default raised at once, and `psa serve` (a thread per request, unbounded) answered 500 to the
+# 21st concurrent request on PostgreSQL until 2026-11-27. Past it, the request is a 503.
+POOL_WAIT_SECONDS = 10
+
+
 def open_database(url: str) -> peewee.Database:
     """A peewee Database for a URL: `sqlite:///path` or `postgresql://host/name`."""
     if url.startswith("sqlite:///"):
@@ -288,8 +294,9 @@ def open_database(url: str) -> peewee.Database:
             check_same_thread=False,
             max_connections=32,
             stale_timeout=300,
+            timeout=POOL_WAIT_SECONDS,
         )
-    return db_url.connect(url, max_connections=20, stale_timeout=300, autoconnect=True)
+    return db_url.connect(url, max_connections=20, stale_timeout=300, timeout=POOL_WAIT_SECONDS, autoconnect=True)
 
 
 def _enforce_row_security(database, tables: list[str]) -> None:

@@ -7,6 +7,7 @@ import logging
 import peewee
 from flask import Flask, json
 from marshmallow.exceptions import SCHEMA
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
@@ -132,6 +133,13 @@ def register_error_handlers(app: Flask) -> None:
     def _database_down(error):
         log.warning("database unavailable: %s", type(error).__name__)
         return problem_response(503, "Service unavailable", "the database is not reachable; retry")
+
+    @app.errorhandler(MaxConnectionsExceeded)
+    def _pool_exhausted(error):
+        log.warning("no database connection came free in time")
+        return problem_response(
+            503, "Service unavailable", "the service is busy; retry shortly", headers={"Retry-After": "1"}
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error):

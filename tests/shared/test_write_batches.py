@@ -1,6 +1,8 @@
 """A transaction of writes (`db.atomic_writes()`, one round trip on PostgreSQL) keeps every promise
 of `atomic()`: all or nothing, in order, and a refused write is the usual peewee error."""
 
+import threading
+
 import peewee
 import pytest
 
@@ -98,3 +100,52 @@ def test_a_connection_that_died_in_use_fails_one_request_as_unavailable(psa, ten
         response = caller.api.get("/api/v1/clients")
         assert (response.status_code, response.mimetype) == (503, "application/problem+json")
         assert caller.api.get("/api/v1/clients").status_code == 200
+
+
+def _holding_every_connection(database, release: threading.Event) -> threading.Thread:
+    """A thread that takes the pool's one connection and gives it back once `release` is set."""
+    taken = threading.Event()
+
+    def hold():
+        with database.connection_context():
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    return holder
+
+
+def test_a_request_finding_the_pool_full_waits_for_a_connection(psa, tenant, monkeypatch):
+    """`psa serve` runs a thread per request, more than the pool holds: the request past the pool
+    waits for a connection to come back (until 2026-11-27 it was a 500 at once)."""
+    database = psa.service("tickets").db.proxy.obj
+    tenant.client("Acme Dental")
+    database.close_all()
+    monkeypatch.setattr(database, "_max_connections", 1)
+    release = threading.Event()
+    holder = _holding_every_connection(database, release)
+    threading.Timer(0.3, release.set).start()
+    try:
+        assert tenant.api.get("/api/v1/clients").status_code == 200
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_a_request_the_pool_cannot_serve_in_time_is_told_to_retry(psa, tenant, monkeypatch):
+    database = psa.service("tickets").db.proxy.obj
+    tenant.client("Acme Dental")
+    database.close_all()
+    monkeypatch.setattr(database, "_max_connections", 1)
+    monkeypatch.setattr(database, "_wait_timeout", 0.2)
+    release = threading.Event()
+    holder = _holding_every_connection(database, release)
+    try:
+        response = tenant.api.get("/api/v1/clients")
+    finally:
+        release.set()
+        holder.join()
+    assert (response.status_code, response.mimetype) == (503, "application/problem+json")
+    assert response.headers["Retry-After"] == "1"
