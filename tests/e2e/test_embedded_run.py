@@ -108,8 +108,14 @@ def test_a_port_in_use_stops_before_anything_starts(tmp_path):
 
 def test_a_sweep_run_from_the_wrong_directory_says_so_instead_of_closing_nothing(tmp_path):
     """A cron job `cd`s nowhere: `psa tickets sweep` finds a data dir without tenants and exits 1,
-    rather than printing "auto-closed 0 ticket(s)" every five minutes for ever."""
+    rather than printing "auto-closed 0 ticket(s)" every five minutes for ever, and leaves no
+    database behind there (until 2026-11-27 it made one, then refused it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PSA_")} | {"PSA_DATA_DIR": str(tmp_path / "var")}
+    done = subprocess.run([PSA, "tickets", "sweep"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no tickets database at sqlite:///" in done.stderr, done.stderr
+    assert not (tmp_path / "var").exists()
+    (tmp_path / "var").mkdir()
+    subprocess.run([PSA, "migrate"], env=env, capture_output=True, check=True, timeout=60)
     done = subprocess.run([PSA, "tickets", "sweep"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "no tenant in the tickets database" in done.stderr, done.stderr
     refused = subprocess.run([PSA, "tickets", "sweep", "--every", "0"], env=env, capture_output=True, text=True)

@@ -2,6 +2,7 @@
 worker every `PSA_TICKETS_SWEEP_SECONDS` (default 300)."""
 
 import logging
+from pathlib import Path
 
 import click
 
@@ -46,10 +47,14 @@ def tickets_group():
 )
 def sweep(every: int | None):
     """Auto-close waiting tickets whose board policy says so, in every tenant."""
+    # A cron job run from the wrong directory made a fresh ./var and closed nothing, each time;
+    # binding would make that database before the check could refuse it.
+    url = Settings.from_env().database_url("tickets")
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise click.ClickException(f"no tickets database at {url}: is PSA_DATA_DIR (or its URL) the server's?")
     bound_system("tickets")
     with db.proxy.connection_context():
         if not Tenant.select().exists():
-            # a cron job run from the wrong directory made a fresh ./var and closed nothing, each time
             raise click.ClickException("no tenant in the tickets database: is PSA_DATA_DIR (or its URL) the server's?")
     if not every:
         click.echo(sweep_all())
