@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from psa_shared.auth import Principal
 
-from ..directory.models import Client, Contact, Member
+from ..directory.models import Client, Contact, Member, Tenant
 from ..directory.tokens import member_view
 from . import boards, clock, notes, tickets, time_entries
 
@@ -19,16 +20,18 @@ CLOSING_NOTE = (
 
 
 def seed_mailbox_story(admin: Principal, client_name: str, tech_email: str) -> None:
-    """Replay the story over the last two weeks (09:00 UTC-ish mornings), through the service functions."""
+    """Replay the story over the last ten business days, through the service functions: eight
+    calls, one of which reaches her, and the third unanswered one after she said she was too busy
+    closes the ticket by the board's policy."""
     client = Client.get(Client.name == client_name)
     contact = Contact.get(Contact.client == client.id)
     tech = Principal(member_view(Member.get(Member.email == tech_email)))
     board = boards.default_board()
     boards.update_board(board.id, autoclose_attempts=3, autoclose_note=CLOSING_NOTE)
-    start = (clock.now() - dt.timedelta(days=14)).replace(hour=15, minute=0, second=0, microsecond=0)
+    mornings = _last_business_mornings(10, ZoneInfo(Tenant.get_by_id(admin.tenant_id).time_zone))
 
     def at(day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-        return start + dt.timedelta(days=day, hours=hour, minutes=minute)
+        return mornings[day] + dt.timedelta(hours=hour, minutes=minute)
 
     with clock.travel(at(0)):
         ticket = tickets.create_ticket(
@@ -41,15 +44,27 @@ def seed_mailbox_story(admin: Principal, client_name: str, tech_email: str) -> N
         with clock.travel(at(day, hour)):
             time_entries.log_time(tech, ticket=tickets.get_ticket(tech, ticket.id), started_at=at(day, hour), **fields)
 
-    for day, hour in ((0, 1), (1, 2), (2, 0), (3, 5), (6, 1), (7, 3)):
+    for day, hour in ((0, 1), (1, 2), (2, 0)):
         call(day, hour, **VOICEMAIL, internal_notes="Mailbox 49.5 of 50 GB.")
-    call(8, 2, minutes=5, billing="billable", outcome="reached", notes="Reached client; she asked for a handout.")
-    with clock.travel(at(8, 2, 20)):
+    call(3, 2, minutes=5, billing="billable", outcome="reached", notes="Reached client; she asked for a handout.")
+    with clock.travel(at(3, 2, 20)):
         notes.add_note(tech, ticket.id, "Emailed the handout: archiving old mail in Outlook.", internal=False)
         tickets.update_ticket(tech, ticket.id, priority="P4")
-    call(9, 4, **VOICEMAIL)
-    with clock.travel(at(9, 4, 10)):
+    call(5, 4, **VOICEMAIL)
+    with clock.travel(at(5, 4, 10)):
         notes.add_note(tech, ticket.id, "Dana replied she is too busy this month.", internal=True)
         tickets.update_ticket(tech, ticket.id, status="Waiting on Client")
-    for day, hour in ((10, 1), (11, 2), (12, 1)):  # the third unanswered attempt closes it by policy
+    for day, hour in ((6, 1), (7, 2), (9, 1)):  # the third unanswered attempt closes it by policy
         call(day, hour, **VOICEMAIL)
+
+
+def _last_business_mornings(count: int, zone: ZoneInfo) -> list[dt.datetime]:
+    """09:00 in the tenant's zone (naive UTC) on each of the last `count` weekdays before today,
+    oldest first: calls on a Saturday would tell a new user the demo MSP works weekends."""
+    mornings, day = [], clock.now().replace(tzinfo=dt.UTC).astimezone(zone).date()
+    while len(mornings) < count:
+        day -= dt.timedelta(days=1)
+        if day.weekday() < 5:
+            nine = dt.datetime.combine(day, dt.time(9), tzinfo=zone)
+            mornings.append(nine.astimezone(dt.UTC).replace(tzinfo=None))
+    return mornings[::-1]
