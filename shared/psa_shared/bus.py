@@ -239,10 +239,18 @@ class Consumer:
         their own: dropped. A type nobody declared still fails into the dead letters: in a rolling
         upgrade a newer worker on this queue may be the one that handles it."""
         if event.type not in self.handlers and event.type in self.not_wanted_here:
-            # a warning: an operator who blocks a plugin for an outage must see that its events go
-            log.warning("%s: no handler for %s here; %s dropped", self.name, event.type, event.id)
+            # a warning: an operator who blocks a plugin for an outage must see that its events go,
+            # and why (a misspelt name in the lists reads the same as a block)
+            log.warning("%s: %s %s dropped: %s", self.name, event.type, event.id, self._why_nobody_wants())
             return True
         return False
+
+    def _why_nobody_wants(self) -> str:
+        if self.name.startswith("plugin.") and not self.handlers:
+            plugin = self.name.removeprefix("plugin.")
+            return (f"plugin {plugin} is not loaded in this process (blocked by PSA_DISABLED_PLUGINS, "
+                    "left out of PSA_PLUGINS, or not installed here)")  # fmt: skip
+        return f"no handler for it here (a plugin's type bound to {self.name}'s queue before plugins had their own)"
 
     def redeliver(self, body: str) -> bool:
         """Apply a stored dead letter's body as a delivery of it is applied (the type dropped if

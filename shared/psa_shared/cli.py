@@ -7,6 +7,7 @@ import signal
 import threading
 
 import click
+import pluggy
 
 from . import bus
 from .config import Settings
@@ -36,7 +37,11 @@ class PsaGroup(click.Group):
     def load_plugins(self) -> None:
         if not self.plugins_loaded:
             self.plugins_loaded = True
-            plugin_manager(Settings.from_env()).hook.psa_register_cli_commands(cli=self)
+            try:
+                plugins = plugin_manager(Settings.from_env())
+            except pluggy.PluginValidationError as error:  # a misspelt hook: one line, not a traceback
+                raise click.ClickException(str(error)) from None
+            plugins.hook.psa_register_cli_commands(cli=self)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)

@@ -222,7 +222,8 @@ def create_service_app(
     """A service's Flask app: OpenAPI at `/openapi/<service>.json`, problem+json errors,
     a connection per request and every non-public route authenticated and tenant-scoped.
 
-    With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`."""
+    With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`, and
+    those that are flask-smorest Blueprints are documented in the OpenAPI document too."""
     app = ServiceFlask(f"psa_{service}")
     app.json = JsonProvider(app)
     app.config.update(
@@ -247,7 +248,10 @@ def create_service_app(
         api.register_blueprint(blueprint)
     for contributed in plugins.hook.psa_register_blueprints() if plugins else []:
         for name, blueprint in contributed:
-            app.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{name}")
+            # flask-smorest's through the Api, so their documented views are in the OpenAPI
+            # document; a plain flask.Blueprint has nothing to document and the Api refuses it
+            register = api if isinstance(blueprint, flask_smorest.Blueprint) else app
+            register.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{name}")
     register_error_handlers(app)  # after Api: ours replaces flask-smorest's HTTPException handler
     db.init_app(app)
     _add_health(app, service, db)

@@ -36,7 +36,11 @@ def psa_register_blueprints() -> list[tuple[str, flask.Blueprint]]:
         `(name, blueprint)` pairs; each blueprint is mounted at `/api/v1/plugins/<name>/` by the
         tickets service. Requests there are authenticated and tenant-scoped like any other,
         unless the view is decorated with `psa_shared.web.public` (then it must check its own
-        signature, e.g. a webhook secret from the environment).
+        signature, e.g. a webhook secret from the environment). A `psa_shared.web.Blueprint`
+        (flask-smorest's, as the services use) has its views documented in the service's OpenAPI
+        document (`/openapi/tickets.json`) with their `@arguments` and `@response` schemas; a plain
+        `flask.Blueprint` works the same but is left out of it. To open a ticket from a view with no
+        member behind it, call `psa_tickets.plugin_api.open_ticket`.
     """
 
 
@@ -68,9 +72,9 @@ def psa_on_event(event, payload: dict) -> None:
     entry point's name), bound for the types its `psa_event_types` names and its metadata
     declares, with its own consumer and dead-letter queue (`...events.dlq`). It is called inside
     the event's tenant, outside any transaction (a call to a slow outside API holds up no ticket
-    save), and once it returns the event is recorded as applied for this plugin alone: the
-    tickets service's own handling and every other plugin have records of their own, and commit
-    whatever this plugin does.
+    save), and once it returns the event is recorded as applied for this plugin alone. The
+    tickets service's own handling of the event and every other plugin's keep records of their
+    own, and commit whether this plugin succeeds or fails.
 
     Args:
         event: the `psa_shared.events.Event` envelope (tenant, actor, correlation id, ...).

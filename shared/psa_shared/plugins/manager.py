@@ -16,6 +16,7 @@ from . import hookspecs
 log = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("psa")
 _in_process: list[tuple[object, str]] = []
+_warned: set[tuple[str, str]] = set()  # unknown names in PSA_PLUGINS / PSA_DISABLED_PLUGINS, logged
 EVENT_TYPES_GROUP = "psa.event_types"  # entry-point name: an event type; value: the plugin's module
 _declarations_only: ContextVar[bool] = ContextVar("psa_plugin_declarations_only", default=False)
 
@@ -43,6 +44,7 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     if _declarations_only.get():
         return pm  # no plugin: see `declarations_only`
     allowed = settings.plugins if settings.plugins is not None else (() if allow_list_only else None)
+    _warn_unknown_names(settings)
     for name in settings.disabled_plugins:
         pm.set_blocked(name)
     if allowed is None:
@@ -53,10 +55,35 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     for plugin, name in _in_process:
         if name not in settings.disabled_plugins and (allowed is None or name in allowed):
             pm.register(plugin, name)
-    pm.check_pending()
+    _check_hook_names(pm)
     for _plugin, dist in pm.list_plugin_distinfo():
         log.info("plugin loaded: %s-%s", dist.project_name, dist.version)
     return pm
+
+
+def _check_hook_names(pm: pluggy.PluginManager) -> None:
+    """pluggy's `check_pending`, its error naming the plugin as it is loaded (pluggy names only the
+    plugin object: a module, `<... object at 0x...>`) and the hooks there are."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        known = ", ".join(sorted(n for n in vars(hookspecs) if n.startswith("psa_")))
+        message = f"plugin {pm.get_name(error.plugin)!r}: {error} (the hooks: {known})"
+        raise pluggy.PluginValidationError(error.plugin, message) from None
+
+
+def _warn_unknown_names(settings: Settings) -> None:
+    """A name in the lists that no plugin here has is most often a distribution's name given for
+    its entry point's (`acme-rmm` for `acme_rmm`): it would be ignored without a word, the plugin
+    loading where it was blocked, or missing where it was allowed."""
+    installed = {ep.name for ep in entry_points(group="psa")} | {name for _plugin, name in _in_process}
+    lists = {"PSA_PLUGINS": settings.plugins or (), "PSA_DISABLED_PLUGINS": settings.disabled_plugins}
+    for variable, names in lists.items():
+        unknown = ", ".join(sorted(set(names) - installed))
+        if unknown and (variable, unknown) not in _warned:  # once: the app, workers and CLI each build one
+            _warned.add((variable, unknown))
+            log.warning("%s names no installed plugin: %s (installed, by entry-point name: %s)", variable,
+                        unknown, ", ".join(sorted(installed)) or "none")  # fmt: skip
 
 
 def declared_event_types() -> list[str]:

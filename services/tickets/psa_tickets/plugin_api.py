@@ -1,0 +1,64 @@
+"""What plugins may call in the tickets service: a public API, kept stable like the hookspecs.
+
+A plugin's code runs without a member behind it (a `psa_shared.web.public` webhook, a
+`psa_on_event` hook, a CLI command), so these act as the tickets service itself does on an event
+(`psa_tickets.rotation`): every client of the tenant, no member on the trail ("PSA Core
+(automatic)"), the plugin named as the actor on the events they emit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import marshmallow as ma
+
+from psa_shared import tenancy
+from psa_shared.errors import InvalidInput, flatten_errors
+
+from .api.tickets import TicketInput, TicketSchema
+from .database import db
+from .rotation import system_principal
+from .servicedesk.tickets import create_ticket
+
+__all__ = ["open_ticket"]
+
+
+def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID | str, summary: str, **fields) -> dict:
+    """Open a ticket in tenant `tenant_id` for one of its clients, as the integration `plugin`.
+
+    The same checks and effects as `POST /api/v1/tickets` (SLA due times, the trail row, the
+    `ticket.created` event), in the tenant's scope whatever scope the caller is in.
+
+    Args:
+        tenant_id: the tenant to open it in. Nothing here checks it against the caller: take it
+            only from what the caller's signature vouches for (a per-tenant secret, say).
+        plugin: the plugin's name; the `ticket.created` event's actor is `system:plugin.<plugin>`
+            (a plugin reacting to `ticket.created` can tell, and skip, the tickets it opened).
+        client_id: a client of that tenant; another tenant's reads as not found.
+        summary: the ticket's one line, as the API takes it (1-200 characters).
+        **fields: any other field `POST /api/v1/tickets` takes: `description`, `priority`
+            (`P1`-`P5`), `contact_id`, `board_id` (default: the tenant's default board), ...
+
+    Returns:
+        The ticket as `GET /api/v1/tickets/<id>` shows it (`id`, `number`, `status`, ...).
+
+    Raises:
+        psa_shared.errors.InvalidInput: a field refused, the client not the tenant's, or no
+            default board; raised from a view it answers 422 with the fields at fault.
+    """
+    try:
+        tenant = uuid.UUID(str(tenant_id))
+        data = TicketInput().load({"client_id": client_id, "summary": summary, **fields})
+    except ValueError:
+        raise InvalidInput("tenant_id: not a tenant id", errors={"tenant_id": ["not a tenant id"]}) from None
+    except ma.ValidationError as error:
+        raise InvalidInput(errors=flatten_errors(error.messages)) from None
+    actor = tenancy.actor.set(f"system:plugin.{plugin}")
+    try:
+        # a webhook or event hook already has the request's (or worker's) connection; a CLI command may not
+        connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
+        with connected, tenancy.tenant_scope(tenant):
+            return TicketSchema().dump(create_ticket(system_principal(), **data))
+    finally:
+        tenancy.actor.reset(actor)

@@ -1,0 +1,145 @@
+"""An RMM integration opens tickets: its public webhook, signed with the tenant's own secret, opens a
+P1 ticket for the client whose firewall is down, on the tenant's default board, as the integration
+(no member on the trail); and its event hook opens an onboarding ticket for every new client.
+`psa_tickets.plugin_api.open_ticket` is the one call either needs (until 2026-11-27 a plugin
+author had to read the service's source and assemble a principal by hand)."""
+
+import hmac
+import os
+import uuid
+
+import flask
+import pytest
+
+from psa_shared.plugins import hookimpl, register_plugin, unregister_plugin
+from psa_shared.web import public
+from psa_tickets.plugin_api import open_ticket
+
+
+class RmmAlerts:
+    """Each tenant's RMM posts to `/api/v1/plugins/rmm/<tenant id>/alerts` with the secret the
+    MSP set for that tenant (`RMM_SECRET_<tenant id hex>`): a leaked secret opens tickets in one
+    tenant only, whatever tenant id the request names."""
+
+    @hookimpl
+    def psa_register_blueprints(self):
+        blueprint = flask.Blueprint("rmm_alerts", __name__)
+
+        @blueprint.post("/<uuid:tenant_id>/alerts")
+        @public
+        def alert(tenant_id):
+            expected = os.environ.get(f"RMM_SECRET_{tenant_id.hex}", "")
+            if not expected or not hmac.compare_digest(flask.request.headers.get("X-Rmm-Secret", ""), expected):
+                return {"title": "bad signature"}, 401
+            body = flask.request.get_json()
+            ticket = open_ticket(
+                tenant_id, plugin="rmm", client_id=body["client_id"], summary=body["alert"], priority="P1"
+            )
+            return {"id": ticket["id"], "number": ticket["number"]}, 201
+
+        return [("rmm", blueprint)]
+
+
+class Onboarding:
+    """Opens an onboarding checklist ticket for every new client."""
+
+    @hookimpl
+    def psa_event_types(self):
+        return ["client.created"]
+
+    @hookimpl
+    def psa_on_event(self, event, payload):
+        open_ticket(event.tenant_id, plugin="onboarding", client_id=payload["id"], summary="Onboard " + payload["name"])
+
+
+@pytest.fixture
+def plugins():
+    names = []
+
+    def install(plugin, name):
+        register_plugin(plugin, name)
+        names.append(name)
+
+    yield install
+    for name in names:
+        unregister_plugin(name)
+
+
+@pytest.fixture
+def rmm(plugins, monkeypatch):
+    """Installed before the system starts; returns `secret_for(tenant)`, set in the environment."""
+    plugins(RmmAlerts(), "rmm")
+
+    def secret_for(tenant) -> str:
+        secret = uuid.uuid4().hex
+        monkeypatch.setenv(f"RMM_SECRET_{uuid.UUID(tenant.id).hex}", secret)
+        return secret
+
+    return secret_for
+
+
+def alert(psa, tenant, secret, client_id, text="Firewall FW-01 offline"):
+    return psa.http.post(
+        f"/api/v1/plugins/rmm/{tenant.id}/alerts",
+        json={"client_id": client_id, "alert": text},
+        headers={"X-Rmm-Secret": secret},
+    )
+
+
+def tickets_of(tenant) -> list[dict]:
+    response = tenant.api.get("/api/v1/tickets", query_string={"limit": 200})
+    assert response.status_code == 200, response.json
+    return response.json["items"]
+
+
+def test_rmm_alert_opens_a_p1_ticket_in_its_tenant_alone(rmm, psa, tenant, other_tenant):
+    dental = tenant.client("Harbour Dental")
+    other_tenant.client("Someone else's client")
+    response = alert(psa, tenant, rmm(tenant), dental["id"])
+    assert response.status_code == 201, response.json
+    (ticket,) = tickets_of(tenant)
+    assert ticket["id"] == response.json["id"] and ticket["number"] == response.json["number"]
+    assert (ticket["client_id"], ticket["summary"], ticket["priority"]) == (
+        dental["id"],
+        "Firewall FW-01 offline",
+        "P1",
+    )
+    default = next(b for b in tenant.api.get("/api/v1/boards").json["items"] if b["is_default"])
+    assert ticket["board_id"] == default["id"]
+    assert tickets_of(other_tenant) == []
+
+
+def test_rmm_alert_is_on_the_trail_as_the_integration_not_a_member(rmm, psa, tenant):
+    dental = tenant.client("Harbour Dental")
+    ticket_id = alert(psa, tenant, rmm(tenant), dental["id"]).json["id"]
+    (created,) = [e for e in psa.emitted("ticket.created") if str(e.payload["id"]) == ticket_id]
+    assert created.actor == "system:plugin.rmm" and str(created.tenant_id) == tenant.id
+
+
+def test_rmm_alert_naming_another_tenants_client_is_refused(rmm, psa, tenant, other_tenant):
+    theirs = other_tenant.client("Someone else's client")
+    response = alert(psa, tenant, rmm(tenant), theirs["id"])
+    assert response.status_code == 422 and "client_id" in response.json["errors"]
+    assert tickets_of(tenant) == [] and tickets_of(other_tenant) == []
+
+
+def test_one_tenants_secret_opens_nothing_in_another_tenant(rmm, psa, tenant, other_tenant):
+    theirs = other_tenant.client("Someone else's client")
+    rmm(other_tenant)
+    response = alert(psa, other_tenant, rmm(tenant), theirs["id"])  # tenant A's secret, B's URL
+    assert response.status_code == 401
+    assert tickets_of(other_tenant) == []
+
+
+def test_refused_fields_read_as_the_api_refuses_them(rmm, psa, tenant):
+    dental = tenant.client("Harbour Dental")
+    response = alert(psa, tenant, rmm(tenant), dental["id"], text="   ")
+    assert response.status_code == 422 and "summary" in response.json["errors"]
+
+
+def test_event_hook_opens_an_onboarding_ticket_for_each_new_client(plugins, psa, tenant, other_tenant):
+    plugins(Onboarding(), "onboarding")
+    bakery = tenant.client("Corner Bakery")
+    psa.settle()
+    assert [(t["client_id"], t["summary"]) for t in tickets_of(tenant)] == [(bakery["id"], "Onboard Corner Bakery")]
+    assert tickets_of(other_tenant) == []
