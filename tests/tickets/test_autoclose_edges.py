@@ -3,10 +3,15 @@ business-day count in the tenant's calendar, and what the sweep touches (and doe
 
 import datetime as dt
 
+import pytest
 from click.testing import CliRunner
 
+from psa_tickets.directory.models import directory_changed
 from psa_tickets.servicedesk import clock
 from psa_tickets.servicedesk.commands import tickets_group
+from psa_tickets.servicedesk.models import Board
+
+from .projects_seed import in_tenant
 
 MONDAY = dt.datetime(2026, 3, 2, 15, 0)  # 09:00 in Chicago, 15:00 UTC
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
@@ -197,6 +202,35 @@ def test_a_ticket_closed_after_unanswered_calls_says_we_tried_to_reach_her(tenan
     note = closing_note(tenant, path)
     assert "We tried to reach you 2 times without an answer" in note
     assert "Open a new request whenever you are ready" in note
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_board_note_of_only_spaces_is_refused_and_null_or_empty_keeps_the_default(tenant, method):
+    """Until 2026-11-27 "   " was taken, and the client read a blank note as her ticket closed."""
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    path, send = "/api/v1/boards" + (f"/{board['id']}" if method == "patch" else ""), getattr(tenant.api, method)
+    named = (lambda name: {"name": name}) if method == "post" else (lambda name: {})
+
+    refused = send(path, json={**named("Onboarding"), "autoclose_attempts": 2, "autoclose_note": " \n "})
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    assert refused.json["errors"] == {"autoclose_note": ["must not be blank"]}
+    assert [b["name"] for b in tenant.api.get("/api/v1/boards").json["items"]] == ["Service Desk"]
+    assert tenant.api.get(f"/api/v1/boards/{board['id']}").json["autoclose_attempts"] is None
+    for name, default in (("Onboarding", ""), ("Projects", None)):
+        kept = send(path, json={**named(name), "autoclose_note": default})
+        assert kept.status_code in (200, 201) and kept.json["autoclose_note"] == default, kept.json
+
+
+def test_a_blank_board_note_saved_before_the_check_closes_with_the_default_note(tenant, psa):
+    board = policy(tenant, autoclose_attempts=2)
+    with in_tenant(psa, tenant):
+        Board.update(autoclose_note="   ").where(Board.id == board["id"]).execute()
+        directory_changed()  # as a write through the API would
+    path = waiting_ticket(tenant)
+    call(tenant, path, MONDAY + HOUR)
+    call(tenant, path, MONDAY + 2 * HOUR)
+    assert status(tenant, path) == "Closed"
+    assert closing_note(tenant, path).startswith("We tried to reach you 2 times without an answer, so we are closing")
 
 
 def test_moving_to_a_second_waiting_status_carries_the_count_on(tenant):

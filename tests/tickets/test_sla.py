@@ -76,3 +76,14 @@ def test_breach_when_met_late_or_still_unmet_after_due():
 def test_calendar_without_hours_is_refused():
     with pytest.raises(ValueError):
         sla.add_business_minutes(sla.BusinessCalendar(workdays=frozenset()), utc(2026, 1, 1), 10)
+
+
+def test_a_due_time_past_ten_years_of_calendar_is_none_not_an_error():
+    one_minute_a_week = sla.BusinessCalendar(start_minute=23 * 60 + 59, end_minute=24 * 60, workdays=frozenset({7}))
+    monday = utc(2026, 3, 2, 9, 0)
+    assert sla.add_business_minutes(one_minute_a_week, monday, 60) == utc(2027, 4, 26, 0, 0)  # 60 Sundays on
+    assert sla.add_business_minutes(one_minute_a_week, monday, 1440) is None  # 27 years of Sundays
+    clock = sla.Clock(created_at=monday, respond_minutes=60, resolve_minutes=1440)
+    respond, resolve = sla.due_times(one_minute_a_week, clock)
+    assert respond == utc(2027, 4, 26, 0, 0) and resolve is None
+    assert not sla.breached(resolve, None, utc(2099, 1, 1))

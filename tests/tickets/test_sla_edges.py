@@ -2,6 +2,7 @@
 and business days that are 23 or 25 hours long."""
 
 import datetime as dt
+import uuid
 
 from psa_tickets.servicedesk import clock, sla
 
@@ -167,3 +168,46 @@ def test_new_york_opens_at_08_local_on_both_sides_of_fall_back():
     friday_4pm = dt.datetime(2026, 10, 30, 20, 0)  # 16:00 EDT; clocks go back on Sunday 1 November
     assert sla.add_business_minutes(NEW_YORK, friday_4pm, 120) == dt.datetime(2026, 11, 2, 14, 0)  # Mon 09:00 EST
     assert sla.business_minutes_between(NEW_YORK, friday_4pm, dt.datetime(2026, 11, 2, 14, 0)) == 120
+
+
+# --- due times past the horizon --------------------------------------------------------------
+
+
+def hours(tenant, start: str, end: str, workdays: list) -> None:
+    calendar = {"time_zone": "UTC", "workday_start": start, "workday_end": end, "workdays": workdays, "holidays": []}
+    assert tenant.api.put("/api/v1/settings/business-hours", json=calendar).status_code == 200
+
+
+def test_a_target_past_ten_years_of_business_minutes_has_no_due_time_and_never_breaches(tenant):
+    """One business minute a week (Sunday 23:59): P3's 24-hour resolution lies 27 years away. Until
+    2026-11-27 opening the ticket, changing its priority or ending its wait answered 500."""
+    hours(tenant, "23:59", "24:00", [7])
+    path = open_ticket(tenant, "P3")
+    opened = read(tenant, path, at(1))
+    assert opened["respond_due_at"] == "2030-10-07T00:00:00Z"  # the 240th Sunday minute ends at midnight
+    assert opened["resolve_due_at"] is None and opened["breached"] is False
+
+    lowered = set_status(tenant, path, at(2), priority="P5")
+    assert (lowered["respond_due_at"], lowered["resolve_due_at"]) == (None, None)
+    set_status(tenant, path, at(3), status="Waiting on Client")
+    resumed = set_status(tenant, path, at(4), status="In Progress")
+    assert (resumed["respond_due_at"], resumed["resolve_due_at"], resumed["breached"]) == (None, None, False)
+    raised = set_status(tenant, path, at(5), priority="P1")
+    assert raised["respond_due_at"] == "2027-04-26T00:00:00Z" and raised["resolve_due_at"] is not None
+
+
+def test_a_years_target_on_an_hour_a_day_leaves_tickets_opened_by_events_without_a_due_time(tenant, psa):
+    from .test_rotation_tickets import rotation_required, tickets_of
+
+    hours(tenant, "09:00", "10:00", [1, 2, 3, 4, 5])  # 300 business minutes a week
+    board = tenant.api.get("/api/v1/boards").json["items"][0]
+    year = {"priority": "P2", "respond_minutes": 525_600, "resolve_minutes": 525_600}  # the most allowed
+    targets = [year if t["priority"] == "P2" else t for t in board["sla_targets"]]
+    assert tenant.api.patch(f"/api/v1/boards/{board['id']}", json={"sla_targets": targets}).status_code == 200
+    client = tenant.client()
+
+    rotation_required(psa, tenant, tenant.admin_id, "Tom Tech", {client["id"]: [str(uuid.uuid4())]})
+
+    [rotation] = tickets_of(tenant, client["id"])  # the vault's rotation ticket is a P2
+    assert (rotation["priority"], rotation["respond_due_at"], rotation["resolve_due_at"]) == ("P2", None, None)
+    assert open_ticket(tenant, "P2")  # and the API's

@@ -206,6 +206,27 @@ def test_corrected_and_deleted_time_stays_in_the_dispatchers_trail_but_not_the_c
     assert client_kinds == ["created", "time_entry"]
 
 
+def test_time_moved_to_another_member_names_both_and_the_entry_as_it_was_known(tenant):
+    """The dispatcher reads whose time it was and whose it is, and finds the entry by the start it
+    had (until 2026-11-27: "member", and the entry named by its new start)."""
+    client = tenant.client()
+    tech = tenant.member(grants=[client["id"]])
+    with clock.travel(MONDAY):
+        ticket = open_ticket(tenant.api, client["id"])
+        entry = log(tenant.api, ticket["id"], minutes=30, started_at="2026-03-02T09:00:00Z", notes="Moved mailbox").json
+    path = f"/api/v1/tickets/{ticket['id']}"
+    with clock.travel(MONDAY + dt.timedelta(hours=1)):
+        moved = tenant.api.patch(
+            f"{path}/time-entries/{entry['id']}", json={"member_id": tech.id, "started_at": "2026-03-02T08:30:00Z"}
+        )
+        assert moved.status_code == 200, moved.json
+    edited = next(i for i in tenant.api.get(f"{path}/timeline").json["items"] if i["kind"] == "time_entry_edited")
+    assert edited["text"] == (
+        "Edited the time entry of 2026-03-02 09:00 UTC: "
+        "member Administrator -> Technician, start 2026-03-02 09:00 -> 2026-03-02 08:30 UTC"
+    )
+
+
 def test_a_start_beyond_the_calendar_in_utc_is_refused_by_name(tenant):
     """Midnight of year 1 at UTC+1 is in year 0 in UTC: a 422 naming the field, not a 500."""
     ticket = open_ticket(tenant.api, tenant.client()["id"])

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.fields import JsonBoolean, UtcDateTime, not_blank
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
 
@@ -27,13 +27,19 @@ class SlaTargetSchema(Schema):
             raise ma.ValidationError("must not be less than respond_minutes", "resolve_minutes")
 
 
+def _empty_or_not_blank(value: str) -> None:
+    if value:
+        not_blank(value)
+
+
 class BoardSchema(Schema):
     id = fields.UUID(dump_only=True)
     name = f.name(max_length=100)
     is_default = JsonBoolean()
     autoclose_attempts = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=100))
     autoclose_business_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
-    autoclose_note = f.text(2000)
+    # null or "" is the default note (which says why); spaces alone would post a blank note
+    autoclose_note = fields.String(allow_none=True, validate=[_empty_or_not_blank, validate.Length(max=2000)])
     sla_targets = fields.List(fields.Nested(SlaTargetSchema))
     created_at = UtcDateTime(dump_only=True)
 

@@ -31,7 +31,11 @@ def _local(zone: ZoneInfo):
     def fmt(moment: dt.datetime | None) -> str:
         if moment is None:
             return ""
-        return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        try:
+            local = moment.replace(tzinfo=dt.UTC).astimezone(zone)
+        except OverflowError:  # within hours of year 1 or 9999 (an entry taken before 2026-11-27)
+            return f"{moment.year:04d}-{moment:%m-%d %H:%M} UTC"
+        return local.strftime("%Y-%m-%d %H:%M %Z")
 
     return fmt
 

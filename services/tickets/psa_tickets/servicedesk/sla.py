@@ -12,7 +12,9 @@ import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-MAX_DAYS = 3660  # a target never spans more than ten years of calendar; stops a loop on bad settings
+# A due time more than ten years of calendar away (one business minute a week, or a year's target
+# on a short week) is none: nobody holds a desk to it, and the walk to it stops there.
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes: int) -> dt.datetime:
-    """The moment `minutes` business minutes after `start`."""
+def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes: int) -> dt.datetime | None:
+    """The moment `minutes` business minutes after `start`; None past the horizon (`MAX_DAYS`)."""
     if not calendar.workdays or calendar.end_minute <= calendar.start_minute:
         raise ValueError("the calendar has no business hours")
     day, left = calendar.local_date(start), dt.timedelta(minutes=minutes)
@@ -60,7 +62,7 @@ def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes
                     return begin + left
                 left -= closes - begin
         day += dt.timedelta(days=1)
-    raise ValueError("target too far in the future")
+    return None
 
 
 def business_minutes_between(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:
@@ -97,7 +99,8 @@ class Clock:
 
 
 def due_times(calendar: BusinessCalendar, clock: Clock) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(respond due, resolve due); None where the board sets no target for the priority."""
+    """(respond due, resolve due); None where the board sets no target for the priority, or the
+    target ends past the horizon (`MAX_DAYS`): never breached, like no target."""
 
     def due(target):
         if target is None:

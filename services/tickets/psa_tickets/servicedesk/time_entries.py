@@ -16,14 +16,19 @@ from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.statements import Insert, Slot, Statement
 
 from ..database import db, emit, outbox
+from ..directory.models import Member
 from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
-from .models import BILLING_OPTIONS, OUTCOMES, Ticket, TimeEntry
+from .models import BILLING_OPTIONS, OUTCOMES, Note, Ticket, TimeEntry
 from .tickets import check_assignee, get_ticket, member_of_tenant, record
 
 MAX_MINUTES = 24 * 60
 AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
+# No MSP's work predates the Unix epoch, while a dropped digit ("0226") or a client's zero date
+# ("0001-01-01") lands before it: refused, rather than billed, sorted first and unprintable.
+EARLIEST = dt.datetime(1970, 1, 1)
+BLANK = " \t\n\r\f\v"  # what blank notes are made of, trimmed alike in Python and in SQL (`_first_response`)
 FIELDS = ("member_id", "started_at", "minutes", "billing", "notes", "internal_notes", "outcome", "work_type")
 
 
@@ -40,6 +45,8 @@ def _check(fields: dict) -> None:
         # work not done yet is a schedule entry; a mistyped year would bill it, sort it after every
         # later call and count it as the last contact attempt until that date (see autoclose)
         raise field_error("started_at", "must not be more than a day in the future")
+    if started is not None and started < EARLIEST:
+        raise field_error("started_at", "must not be before 1970-01-01")
     if unknown := set(fields) - set(FIELDS):
         raise field_error(sorted(unknown)[0], "unknown field")
 
@@ -85,7 +92,7 @@ def _answers(entry: TimeEntry, responds: bool = True) -> bool:
     """A member's client-visible note is the ticket's first response (the earliest one stays), at
     the moment the entry was written with it: notes added by an edit reach the client at the edit,
     not when the entry was first logged."""
-    return responds and bool((entry.notes or "").strip())
+    return responds and bool((entry.notes or "").strip(BLANK))
 
 
 def _move_parent(entry: TimeEntry, delta: int, responds: bool = True) -> None:
@@ -106,7 +113,7 @@ def log_time(
         principal: the caller, kept as the entry's `recorded_by_id`; `member_id` defaults to them.
         ticket / task: the parent row; its spent minutes move with the entry.
         client_id: the task's client (for a ticket it is the ticket's and may be omitted).
-        fields: started_at (naive UTC, default now), minutes (0..1440), billing, notes,
+        fields: started_at (naive UTC, 1970 to a day ahead, default now), minutes (0..1440), billing, notes,
             internal_notes, outcome (reached | no_response | None), work_type, member_id.
     """
     if (ticket is None) == (task is None):
@@ -187,8 +194,45 @@ def get_entry(entry_id, *, ticket: Ticket | None = None, task=None) -> TimeEntry
 
 def _locked_entry(entry_id) -> TimeEntry:
     """The entry as committed now, locked for this transaction: billing may have posted it, or
-    another edit moved its minutes, since the caller read it."""
-    return db.locked(TimeEntry.select().where(TimeEntry.id == entry_id)).get()
+    another edit moved its minutes, since the caller read it; or another request deleted it."""
+    entry = db.locked(TimeEntry.select().where(TimeEntry.id == entry_id)).first()
+    if entry is None:
+        raise NotFound("time entry not found")
+    return entry
+
+
+def _locked_ticket(entry: TimeEntry) -> Ticket | None:
+    """The entry's ticket (None for a task's), locked for this transaction (after the entry)."""
+    return db.locked(Ticket.select().where(Ticket.id == entry.ticket_id)).get() if entry.ticket_id else None
+
+
+def _withdraw_response(ticket: Ticket) -> None:
+    """An entry that answered the client is deleted, or no longer says anything: the response is
+    the earliest of what remains, never earlier than the one withdrawn (an entry given notes by an
+    edit answered at the edit, a moment not kept: from its creation, the old response bounds it),
+    or none, and the respond clock runs again from the due time it had."""
+    if ticket.responded_at is None:
+        return
+    first = _first_response(ticket.id)
+    responded = None if first is None else max(first, ticket.responded_at)
+    if responded != ticket.responded_at:
+        Ticket.update(responded_at=responded).where(Ticket.id == ticket.id).execute()
+        ticket.responded_at = responded
+
+
+def _first_response(ticket_id) -> dt.datetime | None:
+    """When the earliest client-visible action by a member still on the ticket was written: a
+    client-visible note (the system's auto-close note is none), or an entry with notes (`_answers`).
+    One query over the ticket's rows of both tables, by their (tenant, ticket, ...) indexes."""
+    trim = fn.btrim if db.is_postgres else fn.trim  # both take the characters to trim
+    notes = Note.select(fn.MIN(Note.created_at).alias("at")).where(
+        (Note.ticket == ticket_id) & (Note.internal == False) & Note.author.is_null(False)  # noqa: E712
+    )
+    entries = TimeEntry.select(fn.MIN(TimeEntry.created_at).alias("at")).where(
+        (TimeEntry.ticket == ticket_id) & (trim(TimeEntry.notes, BLANK) != "")
+    )
+    found = [Note.created_at.python_value(at) for (at,) in notes.union_all(entries).tuples() if at is not None]
+    return min(found, default=None)
 
 
 def _refuse_billed(entry: TimeEntry) -> None:
@@ -215,16 +259,19 @@ def update_time_entry(principal: Principal, entry: TimeEntry, **changes) -> Time
         # (which re-sends this entry) commits wholly before or after, so the later of the two
         # events carries the later `revised_at`, and this one the configurations as they are
         # now (read after the lock, not in the locking statement, whose snapshot is older)
-        ticket = db.locked(Ticket.select().where(Ticket.id == entry.ticket_id)).get() if entry.ticket_id else None
-        old_minutes, before = entry.minutes, {name: getattr(entry, name) for name in changes}
+        ticket = _locked_ticket(entry)
+        old_minutes, before, answered = entry.minutes, {name: getattr(entry, name) for name in changes}, _answers(entry)
+        named = _named(entry)  # as the dispatcher knew it: by its start before the edit
         for name, value in changes.items():
             setattr(entry, name, value)
         entry.updated_at = clock.now()
         entry.save()
         _move_parent(entry, entry.minutes - old_minutes)
         if ticket is not None:
+            if answered and not _answers(entry):
+                _withdraw_response(ticket)
             what = ", ".join(_changed(name, before[name], value) for name, value in changes.items())
-            record(ticket, principal.member_id, "time_entry_edited", f"Edited {_named(entry)}: {what}",
+            record(ticket, principal.member_id, "time_entry_edited", f"Edited {named}: {what}",
                    old_minutes, entry.minutes, client_visible=False)  # fmt: skip
         emit("time_entry.updated", time_entry_payload(entry, ticket))
     return entry
@@ -235,12 +282,15 @@ def _named(entry: TimeEntry) -> str:
 
 
 def _changed(name: str, old, new) -> str:
-    """One changed field for the trail: values that are short, names alone for texts and people."""
+    """One changed field for the trail: values that are short, and whose time it was (the trail
+    is internal), names alone for texts."""
     if name in ("minutes", "billing", "outcome"):
         return f"{name} {old} -> {new}"
     if name == "started_at":
         return f"start {old:%Y-%m-%d %H:%M} -> {new:%Y-%m-%d %H:%M} UTC"
-    return {"member_id": "member", "internal_notes": "internal notes", "work_type": "work type"}.get(name, name)
+    if name == "member_id":
+        return f"member {Member.get_by_id(old).name} -> {Member.get_by_id(new).name}"
+    return {"internal_notes": "internal notes", "work_type": "work type"}.get(name, name)
 
 
 def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
@@ -249,11 +299,14 @@ def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
     with db.proxy.atomic():
         entry = _locked_entry(entry.id)
         _refuse_billed(entry)
+        ticket = _locked_ticket(entry)  # before the response is worked out again: a note may be on its way
         _move_parent(entry, -entry.minutes, responds=False)
         entry.delete_instance()
-        if entry.ticket_id:
+        if ticket is not None:
+            if _answers(entry):
+                _withdraw_response(ticket)
             text = f"Deleted {_named(entry)} ({entry.minutes} min, {entry.billing})"
             text += f": {entry.notes}" if entry.notes else ""
-            record(Ticket.get_by_id(entry.ticket_id), principal.member_id, "time_entry_deleted", text,
+            record(ticket, principal.member_id, "time_entry_deleted", text,
                    entry.minutes, None, client_visible=False)  # fmt: skip
         emit("time_entry.deleted", time_entry_deleted_payload(entry))
