@@ -93,10 +93,10 @@ def serve(host: str, port: int) -> None:
     for note in system.first_run():
         click.echo(note.replace("{base_url}", base_url))
     _stop_on_signals()
-    system.start_workers()
-    click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
-    try:
-        server.serve_forever()
+    try:  # from here on: a signal right after "serving" is printed exited 1 ("Aborted!") undrained
+        system.start_workers()
+        click.echo(f"PSA Core serving {', '.join(s.name for s in system.services)} on {base_url} (Ctrl-C stops)")
+        server.serve_forever()  # werkzeug's returns on KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:
@@ -110,9 +110,9 @@ def worker(service: str) -> None:
     and periodic jobs (production: one per service)."""
     system = bound_system(service)
     _stop_on_signals()
-    system.start_workers()
-    click.echo(f"{service}: relay and consumer running (Ctrl-C stops)")
-    try:
+    try:  # as `serve`: a signal right after start-up is a clean stop too
+        system.start_workers()
+        click.echo(f"{service}: relay and consumer running (Ctrl-C stops)")
         threading.Event().wait()
     except KeyboardInterrupt:
         system.stop_workers()

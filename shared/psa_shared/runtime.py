@@ -170,7 +170,8 @@ def _stop(loops: list[bus.BackgroundLoop]) -> None:
     for loop in loops:
         loop.stop()
     for loop in loops:
-        loop.join(timeout=5)
+        if loop.ident is not None:  # a stop signal may come while they are being started
+            loop.join(timeout=5)
 
 
 def watermark_loop(
