@@ -23,14 +23,31 @@ class UtcDateTime(fields.DateTime):
             raise self.make_error("invalid", input=value, obj_type="datetime within years 1-9999 in UTC") from None
 
 
+class TrimmedString(fields.String):
+    """Text read without leading or trailing whitespace: "Service Desk " beside "Service Desk" is no
+    second name but the same one typed with a space (it got past the unique-name rules until 2026-11-27)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 class JsonBoolean(fields.Boolean):
     """JSON `true`/`false` only, as the OpenAPI document promises; marshmallow's Boolean would also
-    take 0, 1, "yes" or "off" in a body and quietly flip a flag. (Query strings keep Boolean.)"""
+    take 0, 1, "yes" or "off" in a body and quietly flip a flag. (Query strings: `QueryBoolean`.)"""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class QueryBoolean(fields.Boolean):
+    """A flag in a query string: `true`/`false` as documented (or `1`/`0`). marshmallow's Boolean
+    also reads `yes`, `on`, `t` or `Y` (until 2026-11-27 `unassigned=yes` filtered), so a guess
+    at the spelling worked here and nowhere else."""
+
+    truthy = frozenset({"true", "1"})
+    falsy = frozenset({"false", "0"})
 
 
 def not_blank(value: str) -> None:

@@ -28,7 +28,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from . import tenancy
 from .auth import KeyRing, Principal, principal_from_claims
 from .db import ServiceDatabase
-from .errors import PROBLEM_JSON, InvalidInput, Unauthorized, register_error_handlers
+from .errors import PROBLEM_JSON, InvalidInput, Unauthorized, field_error, register_error_handlers
 
 REQUESTS = prometheus_client.Counter("psa_http_requests_total", "HTTP requests", ["service", "method", "status"])
 LATENCY = prometheus_client.Histogram("psa_http_request_seconds", "HTTP request latency", ["service"])
@@ -70,6 +70,7 @@ class ProblemResponses(BasePlugin):
 
 NUL_REFUSED = "must not contain a NUL character"
 REPEAT_REFUSED = "give this parameter once"
+UNKNOWN_PARAMETER = "Unknown field."  # marshmallow's words, as for an unknown body field
 SURROGATE_REFUSED = "must not contain a lone surrogate (a \\uD800-\\uDFFF escape outside a pair)"
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # pairs too: the document decides
 
@@ -86,8 +87,16 @@ class StrictParser(FlaskParser):
     - a body sent as another media type (curl's `-d` sends form encoding) is 415: read as no body,
       a PATCH answered 200 and changed nothing;
     - a query parameter the route reads as one value, given twice (`?limit=1&limit=2`), is 422
-      naming it: webargs read the first and dropped the rest (until 2026-11-27). Parameters the
-      route does not read stay ignored, however often they come."""
+      naming it: webargs read the first and dropped the rest (until 2026-11-27);
+    - a query parameter the route does not read (`?status=New` for `?status_id=`, `?foo=bar`) is
+      422 naming it, as an unknown body field is: ignored, a misspelt filter answered the whole
+      unfiltered list with 200 (until 2026-11-27). A route taking none refuses any (`Blueprint`)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
 
     def _raw_load_json(self, req):
         if not is_json_request(req) and req.get_data(cache=True):
@@ -154,12 +163,35 @@ def _refused_string(document) -> tuple[str, str] | None:
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with argument schemas built once (given a schema class, webargs
-    builds an instance, deep-copying every field, on each request), parsed by `StrictParser`."""
+    builds an instance, deep-copying every field, on each request), parsed by `StrictParser`; a
+    route that reads no query string refuses one (`?foo=1` on it would pass no parser)."""
 
     ARGUMENTS_PARSER = StrictParser()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(_refuse_query_no_one_reads)
+
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
+
+def _refuse_query_no_one_reads() -> None:
+    if not request.args or _reads_query(current_app.view_functions.get(request.endpoint)):
+        return
+    name = next(iter(request.args)).replace("\x00", "")  # as `StrictParser` names it
+    raise field_error(name, UNKNOWN_PARAMETER)
+
+
+def _reads_query(view) -> bool:
+    """Whether the view (the method the request calls, on a MethodView) declares query arguments."""
+    if view is None or request.method == "OPTIONS":
+        return True  # not ours to judge: no route, or Flask's own OPTIONS answer, which reads nothing
+    if hasattr(view, "view_class"):
+        method = request.method.lower()
+        view = getattr(view.view_class, "get" if method == "head" else method, None)
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(parameter["in"] == "query" for parameter in parameters)
 
 
 class ServiceFlask(Flask):
@@ -349,13 +381,19 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
+def cursor_refused() -> InvalidInput:
+    """The 422 for an `after` that is not one of our cursors, its detail and `errors` in the same
+    words (they said two things until 2026-11-27)."""
+    return field_error("after", "not a cursor this API issued")
+
+
 def decode_cursor(cursor: str) -> list:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("after: not a cursor this API issued", errors={"after": ["invalid cursor"]}) from None
+        raise cursor_refused() from None
     if not isinstance(values, list):
-        raise InvalidInput("after: not a cursor this API issued", errors={"after": ["invalid cursor"]})
+        raise cursor_refused()
     return values
 
 
@@ -375,7 +413,7 @@ def keyset_after(args: dict) -> uuid.UUID | None:
         (last,) = values  # a hand-made cursor of another length was a 500 until 2026-11-26
         return uuid.UUID(str(last))
     except ValueError:
-        raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
+        raise cursor_refused() from None
 
 
 def keyset_rows(rows: list, args: dict, id_of: Callable = operator.attrgetter("id")) -> dict:

@@ -3,6 +3,8 @@
 Each refusal is 422 problem+json naming the field, and writes nothing: no row, no event.
 """
 
+import datetime as dt
+
 from .projects_seed import events, project, task
 from .test_service_desk import open_ticket
 
@@ -148,3 +150,67 @@ def test_a_blank_client_visible_note_is_refused_and_is_not_the_response(tenant, 
     assert after["responded_at"] is None and after["updated_at"] == ticket["updated_at"]
     assert tenant.api.post(f"{path}/notes", json={"text": " On it ", "internal": False}).status_code == 201
     assert tenant.api.get(path).json["responded_at"] is not None
+
+
+def test_a_board_or_status_name_padded_with_spaces_is_the_name_without_them(tenant):
+    """A board "SERVICE DESK " beside "Service Desk", or a status "NEW " beside "New", got past the
+    unique-whatever-the-case rule on the trailing space. Names are trimmed on the way in, and
+    compared with casefold() ("STRASSE" is "Straße")."""
+    desk = boards_of(tenant)["Service Desk"]
+    refused(tenant.api.post("/api/v1/boards", json={"name": "SERVICE DESK "}), "name")
+    statuses = f"/api/v1/boards/{desk['id']}/statuses"
+    refused(tenant.api.post(statuses, json={"name": "NEW ", "kind": "open"}), "name")
+    refused(tenant.api.post(statuses, json={"name": "   ", "kind": "open"}), "name")
+    made = tenant.api.post("/api/v1/boards", json={"name": "  Straße  "})
+    assert made.status_code == 201 and made.json["name"] == "Straße"
+    refused(tenant.api.post("/api/v1/boards", json={"name": "STRASSE"}), "name")
+    refused(tenant.api.patch(f"/api/v1/boards/{made.json['id']}", json={"name": "Service desk\t"}), "name")
+    assert sorted(boards_of(tenant)) == ["Service Desk", "Straße"]
+    assert [s["name"] for s in tenant.api.get(statuses).json["items"]].count("New") == 1
+    # a ticket's status is named as the statuses are stored
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    moved = tenant.api.patch(f"/api/v1/tickets/{ticket['id']}", json={"status": "In Progress "})
+    assert moved.status_code == 200 and moved.json["status"] == "In Progress", moved.json
+
+
+def test_a_booking_that_would_end_after_the_year_9999_is_refused_naming_what_was_sent(tenant, psa):
+    """Booked at 9999-12-31 23:00 for two hours, the entry was stored, and moving its project to
+    another client then answered 500 adding the minutes to the start."""
+    acme = tenant.client("Acme")
+    cabling = task(tenant.api, project(tenant.api, acme["id"])["id"])
+    body = {"member_id": tenant.admin_id, "task_id": cabling["id"]}
+    refused(
+        tenant.api.post("/api/v1/schedule", json={**body, "starts_at": "9999-12-31T23:00:00Z", "minutes": 120}),
+        "starts_at",
+    )
+    last = tenant.api.post("/api/v1/schedule", json={**body, "starts_at": "9999-12-31T22:00:00Z", "minutes": 60})
+    assert last.status_code == 201, last.json
+    path = f"/api/v1/schedule/{last.json['id']}"
+    refused(tenant.api.patch(path, json={"minutes": 120}), "minutes")
+    refused(tenant.api.patch(path, json={"starts_at": "9999-12-31T23:30:00Z"}), "starts_at")
+    assert tenant.api.get(path).json == last.json
+    assert events(psa, tenant, "schedule.updated") == []
+
+
+def test_a_project_holding_a_booking_stored_ending_past_9999_still_moves_to_another_client(tenant, psa):
+    # written before such bookings were refused: the move reads it as not over, as it is not
+    from psa_tickets.projects.models import ScheduleEntry
+
+    from .projects_seed import in_tenant
+
+    acme, globex = tenant.client("Acme"), tenant.client("Globex")
+    office = project(tenant.api, acme["id"])
+    cabling = task(tenant.api, office["id"])
+    with in_tenant(psa, tenant):
+        ScheduleEntry.create(
+            member=tenant.admin_id, task=cabling["id"], starts_at=dt.datetime(9999, 12, 31, 23), minutes=120
+        )
+    moved = tenant.api.patch(f"/api/v1/projects/{office['id']}", json={"client_id": globex["id"]})
+    assert moved.status_code == 200, moved.json
+
+
+def test_a_schedule_window_ending_before_it_starts_is_refused_naming_to(tenant):
+    response = tenant.api.get("/api/v1/schedule?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z")
+    refused(response, "to")
+    assert response.json["errors"] == {"to": ["must not be before 'from'"]}
+    assert tenant.api.get("/api/v1/schedule?from=2026-12-01T00:00:00Z&to=2026-12-01T00:00:00Z").status_code == 200

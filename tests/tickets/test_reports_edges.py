@@ -104,4 +104,36 @@ def test_a_mangled_work_queue_cursor_is_refused_by_name_not_a_server_error(tenan
     for last_id in (5, ["x"], {"id": 1}):
         response = tenant.api.get(f"/api/v1/work?after={cursor(['P1', None, '2026-03-01T09:00:00', last_id])}")
         assert response.status_code == 422, (last_id, response.json)
-        assert response.json["errors"] == {"after": ["invalid cursor"]}
+        assert response.json["errors"] == {"after": ["not a cursor this API issued"]}
+
+
+def test_a_well_formed_week_out_of_range_says_so_rather_than_asking_for_the_format(tenant, psa):
+    """A manager types 0001-W01 (Auckland), 9999-W52 or 2025-W53: each is YYYY-Www, so "expected an
+    ISO week like 2026-W07" sent them looking for a typo. The refusal says what is wrong instead."""
+    with psa.service("tickets").db.proxy.connection_context():
+        Tenant.update(time_zone="Pacific/Auckland").where(Tenant.id == tenant.id).execute()
+    for week, reason in [("0001-W01", "out of the supported range"), ("9999-W52", "out of the supported range")]:
+        response = tenant.api.get(f"/api/v1/reports/availability?week={week}")
+        assert response.status_code == 422 and reason in response.json["errors"]["week"][0], (week, response.json)
+    response = tenant.api.get("/api/v1/reports/availability?week=2025-W53")
+    assert response.json["errors"] == {"week": ["2025 has no week 53"]}
+    response = tenant.api.get("/api/v1/reports/availability?week=2026-W7")
+    assert response.json["errors"] == {"week": ["expected an ISO week like 2026-W07"]}
+
+
+def test_a_cursor_the_api_never_issued_is_refused_in_the_same_words_in_detail_and_errors(tenant):
+    for after in ("garbage", cursor({"id": 1}), cursor(["not-a-uuid"])):
+        for path in ("/api/v1/work", "/api/v1/clients"):
+            response = tenant.api.get(f"{path}?after={after}")
+            assert response.status_code == 422, (path, after, response.json)
+            assert response.json["errors"] == {"after": ["not a cursor this API issued"]}
+            assert response.json["detail"] == "after: not a cursor this API issued"
+
+
+def test_unassigned_takes_true_or_false_as_documented_not_any_word_for_yes(tenant):
+    """`unassigned=yes` filtered the queue as `true` would; `?active=on` did the same on clients."""
+    for path in ("/api/v1/work?unassigned=yes", "/api/v1/work?unassigned=TRUE", "/api/v1/clients?active=on"):
+        response = tenant.api.get(path)
+        assert response.status_code == 422 and list(response.json["errors"]) == [path.split("?")[1].split("=")[0]]
+    for path in ("/api/v1/work?unassigned=true", "/api/v1/work?unassigned=0", "/api/v1/clients?active=false"):
+        assert tenant.api.get(path).status_code == 200, path

@@ -162,20 +162,25 @@ def test_status_of_another_board_is_refused(tenant):
     assert [i["kind"] for i in tenant.api.get(f"/api/v1/tickets/{ticket['id']}/timeline").json["items"]] == ["created"]
 
 
-def test_a_status_typed_in_the_wrong_case_is_refused_with_the_boards_statuses_to_pick_from(tenant):
-    """A script sends "waiting on client": names match exactly, so the 422 lists the board's own."""
+def test_a_status_typed_in_another_case_is_the_boards_and_an_unknown_one_lists_them(tenant):
+    """A script sends "waiting on client": that is "Waiting on Client" (names on a board are unique
+    whatever their case); "waiting for client" is refused with the board's statuses to pick from."""
     client = tenant.client()
     ticket = open_ticket(tenant.api, client["id"])
     path = f"/api/v1/tickets/{ticket['id']}"
+    moved = tenant.api.patch(path, json={"status": "waiting on client"})
+    assert (moved.status_code, moved.json["status"]) == (200, "Waiting on Client"), moved.json
+    made = tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "VPN", "status": "new"})
+    assert (made.status_code, made.json["status"]) == (201, "New"), made.json
     for refused in (
-        tenant.api.patch(path, json={"status": "waiting on client"}),
-        tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "VPN", "status": "new"}),
+        tenant.api.patch(path, json={"status": "waiting for client"}),
+        tenant.api.post("/api/v1/tickets", json={"client_id": client["id"], "summary": "VPN", "status": "neu"}),
     ):
         assert refused.status_code == 422, refused.json
         message = refused.json["errors"]["status"][0]
         assert all(repr(name) in message for name in ("New", "In Progress", "Waiting on Client", "Closed")), message
-    assert tenant.api.get(path).json["status"] == "New"
-    assert len(tenant.api.get("/api/v1/tickets").json["items"]) == 1
+    assert tenant.api.get(path).json["status"] == "Waiting on Client"
+    assert len(tenant.api.get("/api/v1/tickets").json["items"]) == 2
 
 
 def test_ticket_names_configurations_known_from_the_vault_only(tenant, other_tenant, psa):

@@ -7,7 +7,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
@@ -49,7 +49,7 @@ class ConfigurationQuery(ListArgs):
     client_id = fields.UUID()
     type = fields.String(validate=validate.OneOf(TYPES))
     q = fields.String(validate=validate.Length(min=1, max=200))
-    active = fields.Boolean()
+    active = QueryBoolean()
 
 
 class TicketLineSchema(Schema):

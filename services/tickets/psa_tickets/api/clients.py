@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
@@ -31,7 +31,7 @@ class ClientSchema(Schema):
 class ClientQuery(ListArgs):
     q = fields.String(validate=validate.Length(min=1, max=200))
     number = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # beyond the column: 422, not 500
-    active = fields.Boolean()
+    active = QueryBoolean()
 
 
 class ContactSchema(Schema):

@@ -2,12 +2,14 @@
 
 from marshmallow import fields, validate
 
-from psa_shared.fields import UtcDateTime, not_blank
+from psa_shared.fields import TrimmedString, UtcDateTime, not_blank
 
 
-def name(required: bool = True, max_length: int = 200, **kwargs) -> fields.String:
-    """Human-readable text the thing is known by (a name, a summary): blank is refused."""
-    return fields.String(required=required, validate=[not_blank, validate.Length(max=max_length)], **kwargs)
+def name(required: bool = True, max_length: int = 200, trim: bool = True, **kwargs) -> fields.String:
+    """Human-readable text the thing is known by (a name, a summary): blank is refused, and padding
+    spaces dropped (`trim=False` keeps them, for free text such as a note)."""
+    kind = TrimmedString if trim else fields.String
+    return kind(required=required, validate=[not_blank, validate.Length(max=max_length)], **kwargs)
 
 
 def text(max_length: int, **kwargs) -> fields.String:

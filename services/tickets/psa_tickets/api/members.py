@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.auth import ROLES
-from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
@@ -40,7 +40,7 @@ class MemberSchema(Schema):
 
 class MemberQuery(ListArgs):
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean()
+    active = QueryBoolean()
     email = fields.String(validate=validate.Length(max=254))
 
 

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from psa_shared.fields import JsonBoolean, UtcDateTime
+from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
@@ -32,7 +32,7 @@ class ProjectSchema(Schema):
 
 class ProjectQuery(ListArgs):
     client_id = fields.UUID()
-    closed = fields.Boolean()
+    closed = QueryBoolean()
 
 
 class PhaseSchema(Schema):
@@ -58,7 +58,7 @@ class TaskSchema(Schema):
 
 class TaskQuery(ListArgs):
     phase_id = fields.UUID()
-    done = fields.Boolean()
+    done = QueryBoolean()
 
 
 class TaskTimeEntrySchema(TimeEntrySchema):

@@ -1,5 +1,6 @@
 """/api/v1/schedule: who works on which ticket or task, when and for how long."""
 
+import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -27,6 +28,12 @@ class ScheduleQuery(ListArgs):
     member_id = fields.UUID()
     from_ = UtcDateTime(data_key="from")
     to = UtcDateTime()
+
+    @ma.validates_schema
+    def _to_after_from(self, data, **kwargs):
+        # a window ending before it starts holds nothing: an empty page read as "nobody booked"
+        if {"from_", "to"} <= data.keys() and data["to"] < data["from_"]:
+            raise ma.ValidationError("must not be before 'from'", "to")
 
 
 @blp.route("")

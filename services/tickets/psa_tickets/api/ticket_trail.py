@@ -30,7 +30,7 @@ class NoteSchema(Schema):
     id = fields.UUID(dump_only=True)
     ticket_id = fields.UUID(dump_only=True)
     author_id = fields.UUID(dump_only=True)
-    text = f.name(max_length=20_000)
+    text = f.name(max_length=20_000, trim=False)  # a pasted log may begin indented
     internal = JsonBoolean(load_default=True)
     created_at = UtcDateTime(dump_only=True)
 

@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 
 from psa_shared.auth import within_grant_slots
 from psa_shared.db import casefolded
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import TrimmedString, UtcDateTime
 from psa_shared.schemas import Schema, column_dumps
 from psa_shared.statements import Shapes, Slot, python_value
 from psa_shared.web import Blueprint, ListArgs, encode_cursor, keyset_after, keyset_rows, page_schema, principal
@@ -69,7 +69,7 @@ class TicketInput(ma.Schema):
     client_id = fields.UUID(required=True)
     contact_id = fields.UUID(allow_none=True)
     board_id = fields.UUID(allow_none=True)
-    status = fields.String(validate=validate.Length(min=1, max=60))
+    status = TrimmedString(validate=validate.Length(min=1, max=60))  # as status names are stored
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     summary = f.name()
     description = f.text(20_000)

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from psa_shared.errors import field_error
-from psa_shared.fields import UtcDateTime
+from psa_shared.fields import QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, page_schema, principal
 
@@ -35,7 +35,7 @@ class WorkItemSchema(Schema):
 
 class WorkQuery(ListArgs):
     member_id = fields.UUID()
-    unassigned = fields.Boolean()
+    unassigned = QueryBoolean()
 
 
 @blp.route("")

@@ -53,7 +53,9 @@ def _work_held(project: Project) -> tuple[Counter, Counter]:
         .join(Task, on=(ScheduleEntry.task == Task.id))
         .where((Task.project == project.id) & (ScheduleEntry.starts_at > earliest))
     )
-    ahead = [entry.member_id for entry in booked if entry.starts_at + dt.timedelta(minutes=entry.minutes) > now]
+    # start > now - minutes, not start + minutes > now: a booking stored ending past 9999 (refused
+    # since 2026-11-27) overflowed the sum and the project's move answered 500
+    ahead = [entry.member_id for entry in booked if entry.starts_at > now - dt.timedelta(minutes=entry.minutes)]
     return Counter(task.assignee_id for task in open_tasks), Counter(ahead)
 
 

@@ -5,6 +5,8 @@ An entry is visible when the caller sees the client of the ticket or task it is 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from peewee import JOIN
 
 from psa_shared.auth import Principal
@@ -83,7 +85,16 @@ def _bookable(member_id):
     return member
 
 
+def _check_ends(starts_at: dt.datetime, minutes: int, field: str = "starts_at") -> None:
+    """A booking must end by the last moment a date holds (9999-12-31T23:59:59Z): one ending later
+    was stored, and then every reader adding its minutes to its start failed (a 500 on moving its
+    project, until 2026-11-27)."""
+    if dt.datetime.max - starts_at < dt.timedelta(minutes=minutes):
+        raise field_error(field, "the booking would end after 9999-12-31T23:59:59Z")
+
+
 def create_entry(principal: Principal, member_id, ticket_id=None, task_id=None, **fields) -> ScheduleEntry:
+    _check_ends(fields["starts_at"], fields["minutes"])
     with db.proxy.atomic():
         _bookable(member_id)
         client_id = _check_target(principal, ticket_id, task_id, onto=True)
@@ -117,6 +128,8 @@ def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:
         entry = get_entry(principal, entry_id)
         entry = _lock_booked(entry.id, entry.task_id, changes.get("task_id"))
         changes = _check_changes(principal, entry, changes)
+        field = "starts_at" if "starts_at" in changes else "minutes"  # what this PATCH got wrong
+        _check_ends(changes.get("starts_at", entry.starts_at), changes.get("minutes", entry.minutes), field)
         if not apply_changes(entry, changes):
             return entry  # nothing changed: no write, no event
         entry.save()

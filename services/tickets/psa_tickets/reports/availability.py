@@ -33,13 +33,23 @@ def week_bounds(week: str, time_zone: str) -> tuple[dt.datetime, dt.datetime]:
         return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC).replace(tzinfo=None)
 
     match = WEEK.fullmatch(week)
+    if match is None:
+        raise field_error("week", "expected an ISO week like 2026-W07")
+    year, number = int(match[1]), int(match[2])
+    # each refusal says what is wrong: a well-formed week told "expected an ISO week like
+    # 2026-W07" read as a typo (until 2026-11-27)
+    if year < dt.MINYEAR:
+        raise field_error("week", "out of the supported range: years 0001 to 9999")
     try:
-        if match is None:
-            raise ValueError(week)
-        monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        monday = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise field_error("week", f"{year:04d} has no week {number:02d}") from None
+    try:
         return utc(monday), utc(monday + dt.timedelta(days=7))
-    except (ValueError, OverflowError):
-        raise field_error("week", "expected an ISO week like 2026-W07") from None
+    except OverflowError:
+        raise field_error(
+            "week", f"out of the supported range: the week runs outside years 0001 to 9999 in {time_zone}"
+        ) from None
 
 
 def current_week(time_zone: str) -> str:

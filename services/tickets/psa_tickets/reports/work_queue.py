@@ -17,8 +17,7 @@ import uuid
 from peewee import Tuple, fn
 
 from psa_shared.auth import Principal
-from psa_shared.errors import InvalidInput
-from psa_shared.web import decode_cursor, encode_cursor
+from psa_shared.web import cursor_refused, decode_cursor, encode_cursor
 
 from ..directory.models import Member
 from ..projects.models import Project, Task
@@ -44,7 +43,7 @@ def _after(cursor: str | None):
             uuid.UUID(item_id),
         )
     except (TypeError, ValueError):
-        raise InvalidInput("after: invalid cursor", errors={"after": ["invalid cursor"]}) from None
+        raise cursor_refused() from None
 
 
 def _ordered(query, model, due_field, after, limit):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from peewee import fn
-
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.tenancy import current_tenant
 
@@ -140,7 +138,14 @@ def status_by_id(status_id) -> Status:
 
 
 def status_named(board_id, name: str, field: str = "status") -> Status:
-    status = next((s for s in statuses(board_id) if s.name == name), None)
+    """The board's status called `name`, whatever its case: names on a board are unique so, and a
+    script sending "waiting on client" means "Waiting on Client" (refused until 2026-11-27). An
+    exact match first, for two statuses named alike before that rule."""
+    found = statuses(board_id)
+    status = next((s for s in found if s.name == name), None)
+    if status is None:
+        alike = [s for s in found if s.name.casefold() == name.casefold()]
+        status = alike[0] if len(alike) == 1 else None
     if status is None:
         names = ", ".join(repr(s.name) for s in statuses(board_id))
         raise field_error(field, f"no status {name!r} on board {get_board(board_id).name!r} (its statuses: {names})")
@@ -177,12 +182,19 @@ def set_targets(board: Board, rows: list[dict]) -> None:
         SlaTarget.create(board=board.id, **row)
 
 
+def _same_name(names, name: str) -> bool:
+    """Whether `name` is among `names` whatever the case. Compared here with casefold(), not in SQL:
+    SQLite's LOWER() folds ASCII only ("ÉQUIPE" beside "équipe"), and neither LOWER folds ß to ss."""
+    folded = name.casefold()
+    return any(other.casefold() == folded for other in names)
+
+
 def _check_name_free(name: str, board_id=None) -> None:
     """Board names are unique whatever their case: "service desk" beside "Service Desk" reads as one."""
-    query = Board.select().where(fn.LOWER(Board.name) == fn.LOWER(name))
+    query = Board.select(Board.name)
     if board_id is not None:
         query = query.where(Board.id != board_id)
-    if query.exists():
+    if _same_name((board.name for board in query), name):  # a tenant has a handful of boards
         raise field_error("name", "a board with this name already exists")
 
 
@@ -224,7 +236,7 @@ def create_status(board_id, name: str, kind: str, position: int | None = None, i
     with db.proxy.atomic():
         board = board_for_update(board_id)
         # unique whatever the case: a "closed" of kind open beside "Closed" would keep tickets open
-        if Status.select().where((Status.board == board.id) & (fn.LOWER(Status.name) == fn.LOWER(name))).exists():
+        if _same_name((s.name for s in Status.select(Status.name).where(Status.board == board.id)), name):
             raise field_error("name", "the board already has a status with this name")
         if is_default:
             if kind != "open":
