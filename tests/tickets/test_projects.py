@@ -232,6 +232,29 @@ def test_billed_task_time_stays_and_ungranted_techs_cannot_touch_it(tenant, psa)
     assert tenant.api.get(f"/api/v1/tasks/{cabling['id']}").json["spent_minutes"] == 60
 
 
+def test_a_project_moved_to_another_client_keeps_its_billed_time_from_that_clients_techs(tenant, psa):
+    """Bolt's billed hour stays Bolt's when the project moves to Acme: a tech granted Acme alone
+    sees the project and its new time, not Bolt's hour (until 2026-11-27 it read it, notes and all)."""
+    acme, bolt = tenant.client("Acme"), tenant.client("Bolt")
+    move = project(tenant.api, bolt["id"])
+    cabling = task(tenant.api, move["id"])
+    path = f"/api/v1/tasks/{cabling['id']}/time-entries"
+    billed = tenant.api.post(path, json={"minutes": 60, "notes": "Bolt's racks", "started_at": "2026-03-02T09:00:00Z"})
+    posted = {"invoice_id": str(uuid.uuid4()), "number": "INV-8", "client_id": bolt["id"],
+              "time_entry_ids": [billed.json["id"]], "total": "120.00", "currency": "USD"}  # fmt: skip
+    apply(psa, "invoice.posted", tenant.id, posted)
+    assert tenant.api.patch(f"/api/v1/projects/{move['id']}", json={"client_id": acme["id"]}).status_code == 200
+    acmes = tenant.api.post(path, json={"minutes": 30, "started_at": "2026-03-03T09:00:00Z"}).json
+    tech = tenant.member("technician", grants=[acme["id"]])
+
+    assert [e["id"] for e in tech.api.get(path).json["items"]] == [acmes["id"]]
+    for call in (tech.api.get, tech.api.delete):
+        assert call(f"{path}/{billed.json['id']}").status_code == 404
+    assert tech.api.patch(f"{path}/{billed.json['id']}", json={"minutes": 1}).status_code == 404
+    assert tech.api.get(f"{path}/{acmes['id']}").status_code == 200
+    assert {e["id"] for e in tenant.api.get(path).json["items"]} == {billed.json["id"], acmes["id"]}
+
+
 def test_a_task_cannot_be_handed_to_a_tech_who_has_left(tenant):
     move = project(tenant.api, tenant.client("Acme")["id"])
     dana = tenant.member("technician", all_clients=True)

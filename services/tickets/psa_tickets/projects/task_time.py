@@ -12,6 +12,7 @@ still takes time: techs tick a task done and then write their hours, or log the 
 from __future__ import annotations
 
 from psa_shared.auth import Principal
+from psa_shared.errors import NotFound
 
 from ..database import db, emit
 from ..servicedesk.models import TimeEntry
@@ -22,7 +23,17 @@ from .projects import get_task, held_task, refuse_closed, revision, task_payload
 
 def task_entries(principal: Principal, task_id):
     task, _ = get_task(principal, task_id)
-    return TimeEntry.select().where(TimeEntry.task_id == task.id)
+    return principal.within_grants(TimeEntry.select().where(TimeEntry.task_id == task.id), TimeEntry.client_id)
+
+
+def _seen_entry(principal: Principal, entry_id, task: Task) -> TimeEntry:
+    """An entry of the task whose own client the caller is granted, or 404. A project moved to
+    another client keeps its billed entries with the old one (billing's record): seeing the project
+    now does not show them, as until 2026-11-27 it did to members granted the new client alone."""
+    entry = get_entry(entry_id, task=task)
+    if not principal.sees_client(entry.client_id):
+        raise NotFound("time entry not found")
+    return entry
 
 
 def log_task_time(principal: Principal, task_id, **fields) -> TimeEntry:
@@ -42,7 +53,7 @@ def edit_task_entry(principal: Principal, task_id, entry_id, **changes) -> TimeE
     """`update_time_entry` on an entry of the task, the task re-sent when its minutes moved."""
     with db.proxy.atomic():
         task, project = held_task(principal, task_id)
-        entry = update_time_entry(principal, get_entry(entry_id, task=task), **changes)
+        entry = update_time_entry(principal, _seen_entry(principal, entry_id, task), **changes)
         _send_spent(task, project)
     return entry
 
@@ -52,7 +63,7 @@ def delete_task_entry(principal: Principal, task_id, entry_id) -> None:
     entry can still be corrected), the task re-sent when its minutes moved."""
     with db.proxy.atomic():
         task, project = held_task(principal, task_id)
-        delete_time_entry(principal, get_entry(entry_id, task=task))
+        delete_time_entry(principal, _seen_entry(principal, entry_id, task))
         _send_spent(task, project)
 
 
@@ -66,4 +77,4 @@ def _send_spent(before: Task, project: Project) -> None:
 
 def task_entry(principal: Principal, task_id, entry_id) -> TimeEntry:
     task, _ = get_task(principal, task_id)
-    return get_entry(entry_id, task=task)
+    return _seen_entry(principal, entry_id, task)
