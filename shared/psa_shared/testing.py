@@ -304,6 +304,25 @@ def psa(psa_backend, tmp_path, monkeypatch) -> PsaSystem:
 
 
 @pytest.fixture
+def plugins():
+    """`plugins(plugin, name)` registers a plugin object for this test, as if installed under the
+    `psa` entry point `name`, and returns it; each is unregistered after the test. Register before
+    the test's first request or `psa.settle()`: the app and workers are built with the plugins then."""
+    from .plugins import register_plugin, unregister_plugin
+
+    names = []
+
+    def install(plugin, name: str):
+        register_plugin(plugin, name)
+        names.append(name)
+        return plugin
+
+    yield install
+    for name in names:
+        unregister_plugin(name)
+
+
+@pytest.fixture
 def bus(psa) -> PsaSystem:
     """The system's bus, synchronous: `bus.settle()` relays every outbox and applies every event;
     `bus.emitted("ticket.created")` lists what was written to the outboxes."""

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from psa_shared import bus, events
 from psa_shared.cli import build_cli
-from psa_shared.plugins import hookimpl, register_plugin, unregister_plugin
+from psa_shared.plugins import hookimpl
 
 from ..tickets.test_service_desk import log, open_ticket
 
@@ -47,20 +47,6 @@ class KpiDashboard:
     @hookimpl
     def psa_on_event(self, event, payload):
         self.seen.append(event.id)
-
-
-@pytest.fixture
-def plugins():
-    names = []
-
-    def install(plugin, name):
-        register_plugin(plugin, name)
-        names.append(name)
-        return plugin
-
-    yield install
-    for name in names:
-        unregister_plugin(name)
 
 
 def listening(psa) -> list[bus.Consumer]:

@@ -11,7 +11,7 @@ import uuid
 import flask
 import pytest
 
-from psa_shared.plugins import hookimpl, register_plugin, unregister_plugin
+from psa_shared.plugins import hookimpl
 from psa_shared.web import public
 from psa_tickets.plugin_api import open_ticket
 
@@ -50,19 +50,6 @@ class Onboarding:
     @hookimpl
     def psa_on_event(self, event, payload):
         open_ticket(event.tenant_id, plugin="onboarding", client_id=payload["id"], summary="Onboard " + payload["name"])
-
-
-@pytest.fixture
-def plugins():
-    names = []
-
-    def install(plugin, name):
-        register_plugin(plugin, name)
-        names.append(name)
-
-    yield install
-    for name in names:
-        unregister_plugin(name)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from psa_shared.config import Settings
-from psa_shared.plugins import hookimpl, plugin_manager, register_plugin, unregister_plugin
+from psa_shared.plugins import hookimpl, plugin_manager
 from psa_shared.tenancy import current_tenant
 from psa_shared.web import public
 
@@ -26,41 +26,28 @@ class MisspeltPlugin:
         pass
 
 
-@pytest.fixture
-def in_process():
-    names = []
-
-    def register(plugin, name):
-        register_plugin(plugin, name)
-        names.append(name)
-
-    yield register
-    for name in names:
-        unregister_plugin(name)
-
-
-def test_misspelt_hook_fails_at_start_up(in_process):
-    in_process(MisspeltPlugin(), "typo")
+def test_misspelt_hook_fails_at_start_up(plugins):
+    plugins(MisspeltPlugin(), "typo")
     with pytest.raises(pluggy.PluginValidationError):
         plugin_manager(Settings.from_env({}))
 
 
-def test_plugin_adds_a_cli_command(in_process):
-    in_process(RmmPlugin(), "rmm")
+def test_plugin_adds_a_cli_command(plugins):
+    plugins(RmmPlugin(), "rmm")
     group = click.Group("psa")
     plugin_manager(Settings.from_env({})).hook.psa_register_cli_commands(cli=group)
     assert CliRunner().invoke(group, ["rmm-sync"]).output == "synced\n"
 
 
-def test_allow_and_block_lists_decide_what_loads(in_process):
-    in_process(RmmPlugin(), "rmm")
+def test_allow_and_block_lists_decide_what_loads(plugins):
+    plugins(RmmPlugin(), "rmm")
     assert plugin_manager(Settings.from_env({"PSA_PLUGINS": "other"})).get_plugin("rmm") is None
     assert plugin_manager(Settings.from_env({"PSA_DISABLED_PLUGINS": "rmm"})).get_plugin("rmm") is None
     assert plugin_manager(Settings.from_env({})).get_plugin("rmm") is not None
 
 
-def test_secret_holding_services_load_only_allow_listed_plugins(in_process):
-    in_process(RmmPlugin(), "rmm")
+def test_secret_holding_services_load_only_allow_listed_plugins(plugins):
+    plugins(RmmPlugin(), "rmm")
     assert plugin_manager(Settings.from_env({}), allow_list_only=True).get_plugin("rmm") is None
     allowed = Settings.from_env({"PSA_PLUGINS": "rmm"})
     assert plugin_manager(allowed, allow_list_only=True).get_plugin("rmm") is not None
@@ -97,10 +84,10 @@ class WebhookPlugin:
 
 
 @pytest.fixture
-def rmm(in_process) -> WebhookPlugin:
+def rmm(plugins) -> WebhookPlugin:
     """Installed before the system starts, as a plugin distribution would be."""
     plugin = WebhookPlugin()
-    in_process(plugin, "rmm")
+    plugins(plugin, "rmm")
     return plugin
 
 
