@@ -77,8 +77,7 @@ def close(ticket: Ticket, board: Board, why: str) -> None:
     """Close with the board's note, written by the system and shown to the client (inside a transaction)."""
     old = move_to(ticket, boards.closing_status(board.id), None)
     # a note of spaces alone, taken until 2026-11-27, would close the ticket saying nothing
-    note = board.autoclose_note
-    text = note if note and note.strip() else DEFAULT_NOTE.format(why=why)
+    text = board.autoclose_note if (board.autoclose_note or "").strip() else DEFAULT_NOTE.format(why=why)
     note = Note.create(ticket=ticket.id, author=None, text=text, internal=False, created_at=clock.now())
     ticket.updated_at = clock.now()
     ticket.save()
