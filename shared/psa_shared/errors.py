@@ -111,7 +111,10 @@ def _from_http_exception(error: HTTPException):
     # The exception's own headers (a 405's Allow, lost until 2026-11-27), not its HTML type.
     headers = Headers([(name, value) for name, value in error.get_headers() if name != "Content-Type"])
     headers.extend(data.get("headers") or {})
-    return problem_response(error.code or 500, error.name, detail, errors, headers)
+    # a 422 is titled as ours are, whichever layer refused the field (webargs said "Unprocessable
+    # Entity" where the service said "Invalid input", until 2026-11-27)
+    title = InvalidInput.title if error.code == InvalidInput.status else error.name
+    return problem_response(error.code or 500, title, detail, errors, headers)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -2,6 +2,8 @@
 services do, request bodies take integers as JSON integers only, a signed token with malformed
 claims is a 401 (not a 500), and a parameter given twice is refused rather than half read."""
 
+import uuid
+
 import jwt
 import pytest
 from marshmallow import fields
@@ -177,3 +179,11 @@ def test_the_declared_query_parameters_of_a_print_route_still_pass(tenant):
     client = tenant.client("Acme Dental")
     response = tenant.api.get(f"/api/v1/clients/{client['id']}/activity-report.html?from=2026-01-01&to=2026-12-31")
     assert response.status_code == 200
+
+
+def test_a_422_is_titled_alike_whether_the_schema_or_the_service_refused_it(tenant):
+    """A client shows the title: a refused type (the schema's 422) read "Unprocessable Entity" and an
+    unknown client (the service's) "Invalid input", for the same kind of problem."""
+    by_schema = tenant.api.post("/api/v1/tickets", json={"client_id": "not an id", "summary": "VPN"})
+    by_service = tenant.api.post("/api/v1/tickets", json={"client_id": str(uuid.uuid4()), "summary": "VPN"})
+    assert [r.json["title"] for r in (by_schema, by_service)] == ["Invalid input", "Invalid input"]
