@@ -84,6 +84,42 @@ def test_sqlite_checkpoints_keep_the_wal_small_without_the_writer_waiting(tmp_pa
     database.close_all()
 
 
+def test_the_wal_is_started_over_while_two_processes_keep_writing(tmp_path):
+    """Two gunicorn workers writing without a pause: a checkpoint beside the next writer never
+    caught up, so the WAL never started over and grew by every commit (1.5 GB in 20 s of ticket
+    creates). Past `WAL_RESTART_PAGES` a checkpoint takes the writer's turn and finishes."""
+    import subprocess
+    import sys
+
+    from psa_shared.db import SqliteDatabase, open_database
+
+    url = f"sqlite:///{tmp_path}/busy.sqlite"
+    database = open_database(url)
+    database.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)")
+    worker = (
+        "import sys, threading\n"
+        "from psa_shared.db import SqliteDatabase, open_database\n"
+        "SqliteDatabase.WAL_RESTART_PAGES = 100\n"
+        "db = open_database(sys.argv[1])\n"
+        "def requests():\n"
+        "    for n in range(300):\n"
+        "        with db.atomic():\n"
+        "            db.execute_sql('INSERT INTO note (text) VALUES (?)', ('Called client. ' * 80,))\n"
+        "        db.execute_sql('SELECT max(id) FROM note').fetchone()\n"
+        "threads = [threading.Thread(target=requests) for _ in range(3)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", worker, url]) for _ in range(2)]
+    assert [w.wait(120) for w in workers] == [0, 0]
+    assert database.execute_sql("SELECT count(*) FROM note").fetchone()[0] == 1800
+    # 1,800 commits of 1-2 pages each: a WAL never started over passes 1,800 pages (it did, at
+    # about 2,900); one started over stays near the limit plus what 40 commits of each add
+    pages = (tmp_path / "busy.sqlite-wal").stat().st_size // 4096
+    assert pages < 100 + 2 * 2 * 2 * SqliteDatabase.CHECKPOINT_EVERY
+    database.close_all()
+
+
 def test_sqlite_writers_take_turns_across_threads_and_processes(tmp_path):
     """A writer's turn (`BEGIN IMMEDIATE` behind an flock) holds off the next writer, whether it
     is another thread of the process or another process, and passes on at the commit."""
