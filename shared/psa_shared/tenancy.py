@@ -51,6 +51,17 @@ def tenant_scope(tenant_id: uuid.UUID | str):
         leave_tenant(tokens)
 
 
+@contextmanager
+def acting_as(who: str):
+    """Run the block as `who` (a member id, or `system:<job>` for work no member asked for): the
+    actor stamped on the events it emits."""
+    token = actor.set(who)
+    try:
+        yield
+    finally:
+        actor.reset(token)
+
+
 def enter_tenant(tenant_id: uuid.UUID | str) -> tuple:
     """For request hooks that cannot use a with-block; pair with `leave_tenant`. Re-entering the
     tenant already in context keeps its memo."""

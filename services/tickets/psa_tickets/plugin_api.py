@@ -54,11 +54,7 @@ def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID
         raise InvalidInput("tenant_id: not a tenant id", errors={"tenant_id": ["not a tenant id"]}) from None
     except ma.ValidationError as error:
         raise InvalidInput(errors=flatten_errors(error.messages)) from None
-    actor = tenancy.actor.set(f"system:plugin.{plugin}")
-    try:
-        # a webhook or event hook already has the request's (or worker's) connection; a CLI command may not
-        connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
-        with connected, tenancy.tenant_scope(tenant):
-            return TicketSchema().dump(create_ticket(system_principal(), **data))
-    finally:
-        tenancy.actor.reset(actor)
+    # a webhook or event hook already has the request's (or worker's) connection; a CLI command may not
+    connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
+    with connected, tenancy.tenant_scope(tenant), tenancy.acting_as(f"system:plugin.{plugin}"):
+        return TicketSchema().dump(create_ticket(system_principal(), **data))

@@ -31,8 +31,7 @@ def rotation_summary(member_name: str, count: int) -> str:
 def rotation_required(event: Event, payload: dict) -> None:
     board = default_board()  # no default board: fail, so the bus retries and the operator sees it
     principal = system_principal()
-    token = tenancy.actor.set("system:rotation")
-    try:
+    with tenancy.acting_as("system:rotation"):
         for entry in payload["clients"]:
             if Client.get_or_none(Client.id == entry["client_id"]) is None:
                 log.warning("rotation_required names client %s, unknown here; skipped", entry["client_id"])
@@ -49,5 +48,3 @@ def rotation_required(event: Event, payload: dict) -> None:
                 description="Change these credentials in the vault, then close this ticket:\n"
                 + "\n".join(f"- /api/v1/credentials/{c}" for c in ids),
             )
-    finally:
-        tenancy.actor.reset(token)

@@ -120,9 +120,5 @@ def sweep() -> int:
 
 
 def sweep_tenant(tenant_id) -> int:
-    token = tenancy.actor.set("system:autoclose")
-    try:
-        with tenancy.tenant_scope(tenant_id):
-            return sweep()
-    finally:
-        tenancy.actor.reset(token)
+    with tenancy.acting_as("system:autoclose"), tenancy.tenant_scope(tenant_id):
+        return sweep()
