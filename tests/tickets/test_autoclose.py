@@ -76,6 +76,8 @@ def test_sweep_closes_after_business_days_waiting_with_the_board_note(tenant, ps
     client_trail = tenant.api.get(f"{path}/timeline?audience=client").json["items"]
     assert client_trail[-1]["kind"] == "note" and client_trail[-1]["text"] == "Closing for now; write back any time."
     assert client_trail[-1]["actor"]["id"] is None
+    (closing,) = [e for e in psa.emitted("ticket.status_changed") if e.payload["status"] == "Closed"]
+    assert closing.actor == "system:autoclose"
 
 
 def waiting_since_friday(tenant) -> str:

@@ -42,6 +42,7 @@ def test_offboarded_tech_leaves_one_rotation_ticket_per_client(psa, tenant):
     default = next(b for b in boards if b["is_default"])
     assert {t["board_id"] for t in dental_tickets + law_tickets} == {default["id"]}
     assert all(t["status_kind"] == "open" and t["priority"] == "P2" for t in dental_tickets + law_tickets)
+    assert {e.actor for e in psa.emitted("ticket.created")} == {"system:rotation"}  # no member opened them
 
 
 def test_rotation_ticket_lists_the_credentials_to_change(psa, tenant):
