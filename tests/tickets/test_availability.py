@@ -75,7 +75,7 @@ def test_deactivated_members_and_other_tenants_are_not_listed(tenant, other_tena
 
 
 def test_a_week_that_is_not_an_iso_week_is_refused_by_name(tenant):
-    for week in ("2026-10", "2026-W54", "W10", "2026-W1"):
+    for week in ("2026-10", "2026-W54", "W10", "2026-W1", ""):  # empty: this week, until 2026-11-27
         response = tenant.api.get(f"/api/v1/reports/availability?week={week}")
         assert response.status_code == 422, week
         assert response.content_type == "application/problem+json" and "week" in response.json["errors"]

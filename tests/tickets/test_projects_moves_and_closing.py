@@ -103,6 +103,30 @@ def test_done_tasks_past_bookings_and_techs_who_see_bolt_do_not_block_the_move(t
     assert len(events(psa, tenant, "task.updated")) == 3 and len(events(psa, tenant, "schedule.updated")) == 2
 
 
+def test_history_that_moved_with_the_project_cannot_be_made_work_again_for_a_tech_without_the_grant(tenant, psa):
+    """Ann's done task and last week's visit moved to Bolt as history. Reopening the task, or moving
+    the visit to next week, would hand her Bolt work she cannot open: refused, naming what the
+    PATCH changed (until 2026-11-27 both were accepted). Handed to Carol, the task reopens."""
+    acme, bolt = tenant.client("Acme Dental"), tenant.client("Bolt Legal")
+    ann = tenant.member("technician", grants=[acme["id"]])
+    carol = tenant.member("technician", all_clients=True)
+    migration = project(tenant.api, acme["id"])
+    done = task(tenant.api, migration["id"], assignee_id=ann.id, done=True)
+    visit = book(tenant, ann, starts_at=LAST_WEEK, task_id=done["id"]).json
+    assert tenant.api.patch(f"/api/v1/projects/{migration['id']}", json={"client_id": bolt["id"]}).status_code == 200
+
+    refused(tenant.api.patch(f"/api/v1/tasks/{done['id']}", json={"done": False}), "done")
+    refused(tenant.api.patch(f"/api/v1/schedule/{visit['id']}", json={"starts_at": TOMORROW}), "starts_at")
+    refused(tenant.api.patch(f"/api/v1/schedule/{visit['id']}", json={"minutes": 60 * 24 * 9}), "minutes")
+    assert tenant.api.get(f"/api/v1/tasks/{done['id']}").json["done"] is True
+    assert tenant.api.get(f"/api/v1/schedule/{visit['id']}").json["starts_at"] == LAST_WEEK
+    assert tenant.api.get("/api/v1/work", query_string={"member_id": ann.id}).json["items"] == []
+    # what stays history may still be corrected, and the task reopens for someone who sees Bolt
+    assert tenant.api.patch(f"/api/v1/schedule/{visit['id']}", json={"minutes": 90}).status_code == 200
+    handed = tenant.api.patch(f"/api/v1/tasks/{done['id']}", json={"done": False, "assignee_id": carol.id})
+    assert handed.status_code == 200 and handed.json["done"] is False
+
+
 def test_a_move_to_another_msps_client_is_not_found_and_writes_nothing(tenant, other_tenant, psa):
     acme = tenant.client("Acme Dental")
     theirs = other_tenant.client("Their Client")

@@ -53,10 +53,15 @@ def _work_held(project: Project) -> tuple[Counter, Counter]:
         .join(Task, on=(ScheduleEntry.task == Task.id))
         .where((Task.project == project.id) & (ScheduleEntry.starts_at > earliest))
     )
-    # start > now - minutes, not start + minutes > now: a booking stored ending past 9999 (refused
-    # since 2026-11-27) overflowed the sum and the project's move answered 500
-    ahead = [entry.member_id for entry in booked if entry.starts_at > now - dt.timedelta(minutes=entry.minutes)]
-    return Counter(task.assignee_id for task in open_tasks), Counter(ahead)
+    to_come = [entry.member_id for entry in booked if not_over(entry.starts_at, entry.minutes, now)]
+    return Counter(task.assignee_id for task in open_tasks), Counter(to_come)
+
+
+def not_over(starts_at: dt.datetime, minutes: int, now: dt.datetime) -> bool:
+    """A booking under way or to come. start > now - minutes, not start + minutes > now: a booking
+    stored ending past 9999 (refused since 2026-11-27) overflowed the sum and the project's move
+    answered 500."""
+    return starts_at > now - dt.timedelta(minutes=minutes)
 
 
 def _count(n: int, what: str) -> str:

@@ -16,7 +16,7 @@ from ..directory.clients import get_client
 from ..servicedesk import clock
 from ..servicedesk.events import time_entry_payload
 from ..servicedesk.models import Board, TimeEntry
-from ..servicedesk.tickets import check_assignee
+from ..servicedesk.tickets import check_assignee, check_granted
 from .holders import check_holders_see
 from .models import Phase, Project, ScheduleEntry, Task
 
@@ -248,6 +248,10 @@ def update_task(principal: Principal, task_id, **changes) -> Task:
             check_phase(project, changes["phase_id"])
         if changes.get("assignee_id") not in (None, task.assignee_id):
             check_assignee(changes["assignee_id"], project.client_id)
+        elif task.done and changes.get("done") is False and (assignee := changes.get("assignee_id", task.assignee_id)):
+            # a done task travels with its project to another client as history (`holders`);
+            # reopened, it is work again, in the queue of an assignee who may no longer see the client
+            check_granted(assignee, project.client_id, "done")
         if not apply_changes(task, changes):
             return task  # nothing changed: no write, no event
         task.save()

@@ -14,8 +14,10 @@ from psa_shared.errors import NotFound, field_error
 from psa_shared.events import utc_iso
 
 from ..database import db, emit
+from ..servicedesk import clock
 from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import check_granted, member_of_tenant
+from .holders import not_over
 from .models import Project, ScheduleEntry, Task
 from .projects import apply_changes, get_task, locked_project, refuse_closed, revision, schedule_payload
 
@@ -120,7 +122,19 @@ def _check_changes(principal: Principal, entry: ScheduleEntry, changes: dict) ->
         # whoever ends up booked must see the client; a booking its member's grant was withdrawn
         # from may still be moved or resized, as a leaver's may
         check_granted(member_id, client_id or _check_target(principal, *target), "member_id")
+    elif _reopened(entry, changes):
+        # a visit that is over travels with its project as history (`holders`); moved ahead, it is
+        # one to keep again, by a member who may no longer see the client
+        field = "starts_at" if "starts_at" in changes else "minutes"
+        check_granted(member_id, _check_target(principal, *target), field)
     return changes
+
+
+def _reopened(entry: ScheduleEntry, changes: dict) -> bool:
+    """Whether the PATCH moves a booking that is over to one under way or to come."""
+    now = clock.now()
+    after = (changes.get("starts_at", entry.starts_at), changes.get("minutes", entry.minutes))
+    return not not_over(entry.starts_at, entry.minutes, now) and not_over(*after, now)
 
 
 def update_entry(principal: Principal, entry_id, **changes) -> ScheduleEntry:

@@ -73,7 +73,8 @@ def hours(minutes: int) -> str:
 
 def availability(tenant_id, week: str | None) -> dict:
     time_zone = Tenant.get_by_id(tenant_id).time_zone
-    week = week or current_week(time_zone)
+    if week is None:  # given empty, it is a week nobody wrote: refused by `week_bounds` (200 until 2026-11-27)
+        week = current_week(time_zone)
     start, end = week_bounds(week, time_zone)
     scheduled = _minutes_by_member(ScheduleEntry, ScheduleEntry.starts_at, start, end)
     logged = _minutes_by_member(TimeEntry, TimeEntry.started_at, start, end)

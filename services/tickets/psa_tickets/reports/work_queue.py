@@ -23,7 +23,9 @@ from ..directory.models import Member
 from ..projects.models import Project, Task
 from ..servicedesk.models import OPEN_KINDS, PRIORITIES, Ticket
 
-NEVER = dt.datetime(9999, 12, 31)  # sorts "no due time" after every real one
+# sorts "no due time" after every real one: midnight of 9999-12-31, the sentinel until 2026-11-27,
+# put a task due later that day after those with none
+NEVER = dt.datetime.max
 
 
 def _after(cursor: str | None):
