@@ -1,14 +1,17 @@
 """Printable client activity reports (HTML): one ticket's trail, or a client's tickets over dates.
 
-Client audience only; every value is escaped by the templates' autoescape. Times print in the
-tenant's time zone."""
+Client audience only; every value is escaped by the templates' autoescape, and every user value
+goes through `isolate`, so right-to-left text or bidi controls in it cannot reorder the
+template's own. Times print in the tenant's time zone."""
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 
 from psa_shared.tenancy import current_tenant
 
@@ -21,6 +24,56 @@ _env = jinja2.Environment(
     autoescape=True,  # everything, not only .html: a client's text never becomes markup
     undefined=jinja2.StrictUndefined,
 )
+
+_PDF, _PDI = "\u202c", "\u2069"
+_CLOSER = dict.fromkeys("\u202a\u202b\u202d\u202e", _PDF) | dict.fromkeys("\u2066\u2067\u2068", _PDI)
+# Bidi classes that can move text around them in a left-to-right page: right-to-left letters,
+# Arabic digits and the explicit controls. A value of none of these prints as it is, unwrapped.
+_REORDERING = {"R", "AL", "AN", "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+
+
+def _reorders(text: str) -> bool:
+    return not text.isascii() and any(unicodedata.bidirectional(c) in _REORDERING for c in text)
+
+
+def closed_bidi(text: str) -> str:
+    """`text` with each embedding, override and isolate it opens (U+202A-E, U+2066-8) closed at
+    its end, and each PDF or PDI that closes nothing of its own dropped (outside it, one would
+    close the page's)."""
+    kept, opened = [], []
+    for char in text:
+        if char in _CLOSER:
+            opened.append(char)
+        elif char == _PDF and not (opened and _CLOSER[opened[-1]] == _PDF):
+            continue  # UAX #9 ignores a PDF inside an isolate: only a PDI ends that
+        elif char == _PDF:
+            opened.pop()
+        elif char == _PDI and _PDI not in (_CLOSER[c] for c in opened):
+            continue
+        elif char == _PDI:
+            while _CLOSER[opened.pop()] != _PDI:  # a PDI also ends the embeddings inside its isolate
+                pass
+        kept.append(char)
+    return "".join(kept) + "".join(_CLOSER[c] for c in reversed(opened))
+
+
+def isolate(value) -> Markup | str:
+    """A user's value for the page (autoescape escapes it); one that could reorder text goes,
+    escaped here, in a `<bdi>` with its bidi controls closed. A browser isolates the `<bdi>`;
+    WeasyPrint 70 ignores `unicode-bidi` (it only happens to shape each inline box apart), so the
+    controls are closed too: until 2026-11-27 a U+202E in a status printed the PDF's "Priority"
+    label and Opened date backwards."""
+    text = str(value)
+    return Markup("<bdi>%s</bdi>") % closed_bidi(text) if _reorders(text) else text
+
+
+def isolate_text(value) -> str:
+    """`isolate` for `<title>`, where no tag goes: an FSI ... PDI around the value."""
+    text = str(value)
+    return f"\u2068{closed_bidi(text)}\u2069" if _reorders(text) else text
+
+
+_env.filters.update(isolate=isolate, isolate_text=isolate_text)
 
 
 def _zone() -> ZoneInfo:
