@@ -5,10 +5,17 @@ import uuid
 
 from psa_docs_vault import history
 from psa_docs_vault.history import ConfigurationActivity
+from psa_shared.auth import MemberView, Principal
 from psa_shared.events import Event
-from psa_shared.tenancy import tenant_scope
+from psa_shared.tenancy import current_tenant, tenant_scope
 
 URL = "/api/v1/configurations"
+
+
+def every_client() -> Principal:
+    """An admin of the tenant in context who sees every client (these stories call the projection directly)."""
+    admin = MemberView(id=None, tenant_id=current_tenant(), role="admin", active=True, stamp="", all_clients=True)
+    return Principal(admin)
 
 
 def named_tech(psa, tenant, name: str, grants=None):
@@ -205,8 +212,8 @@ def test_ticket_events_out_of_order_keep_the_latest_configurations(psa):
     apply(psa, tenant_id, history.on_ticket, payload([switch, firewall], "2026-11-01T08:00:00Z"))
     apply(psa, tenant_id, history.on_ticket, newest)
     with psa.service("docs_vault").db.proxy.connection_context(), tenant_scope(tenant_id):
-        assert history.configuration_history(switch)["ticket_count"] == 0
-        seen = history.configuration_history(firewall)
+        assert history.configuration_history(every_client(), switch)["ticket_count"] == 0
+        seen = history.configuration_history(every_client(), firewall)
     assert seen["ticket_count"] == 1 and seen["tickets"][0]["closed_at"] is not None
 
 
@@ -219,4 +226,4 @@ def test_history_of_one_tenant_never_mixes_with_another(psa):
         _time_entry(uuid.uuid4(), pc, uuid.uuid4(), "2026-11-02T09:00:00Z", "2026-11-02T09:00:00Z"),
     )
     with psa.service("docs_vault").db.proxy.connection_context(), tenant_scope(second):
-        assert history.configuration_history(pc)["last_worked_by"] is None
+        assert history.configuration_history(every_client(), pc)["last_worked_by"] is None

@@ -4,6 +4,10 @@ One ConfigurationActivity row per (ticket or time entry, configuration it concer
 applied by source id and its version (a ticket's `updated_at`, a time entry's `revised_at`): a
 redelivery rewrites the same rows, an older event arriving after a newer one is ignored
 (ActivitySource remembers the newest version applied).
+
+Each row keeps its ticket's client, and a member's history counts only rows of clients granted
+to them: a configuration moved to another client keeps the old client's work, shown only to
+whom that client is granted.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 
 import peewee
 
+from psa_shared.auth import Principal
 from psa_shared.projection import apply_newer
 
 from .database import Model
@@ -34,6 +39,9 @@ class ConfigurationActivity(Model):
     configuration_id = peewee.UUIDField()
     kind = peewee.CharField(max_length=12)  # ticket | time_entry
     source_id = peewee.UUIDField()
+    # the ticket's (or the entry's) client; NULL on rows recorded before 2026-11-27, which only
+    # members granted all clients see (a restricted member's `client_id IN (...)` never matches NULL)
+    client_id = peewee.UUIDField(null=True)
     ticket_id = peewee.UUIDField(null=True)
     number = peewee.IntegerField(null=True)  # the ticket's number
     summary = peewee.CharField(max_length=200, null=True)  # tickets only
@@ -70,6 +78,7 @@ def on_ticket(event, payload: dict) -> None:
         return
     row = {
         "ticket_id": payload["id"],
+        "client_id": payload.get("client_id"),
         "number": payload["number"],
         "summary": payload["summary"][:200],
         "at": moment(payload["created_at"]),
@@ -85,6 +94,7 @@ def on_time_entry(event, payload: dict) -> None:
         return
     row = {
         "ticket_id": payload.get("ticket_id"),
+        "client_id": payload.get("client_id"),
         "number": payload.get("ticket_number"),
         "member_id": payload["member_id"],
         "at": moment(payload["started_at"]),
@@ -107,9 +117,12 @@ HANDLERS = {
 }
 
 
-def configuration_history(configuration_id, limit: int = 50) -> dict:
-    """Who last worked on it and which tickets concerned it (newest first, `limit` of them)."""
+def configuration_history(principal: Principal, configuration_id, limit: int = 50) -> dict:
+    """Who last worked on it and which tickets concerned it (newest first, `limit` of them),
+    counting only activity of clients granted to `principal`: the configuration may have moved to
+    another client since, and its older tickets stay their own client's."""
     rows = ConfigurationActivity.select().where(ConfigurationActivity.configuration_id == configuration_id)
+    rows = principal.within_grants(rows, ConfigurationActivity.client_id)
     tickets = rows.where(ConfigurationActivity.kind == TICKET)
     last = (
         rows.where(ConfigurationActivity.kind == TIME_ENTRY)

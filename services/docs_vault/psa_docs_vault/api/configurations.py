@@ -158,7 +158,7 @@ class ConfigurationHistory(MethodView):
         """Who last logged time on it, and every ticket that concerned it (newest first)."""
         principal().require("vault:read")
         configuration = configurations.get_configuration(principal(), configuration_id)
-        return configuration_history(configuration.id, args["limit"])
+        return configuration_history(principal(), configuration.id, args["limit"])
 
 
 @files_blp.route("/<uuid:configuration_id>/attachments")
