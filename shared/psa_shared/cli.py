@@ -79,7 +79,7 @@ def _stop_on_signals() -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Run every installed service in one process, with their relays, consumers and periodic jobs:
     embedded mode by default, or against PostgreSQL and RabbitMQ where the environment names them
@@ -108,6 +108,13 @@ def serve(host: str, port: int) -> None:
 def worker(service: str) -> None:
     """Run one service's outbox relay, event consumers (the tickets service's: its plugins' too)
     and periodic jobs (production: one per service)."""
+    if Settings.from_env().embedded:
+        # its relay would publish onto a memory:// bus of its own that no other process reads, and
+        # mark the events sent: until 2026-11-27 a worker started beside `psa serve` lost them
+        raise click.ClickException(
+            "embedded mode (no PSA_BROKER_URL): `psa serve` runs every worker itself; "
+            "set PSA_BROKER_URL to a RabbitMQ to run workers in processes of their own"
+        )
     system = bound_system(service)
     _stop_on_signals()
     try:  # as `serve`: a signal right after start-up is a clean stop too

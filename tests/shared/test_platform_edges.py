@@ -231,3 +231,22 @@ def test_a_tenant_needs_a_name(psa):
     made = psa_cli("tenant", "create", "  ", "--admin-email", "boss@nameless.example")
     assert made.exit_code == 2 and "NAME" in made.output, made.output
     assert tenant_names(psa) == []
+
+
+def test_a_worker_in_embedded_mode_is_refused_before_it_can_lose_an_event(monkeypatch, tmp_path):
+    """Beside `psa serve`, its relay published onto a memory:// bus no other process reads and
+    marked the events sent: the vault never heard of 6 of 400 new clients (until 2026-11-27)."""
+    monkeypatch.delenv("PSA_BROKER_URL", raising=False)
+    monkeypatch.setenv("PSA_DATA_DIR", str(tmp_path))
+    refused = psa_cli("worker", "tickets")
+    assert refused.exit_code == 1 and "`psa serve` runs every worker itself" in refused.output, refused.output
+    assert list(tmp_path.iterdir()) == []  # nothing bound, nothing made
+
+
+def test_a_port_out_of_range_is_a_usage_error_not_another_port(monkeypatch, tmp_path):
+    """`--port 99999` served on 34463 (99999 - 65536) while printing :99999 (until 2026-11-27)."""
+    monkeypatch.setenv("PSA_DATA_DIR", str(tmp_path))
+    for port in ("99999", "0", "-1"):
+        refused = psa_cli("serve", "--port", port)
+        assert refused.exit_code == 2 and "--port" in refused.output, (port, refused.output)
+    assert list(tmp_path.iterdir()) == []

@@ -14,7 +14,8 @@ from . import boards, clock, notes, tickets, time_entries
 VOICEMAIL = {"minutes": 0, "billing": "billable", "notes": "Called client. Left voicemail.", "outcome": "no_response"}
 # The board's note, so every ticket auto-closed on that board gets it: nothing about mailboxes.
 CLOSING_NOTE = (
-    "We tried to reach you three times without an answer, so we are closing this request for now. "
+    # no count: the board's policy may change after the demo (it said "three times" whatever it was)
+    "We have tried to reach you without an answer, so we are closing this request for now. "
     "Open a new request whenever you are ready and we will pick it up again."
 )
 
