@@ -1,6 +1,10 @@
 """Marshmallow fields and validators every service's schemas share."""
 
 import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from marshmallow import ValidationError, fields
 
@@ -54,3 +58,74 @@ def not_blank(value: str) -> None:
     """Refuses text of only spaces (or none): a name or summary like that says nothing."""
     if not value.strip():
         raise ValidationError("must not be blank")
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+class MissingSecret(LookupError):
+    """An `EnvSecret`'s variable is not set where the settings are read: names it, never a value."""
+
+    def __init__(self, name: str):
+        super().__init__(f"environment variable {name} is not set (the settings name it as holding a secret)")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret as the name of the environment variable holding it; read only by `resolve()`."""
+
+    env: str
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> str:
+        try:
+            return (os.environ if environ is None else environ)[self.env]
+        except KeyError:
+            raise MissingSecret(self.env) from None
+
+
+class EnvSecret(fields.Field):
+    """A secret given, and stored, as the name of an environment variable holding it:
+    `{"env": "ACME_RMM_SECRET_DENTAL"}` on the wire, a `SecretRef` loaded. The secret itself is
+    refused: it would be stored in plain text and shown to whoever reads the settings."""
+
+    default_error_messages = {  # braces doubled: marshmallow formats these
+        "literal": 'give the name of an environment variable holding it: {{"env": "NAME"}}',
+        "invalid": 'expected the name of an environment variable holding it: {{"env": "NAME"}}',
+        "name": "env: letters, digits and underscores, not starting with a digit, at most 100 characters",
+    }
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else {"env": value.env}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            raise self.make_error("literal")
+        if not isinstance(value, dict) or value.keys() != {"env"}:
+            raise self.make_error("invalid")
+        if not isinstance(value["env"], str) or not ENV_NAME.fullmatch(value["env"]):
+            raise self.make_error("name")
+        return SecretRef(value["env"])
+
+
+def resolve_secrets(value, environ: Mapping[str, str] | None = None):
+    """`value` (loaded settings: dicts, lists, values) with every `SecretRef` read from the environment.
+
+    Raises:
+        MissingSecret: a variable is not set; the error names it.
+    """
+    if isinstance(value, SecretRef):
+        return value.resolve(environ)
+    if isinstance(value, dict):
+        return {key: resolve_secrets(item, environ) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [resolve_secrets(item, environ) for item in value]
+    return value
+
+
+def secret_refs(value, path: str = "") -> list[tuple[str, SecretRef]]:
+    """Every `SecretRef` in loaded settings, with where it is (keys and list positions joined by dots)."""
+    if isinstance(value, SecretRef):
+        return [(path, value)]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list | tuple) else ()
+    return [found for key, item in items for found in secret_refs(item, f"{path}.{key}" if path else str(key))]

@@ -23,7 +23,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
 from . import tenancy
 from .auth import KeyRing, Principal, principal_from_claims
@@ -249,13 +249,16 @@ def create_service_app(
     lookup: Callable,
     blueprints: list,
     plugins=None,
+    plugin_enabled: Callable[[uuid.UUID, str], bool] | None = None,
     version: str = "1",
 ) -> Flask:
     """A service's Flask app: OpenAPI at `/openapi/<service>.json`, problem+json errors,
     a connection per request and every non-public route authenticated and tenant-scoped.
 
     With a plugin manager, plugins' blueprints are mounted under `/api/v1/plugins/<name>/`, and
-    those that are flask-smorest Blueprints are documented in the OpenAPI document too."""
+    those that are flask-smorest Blueprints are documented in the OpenAPI document too. With
+    `plugin_enabled(tenant_id, plugin)`, a plugin's authenticated views answer 404 to a tenant
+    for which it is False (a public view has no tenant: the plugin checks its own caller)."""
     app = ServiceFlask(f"psa_{service}")
     app.json = JsonProvider(app)
     app.config.update(
@@ -278,17 +281,37 @@ def create_service_app(
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    for contributed in plugins.hook.psa_register_blueprints() if plugins else []:
-        for name, blueprint in contributed:
-            # flask-smorest's through the Api, so their documented views are in the OpenAPI
-            # document; a plain flask.Blueprint has nothing to document and the Api refuses it
-            register = api if isinstance(blueprint, flask_smorest.Blueprint) else app
-            register.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{name}")
+    owners = _register_plugin_blueprints(app, api, plugins) if plugins else {}
     register_error_handlers(app)  # after Api: ours replaces flask-smorest's HTTPException handler
     db.init_app(app)
     _add_health(app, service, db)
     _add_authentication(app, service, keyring, lookup)
+    if owners and plugin_enabled is not None:
+        _add_plugin_switch(app, owners, plugin_enabled)
     return app
+
+
+def _register_plugin_blueprints(app: Flask, api: Api, plugins) -> dict[str, str]:
+    """Each plugin's blueprints at `/api/v1/plugins/<name>/`; returns `{blueprint name: plugin}`."""
+    owners = {}
+    for impl in reversed(plugins.hook.psa_register_blueprints.get_hookimpls()):  # pluggy's own order
+        others = [p for p in plugins.get_plugins() if p is not impl.plugin]
+        for contributed in plugins.subset_hook_caller("psa_register_blueprints", others)():
+            for name, blueprint in contributed:
+                # flask-smorest's through the Api, so their documented views are in the OpenAPI
+                # document; a plain flask.Blueprint has nothing to document and the Api refuses it
+                register = api if isinstance(blueprint, flask_smorest.Blueprint) else app
+                register.register_blueprint(blueprint, url_prefix=f"/api/v1/plugins/{name}")
+                owners[blueprint.name] = impl.plugin_name
+    return owners
+
+
+def _add_plugin_switch(app: Flask, owners: dict[str, str], enabled: Callable[[uuid.UUID, str], bool]) -> None:
+    @app.before_request
+    def _plugin_switched_off():  # after _authenticate: in the member's tenant, connected
+        plugin = owners.get(request.blueprints[-1]) if request.blueprints else None
+        if plugin is not None and "principal" in g and not enabled(tenancy.current_tenant(), plugin):
+            raise NotFound()  # as a path that is not there: the tenant has no such plugin
 
 
 class JsonProvider(DefaultJSONProvider):

@@ -18,10 +18,11 @@ from psa_shared.errors import InvalidInput, flatten_errors
 
 from .api.tickets import TicketInput, TicketSchema
 from .database import db
+from .plugin_settings import tenant_settings as settings_store
 from .rotation import system_principal
 from .servicedesk.tickets import create_ticket
 
-__all__ = ["open_ticket"]
+__all__ = ["open_ticket", "tenant_settings"]
 
 
 def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID | str, summary: str, **fields) -> dict:
@@ -58,3 +59,25 @@ def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID
     connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
     with connected, tenancy.tenant_scope(tenant), tenancy.acting_as(f"system:plugin.{plugin}"):
         return TicketSchema().dump(create_ticket(system_principal(), **data))
+
+
+def tenant_settings(tenant_id: uuid.UUID | str, plugin: str) -> dict | None:
+    """Tenant `tenant_id`'s settings for `plugin`, as its `psa_tenant_settings_schema` loads them,
+    with each `psa_shared.fields.EnvSecret` read from this process's environment now.
+
+    Args:
+        tenant_id: the tenant; take it from the event (`event.tenant_id`) or what your webhook's
+            signature vouches for.
+        plugin: the plugin's name (its `psa` entry point's).
+
+    Returns:
+        The settings (the schema's defaults, required fields absent, where the tenant's admin set
+        none; `{}` for a plugin without a schema), or None when the tenant switched the plugin off:
+        then do nothing for that tenant.
+
+    Raises:
+        psa_shared.fields.MissingSecret: a secret's environment variable is not set here; the
+            error names the variable, never a value.
+        psa_shared.errors.NotFound: no plugin of that name runs in this process.
+    """
+    return settings_store.resolved(settings_store.plugins(), tenant_id, plugin)

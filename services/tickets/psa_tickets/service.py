@@ -5,6 +5,7 @@ from psa_shared.services import Service
 from . import cli, consumers, demo, models  # noqa: F401  (models: every table known before binding)
 from .app import create_app
 from .database import db, inbox, outbox
+from .plugin_settings.tenant_settings import enabled
 from .servicedesk.commands import sweep_job, tickets_group
 
 SERVICE = Service(
@@ -17,6 +18,7 @@ SERVICE = Service(
         "/api/v1/tickets",
         "/api/v1/boards",
         "/api/v1/settings/business-hours",
+        "/api/v1/settings/plugins",
         "/api/v1/projects",
         "/api/v1/tasks",
         "/api/v1/schedule",
@@ -35,4 +37,5 @@ SERVICE = Service(
     on_first_run=demo.seed,
     periodic=sweep_job,
     runs_plugins=True,
+    plugin_enabled=enabled,
 )

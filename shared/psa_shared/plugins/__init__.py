@@ -7,8 +7,11 @@ from .manager import (
     declared_event_types,
     declared_plugins,
     hookimpl,
+    loaded_plugins,
     plugin_manager,
     register_plugin,
+    registered,
+    tenant_settings_schema,
     unregister_plugin,
 )
 
@@ -19,8 +22,11 @@ __all__ = [
     "declared_plugins",
     "hookimpl",
     "listeners",
+    "loaded_plugins",
     "plugin_manager",
     "queue_name",
     "register_plugin",
+    "registered",
+    "tenant_settings_schema",
     "unregister_plugin",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +37,23 @@ class Listener:
     name: str
     binds: frozenset[str]
     handlers: dict[str, Callable]
+
+    def where_enabled(self, enabled: Callable[[uuid.UUID, str], bool]) -> Listener:
+        """This listener, its handlers skipping an event whose tenant has switched the plugin off
+        (`enabled(tenant_id, plugin)` is False; asked inside the event's tenant scope): the
+        event is then recorded as applied for the plugin, not retried nor dead-lettered."""
+
+        def gated(handle: Callable) -> Callable:
+            def handle_if_enabled(event, payload: dict) -> None:
+                if enabled(event.tenant_id, self.name):
+                    handle(event, payload)
+                else:
+                    log.info("plugin %s is switched off for tenant %s: %s %s skipped", self.name,
+                             event.tenant_id, event.type, event.id)  # fmt: skip
+
+            return handle_if_enabled
+
+        return dataclasses.replace(self, handlers={t: gated(h) for t, h in self.handlers.items()})
 
 
 def listeners(settings: Settings) -> list[Listener]:

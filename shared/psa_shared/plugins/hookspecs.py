@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 import flask
+import marshmallow
 import pluggy
 
 hookspec = pluggy.HookspecMarker("psa")
@@ -40,7 +41,30 @@ def psa_register_blueprints() -> list[tuple[str, flask.Blueprint]]:
         (flask-smorest's, as the services use) has its views documented in the service's OpenAPI
         document (`/openapi/tickets.json`) with their `@arguments` and `@response` schemas; a plain
         `flask.Blueprint` works the same but is left out of it. To open a ticket from a view with no
-        member behind it, call `psa_tickets.plugin_api.open_ticket`.
+        member behind it, call `psa_tickets.plugin_api.open_ticket`. An authenticated view answers
+        404 to a tenant that switched the plugin off; a public one is the plugin's to refuse
+        (`psa_tickets.plugin_api.tenant_settings` returns None for that tenant).
+    """
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+@hookspec
+def psa_tenant_settings_schema() -> type[marshmallow.Schema]:
+    """The schema of one tenant's settings for this plugin.
+
+    A tenant admin sets them with `PUT /api/v1/settings/plugins/<name>` (`{"enabled": true,
+    "settings": {...}}`), validated by this schema: a refused field answers 422 naming it as
+    `settings.<field>`. A tenant with none stored gets the schema's defaults (a load of `{}`).
+    A secret is a `psa_shared.fields.EnvSecret` field: the tenant gives the name of an environment
+    variable holding it (`{"env": "ACME_RMM_SECRET_DENTAL"}`), which is stored as that reference,
+    never the value. Read them with `psa_tickets.plugin_api.tenant_settings(tenant_id, plugin)`,
+    which resolves each secret from the environment at that call.
+
+    Returns:
+        A `marshmallow.Schema` subclass (the class, not an instance). A plugin without the hook
+        has no settings; it can still be switched off per tenant.
     """
 
 
@@ -72,7 +96,8 @@ def psa_on_event(event, payload: dict) -> None:
     entry point's name), bound for the types its `psa_event_types` names and its metadata
     declares, with its own consumer and dead-letter queue (`...events.dlq`). It is called inside
     the event's tenant, outside any transaction (a call to a slow outside API holds up no ticket
-    save), and once it returns the event is recorded as applied for this plugin alone. The
+    save), and once it returns the event is recorded as applied for this plugin alone (an event
+    of a tenant that switched the plugin off is recorded so without calling it). The
     tickets service's own handling of the event and every other plugin's keep records of their
     own, and commit whether this plugin succeeds or fails.
 

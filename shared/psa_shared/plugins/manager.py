@@ -7,6 +7,7 @@ import logging
 from contextvars import ContextVar
 from importlib.metadata import entry_points
 
+import marshmallow as ma
 import pluggy
 
 from .. import events
@@ -59,6 +60,32 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     for _plugin, dist in pm.list_plugin_distinfo():
         log.info("plugin loaded: %s-%s", dist.project_name, dist.version)
     return pm
+
+
+def registered() -> tuple[tuple[str, int], ...]:
+    """The plugins registered in-process (`register_plugin`), by name and object id: a key for a
+    cache of plugin managers, which changes when a test registers another."""
+    return tuple((name, id(plugin)) for plugin, name in _in_process)
+
+
+def loaded_plugins(pm: pluggy.PluginManager) -> list[str]:
+    """The names of the plugins a manager loaded (not those it blocked), sorted."""
+    return sorted(name for name, plugin in pm.list_name_plugin() if plugin is not None)
+
+
+def tenant_settings_schema(pm: pluggy.PluginManager, name: str) -> type[ma.Schema] | None:
+    """Plugin `name`'s `psa_tenant_settings_schema`, called for that plugin alone (as
+    `delivery` calls `psa_on_event`); None if it has no such hook. Raises KeyError if it is not loaded."""
+    plugin = pm.get_plugin(name)
+    if plugin is None:
+        raise KeyError(name)
+    others = [p for p in pm.get_plugins() if p is not plugin]
+    found = pm.subset_hook_caller("psa_tenant_settings_schema", others)()
+    if not found:
+        return None
+    if not (isinstance(found[0], type) and issubclass(found[0], ma.Schema)):
+        raise TypeError(f"plugin {name!r}: psa_tenant_settings_schema must return a marshmallow.Schema subclass")
+    return found[0]
 
 
 def _check_hook_names(pm: pluggy.PluginManager) -> None:

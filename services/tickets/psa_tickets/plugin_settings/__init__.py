@@ -1,0 +1,1 @@
+"""Per-tenant plugin enablement and settings: stored here, validated by each plugin's schema."""

@@ -1,0 +1,17 @@
+"""One row per tenant and plugin it has configured; a tenant with none has the defaults."""
+
+import peewee
+
+from psa_shared.outbox import utcnow
+
+from ..database import Model
+
+
+class PluginSettings(Model):
+    plugin = peewee.CharField(max_length=100)  # the `psa` entry point's name
+    enabled = peewee.BooleanField(default=True)
+    settings = peewee.TextField(default="{}")  # JSON of the validated settings; secrets as {"env": NAME}
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant_id", "plugin"), True),)

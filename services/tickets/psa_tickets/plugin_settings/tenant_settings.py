@@ -1,0 +1,142 @@
+"""A tenant's switch and settings for each plugin: read, replaced, and resolved for the plugin.
+
+Without a row the plugin is on (an installed, allow-listed plugin serves every tenant) with its
+schema's defaults. Settings are stored as the plugin's schema dumps them, each secret as the name
+of the environment variable holding it (`psa_shared.fields.EnvSecret`), resolved only by `resolved`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import re
+import uuid
+
+import marshmallow as ma
+import pluggy
+from flask import current_app, has_app_context
+
+from psa_shared import plugins as host
+from psa_shared import tenancy
+from psa_shared.config import Settings
+from psa_shared.errors import InvalidInput, NotFound, flatten_errors
+from psa_shared.fields import resolve_secrets, secret_refs
+from psa_shared.outbox import utcnow
+
+from ..database import db
+from .models import PluginSettings
+
+
+def plugins() -> pluggy.PluginManager:
+    """This process's plugins: the app's in a request, else built from the environment once
+    (again when `register_plugin` registers another, as tests do)."""
+    if has_app_context() and "psa_plugins" in current_app.extensions:
+        return current_app.extensions["psa_plugins"]
+    settings = Settings.from_env()
+    return _built(settings.plugins, settings.disabled_plugins, host.registered())
+
+
+@functools.lru_cache(maxsize=4)
+def _built(allowed: tuple | None, blocked: tuple, registered: tuple) -> pluggy.PluginManager:
+    return host.plugin_manager(Settings.from_env())
+
+
+def schema_of(pm: pluggy.PluginManager, plugin: str) -> type[ma.Schema] | None:
+    """The plugin's settings schema (None: it takes none); 404 for a plugin not loaded here."""
+    try:
+        return host.tenant_settings_schema(pm, plugin)
+    except KeyError:
+        raise NotFound(f"no plugin named {plugin!r} runs here") from None
+
+
+def enabled(tenant_id: uuid.UUID, plugin: str) -> bool:
+    """Whether tenant `tenant_id` has plugin `plugin` on (no row: on). Needs a connection."""
+    with tenancy.tenant_scope(tenant_id):
+        row = PluginSettings.select(PluginSettings.enabled).where(PluginSettings.plugin == plugin).first()
+    return row is None or row.enabled
+
+
+def show(pm: pluggy.PluginManager, plugin: str) -> dict:
+    """The current tenant's switch and settings for `plugin`, as stored (secrets as references)."""
+    schema = schema_of(pm, plugin)
+    row = PluginSettings.select().where(PluginSettings.plugin == plugin).first()
+    settings = json.loads(row.settings) if row else _dumped(schema, _defaults(schema))
+    return {"name": plugin, "enabled": row is None or row.enabled, "settings": settings,
+            "settings_schema": schema is not None}  # fmt: skip
+
+
+def save(pm: pluggy.PluginManager, plugin: str, *, enabled: bool, settings: dict) -> dict:
+    """Replace the current tenant's switch and settings for `plugin`, validated by its schema
+    (switching off, a required field may be left out: a tenant need not configure what it turns off).
+
+    Raises:
+        InvalidInput: a field refused, named `settings.<field>`; nothing is stored.
+    """
+    schema = schema_of(pm, plugin)
+    stored = json.dumps(_dumped(schema, _validated(schema, plugin, settings, partial=not enabled)), default=str)
+    values = {PluginSettings.enabled: enabled, PluginSettings.settings: stored, PluginSettings.updated_at: utcnow()}
+    with db.proxy.atomic():  # one statement: two first saves at once cannot both insert
+        PluginSettings.insert(plugin=plugin, **{f.name: v for f, v in values.items()}).on_conflict(
+            conflict_target=[PluginSettings.tenant_id, PluginSettings.plugin], update=values
+        ).execute()
+    return show(pm, plugin)
+
+
+def resolved(pm: pluggy.PluginManager, tenant_id: uuid.UUID | str, plugin: str) -> dict | None:
+    """Tenant `tenant_id`'s settings for `plugin`, each secret read from the environment now;
+    None if the tenant switched it off. Raises `psa_shared.fields.MissingSecret` naming an unset variable."""
+    schema = schema_of(pm, plugin)
+    connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
+    with connected, tenancy.tenant_scope(tenant_id):
+        row = PluginSettings.select().where(PluginSettings.plugin == plugin).first()
+    if row is not None and not row.enabled:
+        return None
+    if row is None or schema is None:
+        return resolve_secrets(_defaults(schema))
+    return resolve_secrets(schema().load(json.loads(row.settings)))
+
+
+def _defaults(schema: type[ma.Schema] | None) -> dict:
+    """What a tenant that set nothing has: each field's `load_default`; a required field is absent
+    (a load of `{}` would refuse it, and one with `partial=True` leaves the defaults out too)."""
+    found = {}
+    for name, field in schema().load_fields.items() if schema else ():
+        if field.load_default is not ma.missing:
+            default = field.load_default
+            found[field.attribute or name] = default() if callable(default) else default
+    return found
+
+
+def _dumped(schema: type[ma.Schema] | None, settings: dict) -> dict:
+    return settings if schema is None else schema().dump(settings)
+
+
+def _validated(schema: type[ma.Schema] | None, plugin: str, settings: dict, *, partial: bool) -> dict:
+    if schema is None:
+        if settings:
+            raise _refused({"settings": ["this plugin takes no settings"]})
+        return {}
+    try:
+        loaded = schema().load(settings, partial=partial)
+        loaded = {**_defaults(schema), **loaded} if partial else loaded
+    except ma.ValidationError as error:
+        raise _refused(flatten_errors(error.messages, "settings")) from None
+    prefix = env_prefix(plugin)
+    foreign = {f"settings.{where}": [f"env: name a variable starting with {prefix}"]
+               for where, ref in secret_refs(loaded) if not ref.env.startswith(prefix)}  # fmt: skip
+    if foreign:
+        raise _refused(foreign)
+    return loaded
+
+
+def env_prefix(plugin: str) -> str:
+    """The start of every variable a tenant may name for `plugin`'s secrets (`ACME_RMM_` for
+    `acme_rmm`): a tenant admin must not have a plugin send the service's own secrets
+    (`PSA_VAULT_MASTER_KEYS`, a database URL) to an address the admin chose."""
+    return re.sub(r"\W", "_", plugin).upper() + "_"
+
+
+def _refused(errors: dict[str, list[str]]) -> InvalidInput:
+    return InvalidInput("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()),
+                        errors=errors)  # fmt: skip
