@@ -12,7 +12,7 @@ import pluggy
 from . import bus
 from .config import Settings
 from .plugins import plugin_manager
-from .runtime import System
+from .runtime import StartupError, System
 from .services import discover_services
 
 
@@ -53,6 +53,14 @@ class PsaGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         self.load_plugins()
         return super().list_commands(ctx)
+
+    def invoke(self, ctx: click.Context):
+        """Any command's `StartupError` (a database or broker setting that cannot work, or a server
+        still away after the wait) as one line and exit 1, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except StartupError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=PsaGroup)

@@ -293,12 +293,23 @@ class SqliteDatabase(PooledSqliteDatabase):
 POOL_WAIT_SECONDS = 10
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL PSA Core cannot open whatever the server does: a scheme it does not serve
+    (`mysql://`, a path without `sqlite:///`), one that does not parse, or a SQLite file whose
+    directory cannot be made."""
+
+
 def open_database(url: str) -> peewee.Database:
-    """A peewee Database for a URL: `sqlite:///path` or `postgresql://host/name`."""
+    """A peewee Database for a URL: `sqlite:///path` or `postgresql://host/name`. Any other is a
+    `DatabaseUrlError` (until 2026-11-27 playhouse's: a RuntimeError, or, for a scheme whose
+    driver is missing, `ImproperlyConfigured` at the first query)."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseUrlError(f"cannot make {Path(path).parent} ({error.strerror})") from error
         # BEGIN IMMEDIATE: a deferred transaction that reads, then writes after another connection
         # committed, fails at once with "database is locked" (busy_timeout cannot help it).
         # Pooled: "close" after a request keeps the connection, since SQLite checkpoints the WAL
@@ -312,7 +323,15 @@ def open_database(url: str) -> peewee.Database:
             stale_timeout=300,
             timeout=POOL_WAIT_SECONDS,
         )
-    return db_url.connect(url, max_connections=20, stale_timeout=300, timeout=POOL_WAIT_SECONDS, autoconnect=True)
+    try:
+        scheme = urlsplit(url).scheme
+        if scheme in ("postgres", "postgresql"):  # what is registered above
+            return db_url.connect(
+                url, max_connections=20, stale_timeout=300, timeout=POOL_WAIT_SECONDS, autoconnect=True
+            )
+    except ValueError as error:  # a port that is no number, a broken [IPv6] host
+        raise DatabaseUrlError(f"not a database URL ({error})") from None
+    raise DatabaseUrlError(f"unsupported scheme {scheme!r} (sqlite:/// or postgresql://)")
 
 
 def _enforce_row_security(database, tables: list[str]) -> None:
@@ -390,6 +409,7 @@ class ServiceDatabase:
     ):
         self.service = service
         self.proxy = peewee.DatabaseProxy()
+        self.url: str | None = None  # the URL bound last (or being bound): a failing start names it
         self.retired_indexes = retired_indexes
         self.added_columns = added_columns  # "table.column" of nullable fields later versions added
         self.upgrades = upgrades
@@ -411,6 +431,7 @@ class ServiceDatabase:
     def bind(self, url: str) -> peewee.Database:
         if self.bound and hasattr(self.proxy.obj, "close_all"):
             self.proxy.obj.close_all()  # a pool from an earlier binding (tests rebind per case)
+        self.url = url
         database = open_database(url)
         if isinstance(database, peewee.SqliteDatabase):
             for name, function in {"psa_casefold": _casefold, **self.sqlite_functions}.items():

@@ -7,16 +7,28 @@ import gc
 import json
 import logging
 import threading
+from urllib.parse import urlsplit
 
+import kombu
+import peewee
+from amqp.exceptions import AccessRefused, IrrecoverableConnectionError
+from kombu.exceptions import OperationalError as BrokerDown
 from werkzeug.wrappers import Response
 
 from . import bus, plugins
 from .config import Settings
+from .db import DatabaseUrlError
 from .errors import problem_response
 from .services import Periodic, Service, discover_services
 from .watermark import Watermarks
 
 log = logging.getLogger(__name__)
+DATABASE_START_ERRORS = (DatabaseUrlError, peewee.ImproperlyConfigured, peewee.OperationalError, peewee.InterfaceError)
+
+
+class StartupError(Exception):
+    """What keeps a process from starting, in one line for its operator: the setting at fault,
+    never a password. The CLI prints it without a traceback (`psa_shared.cli.PsaGroup`)."""
 
 
 class Router:
@@ -75,8 +87,14 @@ class System:
         return next(s for s in self.services if s.name == name)
 
     def bind(self) -> System:
+        """Every service bound (`Service.bind`, which waits for a database it cannot reach yet). A
+        URL that cannot work, or a database still away after the wait, is a `StartupError`
+        naming its variable: until 2026-11-27 the CLI printed the driver's traceback."""
         for service in self.services:
-            service.bind(self.settings)
+            try:
+                service.bind(self.settings)
+            except DATABASE_START_ERRORS as error:
+                raise StartupError(database_trouble(self.settings, service.name, service.db.url, error)) from error
         return self
 
     def first_run(self) -> list[str]:
@@ -124,6 +142,7 @@ class System:
         with plugins.declarations_only():
             others = [c for s in discover_services() if s.name not in ours for c in s.consumers(self.settings)]
         with bus.connect(self.settings) as connection:
+            reach_broker(connection, self.settings)
             for consumer in self.consumers() + others:
                 consumer.declare(connection)
 
@@ -164,6 +183,76 @@ class System:
         if self.watermarks is not None and self.relaying:
             self.watermarks.advance(self.consuming, self.relaying)
         self.loops, self.consuming, self.relaying = [], [], []
+
+
+def database_trouble(settings: Settings, service: str, url: str | None, error: BaseException) -> str:
+    """One line on why `service` could not bind to `url`, naming the variable that set it."""
+    schema_url = settings.schema_url(service)
+    variable = f"PSA_{service.upper()}_{'SCHEMA' if url and url == schema_url else 'DATABASE'}_URL"
+    if variable not in settings.env:  # the default: a SQLite file under PSA_DATA_DIR
+        variable = f"{variable} (unset: {url})"
+    reason = _first_line(error, url)
+    if isinstance(error, (peewee.OperationalError, peewee.InterfaceError)):
+        waited = settings.get("PSA_DATABASE_WAIT_SECONDS", "20")
+        reason = f"{reason} (still so after PSA_DATABASE_WAIT_SECONDS={waited})"
+    return f"{variable}: {reason}"
+
+
+def _first_line(error: BaseException, url: str | None) -> str:
+    """The error's first line, any password of `url` in it masked (drivers may echo what they parse)."""
+    text = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    try:
+        password = urlsplit(url or "").password
+    except ValueError:  # a URL that does not parse holds no password we could find
+        password = None
+    return text.replace(password, "**") if password else text
+
+
+def broker_wait_seconds(settings: Settings) -> float:
+    value = settings.get("PSA_BROKER_WAIT_SECONDS", "20")
+    try:
+        return float(value)
+    except ValueError:
+        raise StartupError(f"PSA_BROKER_WAIT_SECONDS: a number of seconds, not {value!r}") from None
+
+
+def reach_broker(connection: kombu.Connection, settings: Settings) -> None:
+    """Connect, trying again with growing pauses (up to 2 s) for up to `PSA_BROKER_WAIT_SECONDS`
+    (default 20): RabbitMQ may still be starting beside the workers (compose starts them after
+    it, not once it is ready). A refused login is not tried again. Until 2026-11-27 a worker
+    started before RabbitMQ exited at once with a traceback."""
+    seconds = broker_wait_seconds(settings)
+    where = connection.as_uri()  # the password masked
+
+    def trying_again(error: Exception, interval: float) -> None:
+        log.warning("RabbitMQ not reachable at %s (%s); trying again in %.2g s", where, error, interval)
+
+    try:
+        connection.ensure_connection(
+            errback=trying_again,
+            max_retries=None if seconds > 0 else 0,  # kombu reads a timeout of 0 as none at all
+            timeout=seconds,
+            interval_start=0.25,
+            interval_step=0.5,
+            interval_max=2,
+        )
+    except AccessRefused as error:
+        raise StartupError(
+            f"RabbitMQ refused the login for user {connection.userid} at {_address(connection)}: check PSA_BROKER_URL"
+        ) from error
+    except IrrecoverableConnectionError as error:  # a virtual host that does not exist, say
+        raise StartupError(
+            f"RabbitMQ at {_address(connection)} refused the connection ({error.reply_text}): check PSA_BROKER_URL"
+        ) from error
+    except (BrokerDown, OSError) as error:
+        raise StartupError(
+            f"RabbitMQ not reachable at {where} ({_first_line(error, settings.broker_url)}) "
+            f"after PSA_BROKER_WAIT_SECONDS={seconds:g}: check PSA_BROKER_URL and that RabbitMQ runs"
+        ) from error
+
+
+def _address(connection: kombu.Connection) -> str:
+    return f"{connection.hostname}:{connection.port or connection.transport.default_port}"
 
 
 def _stop(loops: list[bus.BackgroundLoop]) -> None:
