@@ -221,6 +221,8 @@ def reach_broker(connection: kombu.Connection, settings: Settings) -> None:
     (default 20): RabbitMQ may still be starting beside the workers (compose starts them after
     it, not once it is ready). A refused login is not tried again. Until 2026-11-27 a worker
     started before RabbitMQ exited at once with a traceback."""
+    if settings.embedded:  # memory:// lives in this process: nothing to wait for (kombu would warn it has no host)
+        return
     seconds = broker_wait_seconds(settings)
     where = connection.as_uri()  # the password masked
 

@@ -56,6 +56,7 @@ def cli(env, *args) -> dict:
 def test_first_run_prints_a_token_that_works_against_clients(server):
     base_url, printed, _ = server
     assert "Demo tenant" in printed and "admin@demo-msp.example" in printed and "password" in printed
+    assert "WARNING" not in printed  # a first run says how to sign in, and nothing to worry about
     token = next(line.split()[-1] for line in printed.splitlines() if "token (12 h)" in line)
     clients = get(f"{base_url}/api/v1/clients", token)
     assert {"Acme Dental", "Riverside Law"} <= {c["name"] for c in clients["items"]}
