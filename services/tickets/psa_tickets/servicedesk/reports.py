@@ -17,7 +17,7 @@ from psa_shared.tenancy import current_tenant
 
 from ..directory.models import Client, Tenant
 from .models import Note, Ticket, TicketChange, TimeEntry
-from .timeline import timeline
+from .timeline import CLIENT_SHOWN, timeline
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("psa_tickets", "templates"),
@@ -156,19 +156,11 @@ def _candidates(client: Client, start: dt.datetime, end: dt.datetime):
     )
 
 
-# What the client audience of the trail shows (servicedesk/timeline.py): each model, its time, its filter
-_SHOWN = (
-    (TicketChange, TicketChange.at, TicketChange.client_visible == True),  # noqa: E712
-    (Note, Note.created_at, Note.internal == False),  # noqa: E712
-    (TimeEntry, TimeEntry.started_at, None),
-)
-
-
 def _count_items(tickets, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
     """The client-visible trail items of `tickets` (ids, or a query of them) from `start` to
     `end`, counted by the database: three COUNTs, nothing read row by row."""
     total = 0
-    for model, at, shown in _SHOWN:
+    for model, at, shown in CLIENT_SHOWN:
         query = model.select().where(model.ticket.in_(tickets))
         if shown is not None:
             query = query.where(shown)

@@ -39,12 +39,18 @@ def _rows(model, columns, *, shown=None) -> Statement:
     return Statement(build)
 
 
+# What the client audience is shown: each model, the time it is placed at, and its filter (None:
+# every row). The printable reports count their rows by it too (`reports._count_items`).
+CLIENT_SHOWN = (
+    (TicketChange, TicketChange.at, TicketChange.client_visible == True),  # noqa: E712
+    (Note, Note.created_at, Note.internal == False),  # noqa: E712
+    (TimeEntry, TimeEntry.started_at, None),
+)
 _QUERIES = {
     "internal": (_rows(TicketChange, _CHANGE), _rows(Note, _NOTE), _rows(TimeEntry, _ENTRY)),
-    "client": (
-        _rows(TicketChange, _CHANGE, shown=TicketChange.client_visible == True),  # noqa: E712
-        _rows(Note, _NOTE, shown=Note.internal == False),  # noqa: E712
-        _rows(TimeEntry, _ENTRY),
+    "client": tuple(
+        _rows(model, columns, shown=shown)
+        for (model, _, shown), columns in zip(CLIENT_SHOWN, (_CHANGE, _NOTE, _ENTRY), strict=True)
     ),
 }
 
