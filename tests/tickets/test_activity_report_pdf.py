@@ -2,9 +2,12 @@
 
 import datetime as dt
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from pypdf import PdfReader
 
+from psa_shared import pdf
 from psa_tickets.servicedesk import clock
 
 VOICEMAIL = "Called client. Left voicemail."
@@ -62,3 +65,43 @@ def test_activity_report_for_year_one_is_refused_naming_from_not_a_server_error(
     client = tenant.client("Dental Co")
     response = tenant.api.get(f"/api/v1/clients/{client['id']}/activity-report.html?from=0001-01-01&to=0001-01-01")
     assert response.status_code == 422 and "from" in response.json["errors"]
+
+
+def test_pdfs_asked_at_once_print_one_after_the_other(tenant, monkeypatch):
+    """Eight threads printing at once held eight layouts' memory; the printer takes them in turn."""
+    import weasyprint
+
+    _, path = mailbox_ticket(tenant, tenant.client())
+    printing, most = [], []
+    real_write = weasyprint.HTML.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        printing.append(1)
+        most.append(len(printing))
+        try:
+            return real_write(self, *args, **kwargs)
+        finally:
+            printing.pop()
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", write_pdf)
+    start = threading.Barrier(3)
+
+    def print_report():
+        start.wait()
+        return tenant.api.get(f"{path}/report.html?format=pdf")
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: print_report(), range(3)))
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert max(most) == 1
+
+
+def test_a_pdf_that_waits_too_long_for_the_printer_hears_503_and_when_to_retry(tenant, monkeypatch):
+    _, path = mailbox_ticket(tenant, tenant.client())
+    monkeypatch.setattr(pdf, "PRINT_WAIT_SECONDS", 0.2)
+    with pdf._PRINTER:  # another request's report is printing
+        busy = tenant.api.get(f"{path}/report.html?format=pdf")
+        assert tenant.api.get(f"{path}/report.html").status_code == 200  # the HTML does not wait
+    assert busy.status_code == 503 and busy.content_type == "application/problem+json"
+    assert busy.headers["Retry-After"] == "5" and "retry" in busy.json["detail"]
+    pdf_text(tenant.api.get(f"{path}/report.html?format=pdf"))  # the printer is free again
