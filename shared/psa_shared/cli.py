@@ -12,7 +12,7 @@ import pluggy
 from . import bus
 from .config import Settings
 from .plugins import plugin_manager
-from .runtime import StartupError, System
+from .runtime import StartupError, System, reach_broker
 from .services import discover_services
 
 
@@ -145,6 +145,9 @@ def _consumers() -> dict[str, bus.Consumer]:
     system = System(Settings.from_env(), discover_services())
     if system.settings.embedded:
         system.bind()
+    else:  # RabbitMQ holds them: wait for it as a worker does, and say in one line if it is not there
+        with bus.connect(system.settings) as connection:  # (until 2026-11-28: a traceback)
+            reach_broker(connection, system.settings)
     return {consumer.name: consumer for consumer in system.consumers()}
 
 

@@ -92,6 +92,17 @@ def test_a_worker_waits_for_a_rabbitmq_that_is_not_there_then_says_where_it_look
     assert PASSWORD not in line + caplog.text
 
 
+@pytest.mark.parametrize("command", [["events", "dead-letters"], ["events", "replay", "tickets"]])
+def test_the_dead_letter_commands_wait_for_rabbitmq_as_a_worker_does(monkeypatch, caplog, command):
+    """An operator looking at dead letters while RabbitMQ restarts: until 2026-11-28, a traceback."""
+    port = free_port()
+    monkeypatch.setenv("PSA_BROKER_URL", f"amqp://guest:{PASSWORD}@127.0.0.1:{port}//")
+    monkeypatch.setenv("PSA_BROKER_WAIT_SECONDS", "1")
+    line = refusal(psa_cli(*command))
+    assert f"127.0.0.1:{port}" in line and "PSA_BROKER_WAIT_SECONDS=1" in line
+    assert "trying again" in caplog.text and PASSWORD not in line + caplog.text
+
+
 def test_a_worker_whose_rabbitmq_login_is_refused_says_so_at_once(monkeypatch):
     needs(AMQP_URL)
     parts = urlsplit(AMQP_URL)
