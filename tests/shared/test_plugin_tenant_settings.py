@@ -80,6 +80,7 @@ def switch(tenant, enabled: bool, **settings):
 
 
 DEFAULTS = {"company_code": "MAIN", "sync_days": 30}
+NEVER_SAVED = {"updated_at": None, "updated_by_id": None}
 
 
 def test_a_tenant_that_switches_the_ledger_off_hears_nothing_while_another_does(ledger, psa, tenant, other_tenant):
@@ -171,7 +172,7 @@ def test_one_tenants_settings_are_never_another_tenants(ledger, psa, tenant, oth
     monkeypatch.setenv("LEDGER_KEY_ACME", "acme secret")
     assert switch(tenant, False, company_code="ACME", api_key={"env": "LEDGER_KEY_ACME"}).status_code == 200
     theirs = other_tenant.api.get(f"{URL}/ledger").json
-    assert theirs == {"name": "ledger", "enabled": True, "settings": DEFAULTS, "settings_schema": True}
+    assert theirs == {"name": "ledger", "enabled": True, "settings": DEFAULTS, "settings_schema": True, **NEVER_SAVED}
     assert {i["name"]: i["enabled"] for i in other_tenant.api.get(URL).json["items"]} == {"ledger": True, "plain": True}
     assert tenant_settings(other_tenant.id, "ledger") == DEFAULTS
 
@@ -189,6 +190,7 @@ def test_a_plugin_without_a_schema_can_be_switched_off_but_takes_no_settings(led
         "enabled": True,
         "settings": {},
         "settings_schema": False,
+        **NEVER_SAVED,
     }
     refused = tenant.api.put(f"{URL}/plain", json={"enabled": True, "settings": {"x": 1}})
     assert refused.status_code == 422 and "settings" in refused.json["errors"]
@@ -204,3 +206,26 @@ def test_an_unknown_plugin_is_not_found(ledger, psa, tenant):
 def test_enabled_must_be_a_json_boolean(ledger, psa, tenant):
     response = tenant.api.put(f"{URL}/ledger", json={"enabled": "no", "settings": {}})
     assert response.status_code == 422 and "enabled" in response.json["errors"]
+
+
+def test_who_switched_the_ledger_off_and_when_is_kept_and_told_as_an_event(ledger, psa, tenant, monkeypatch):
+    """The MSP's owner asks why invoices stopped reaching the ledger: the settings say who saved
+    them last, and `plugin.settings_changed` (actor, settings as references) went out with them."""
+    monkeypatch.setenv("LEDGER_KEY_ACME", "acme secret")
+    assert switch(tenant, True, api_key={"env": "LEDGER_KEY_ACME"}).status_code == 200
+    office = tenant.member("admin")
+    saved = office.api.put(
+        f"{URL}/ledger", json={"enabled": False, "settings": {"api_key": {"env": "LEDGER_KEY_ACME"}}}
+    )
+    assert saved.status_code == 200
+    assert saved.json["updated_by_id"] == office.id and saved.json["updated_at"].endswith("Z")
+    assert tenant.api.get(f"{URL}/ledger").json == saved.json
+    changes = psa.emitted("plugin.settings_changed")
+    assert [(e.actor, e.payload["enabled"]) for e in changes] == [(tenant.admin_id, True), (office.id, False)]
+    assert changes[-1].payload["settings"] == {**DEFAULTS, "api_key": {"env": "LEDGER_KEY_ACME"}}
+    assert all("acme secret" not in e.to_json() for e in changes)
+
+
+def test_settings_refused_are_not_told_as_changed(ledger, psa, tenant):
+    assert switch(tenant, True, api_key="a literal key").status_code == 422
+    assert psa.emitted("plugin.settings_changed") == []

@@ -17,7 +17,7 @@ db = ServiceDatabase(
         "ticketchange_ticket_id",
         "ticketchange_actor_id",
     ),
-    added_columns=("timeentry.recorded_by_id",),
+    added_columns=("timeentry.recorded_by_id", "pluginsettings.updated_by_id"),
 )
 outbox = Outbox(db)
 inbox = Inbox(db)

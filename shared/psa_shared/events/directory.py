@@ -58,6 +58,22 @@ class ContactPayload(ma.Schema):
     updated_at = fields.String(required=True)
 
 
+class PluginSettingsPayload(ma.Schema):
+    """A tenant's switch and settings for one plugin, as saved. Secrets stay references.
+
+    Args:
+        plugin: the plugin's `psa` entry-point name.
+        enabled: false: the plugin does nothing for this tenant from now on.
+        settings: as stored, each secret as `{"env": "VARIABLE_NAME"}`, never its value.
+        updated_at: when they were saved (ISO 8601, UTC); the envelope's actor saved them.
+    """
+
+    plugin = fields.String(required=True)
+    enabled = fields.Boolean(required=True)
+    settings = fields.Dict(keys=fields.String(), required=True)
+    updated_at = fields.String(required=True)
+
+
 register("tenant.created", "tickets", 1, TenantPayload, "A new MSP was set up. Consumers create their tenant settings.")
 for _name, _doc in [
     ("member.created", "A member joined the tenant."),
@@ -72,6 +88,14 @@ register(
     1,
     ApiKeyRevokedPayload,
     "An API key was revoked: every service refuses the tokens traded for it (claim `akid`) from now on.",
+)
+register(
+    "plugin.settings_changed",
+    "tickets",
+    1,
+    PluginSettingsPayload,
+    "A tenant's admin switched a plugin on or off or replaced its settings (a switched-off plugin "
+    "is not told: its tenant's events skip it).",
 )
 register("client.created", "tickets", 1, ClientPayload, "The MSP took on a client.")
 register("client.updated", "tickets", 1, ClientPayload, "A client's name or active flag changed.")

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import fields
 
-from psa_shared.fields import JsonBoolean
+from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.plugins import loaded_plugins
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, principal
@@ -32,6 +32,8 @@ class PluginSettingsSchema(Schema):
     enabled = fields.Boolean()
     settings = fields.Dict(metadata={"description": 'as stored: each secret as {"env": "VARIABLE_NAME"}'})
     settings_schema = fields.Boolean(metadata={"description": "whether the plugin takes settings at all"})
+    updated_at = UtcDateTime(allow_none=True, metadata={"description": "last saved; null: never (the defaults)"})
+    updated_by_id = fields.UUID(allow_none=True, metadata={"description": "the member who saved them last"})
 
 
 class PluginSettingsList(Schema):
@@ -65,4 +67,5 @@ class PluginSettingsItem(MethodView):
     def put(self, data, name):
         """Switch the plugin on or off for this tenant and replace its settings; admins only (settings:write)."""
         principal().require("settings:write")
-        return tenant_settings.save(_plugins(), name, enabled=data["enabled"], settings=data["settings"])
+        by = principal().member_id
+        return tenant_settings.save(_plugins(), name, enabled=data["enabled"], settings=data["settings"], by=by)

@@ -12,6 +12,7 @@ class PluginSettings(Model):
     enabled = peewee.BooleanField(default=True)
     settings = peewee.TextField(default="{}")  # JSON of the validated settings; secrets as {"env": NAME}
     updated_at = peewee.DateTimeField(default=utcnow)
+    updated_by_id = peewee.UUIDField(null=True)  # the member who saved them (None: saved before 2026-11-28)
 
     class Meta:
         indexes = ((("tenant_id", "plugin"), True),)

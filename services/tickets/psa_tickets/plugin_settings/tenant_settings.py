@@ -21,10 +21,11 @@ from psa_shared import plugins as host
 from psa_shared import tenancy
 from psa_shared.config import Settings
 from psa_shared.errors import InvalidInput, NotFound, flatten_errors
+from psa_shared.events import utc_iso
 from psa_shared.fields import resolve_secrets, secret_refs
 from psa_shared.outbox import utcnow
 
-from ..database import db
+from ..database import db, emit
 from .models import PluginSettings
 
 
@@ -63,23 +64,29 @@ def show(pm: pluggy.PluginManager, plugin: str) -> dict:
     row = PluginSettings.select().where(PluginSettings.plugin == plugin).first()
     settings = json.loads(row.settings) if row else _dumped(schema, _defaults(schema))
     return {"name": plugin, "enabled": row is None or row.enabled, "settings": settings,
-            "settings_schema": schema is not None}  # fmt: skip
+            "settings_schema": schema is not None, "updated_at": row and row.updated_at,
+            "updated_by_id": row and row.updated_by_id}  # fmt: skip
 
 
-def save(pm: pluggy.PluginManager, plugin: str, *, enabled: bool, settings: dict) -> dict:
+def save(pm: pluggy.PluginManager, plugin: str, *, enabled: bool, settings: dict, by: uuid.UUID) -> dict:
     """Replace the current tenant's switch and settings for `plugin`, validated by its schema
-    (switching off, a required field may be left out: a tenant need not configure what it turns off).
+    (switching off, a required field may be left out: a tenant need not configure what it turns off),
+    as member `by`; `plugin.settings_changed` is emitted with them.
 
     Raises:
         InvalidInput: a field refused, named `settings.<field>`; nothing is stored.
     """
     schema = schema_of(pm, plugin)
-    stored = json.dumps(_dumped(schema, _validated(schema, plugin, settings, partial=not enabled)), default=str)
-    values = {PluginSettings.enabled: enabled, PluginSettings.settings: stored, PluginSettings.updated_at: utcnow()}
+    dumped = _dumped(schema, _validated(schema, plugin, settings, partial=not enabled))
+    stored, now = json.dumps(dumped, default=str), utcnow()
+    values = {PluginSettings.enabled: enabled, PluginSettings.settings: stored, PluginSettings.updated_at: now,
+              PluginSettings.updated_by_id: by}  # fmt: skip
     with db.proxy.atomic():  # one statement: two first saves at once cannot both insert
         PluginSettings.insert(plugin=plugin, **{f.name: v for f, v in values.items()}).on_conflict(
             conflict_target=[PluginSettings.tenant_id, PluginSettings.plugin], update=values
         ).execute()
+        payload = {"plugin": plugin, "enabled": enabled, "settings": json.loads(stored), "updated_at": utc_iso(now)}
+        emit("plugin.settings_changed", payload)
     return show(pm, plugin)
 
 
