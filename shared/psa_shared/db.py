@@ -562,11 +562,17 @@ class ServiceDatabase:
                     self.proxy.execute_sql(f'DELETE FROM "{model._meta.table_name}"')
 
     def locked(self, query: peewee.SelectQuery) -> peewee.SelectQuery:
-        """`query` taking its rows' locks (`FOR UPDATE`) on PostgreSQL, for a transaction that
-        decides from what it reads (is the entry billed? by how much do its minutes move?): a
-        concurrent writer of those rows then commits first or waits. SQLite needs none: its
-        transactions begin IMMEDIATE, holding the database before they read."""
-        return query.for_update() if self.is_postgres else query
+        """`query` taking its rows' locks on PostgreSQL, for a transaction that decides from what
+        it reads (is the entry billed? by how much do its minutes move?): a concurrent writer of
+        those rows then commits first or waits. SQLite needs none: its transactions begin
+        IMMEDIATE, holding the database before they read.
+
+        The lock is `FOR NO KEY UPDATE`, the one an UPDATE takes itself, not `FOR UPDATE`: that
+        one also waits for every transaction whose new row's foreign key points at the locked
+        one (each holds `FOR KEY SHARE` on it). Until 2026-11-28 two calls logged at once on a
+        waiting ticket each inserted its entry, then one waited for the other's foreign key while
+        the other waited for its update of the ticket: a deadlock, answered 503."""
+        return query.for_update("FOR NO KEY UPDATE") if self.is_postgres else query
 
     def atomic_writes(self):
         """`atomic()` for a transaction of writes run with `Statement.run`: on PostgreSQL they go

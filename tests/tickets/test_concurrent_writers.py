@@ -4,7 +4,9 @@ never writes back a column it did not change (on PostgreSQL both run at once; on
 take turns, and the same promises hold)."""
 
 import datetime as dt
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from psa_shared.tenancy import tenant_scope
 from psa_tickets.servicedesk.models import ConfigurationRef
@@ -267,3 +269,19 @@ def test_a_ticket_that_changes_under_every_try_gets_a_409_and_the_entry_is_not_w
     assert tenant.api.get(path).json["items"] == []
     assert not psa.emitted("time_entry.logged")
     assert log(tenant.api, ticket["id"], minutes=15, notes="Called client.").status_code == 201
+
+
+def test_six_calls_logged_at_once_on_a_ticket_waiting_on_the_client_are_all_kept(tenant, psa):
+    """The whole team rings the client whose ticket waits on her. Until 2026-11-28, on PostgreSQL,
+    each entry's foreign key shared the ticket's row while auto-close locked it for update: the
+    entries deadlocked, and 4 or 5 of 6 answered 503 "the database is not reachable"."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"], status="Waiting on Client")
+    start = threading.Barrier(6)
+
+    def call(n):
+        start.wait()
+        return log(tenant.api, ticket["id"], minutes=1, notes=f"Call {n}").status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(call, range(6))) == [201] * 6
+    assert tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["spent_minutes"] == 6
