@@ -17,7 +17,7 @@ from ..directory.models import Contact, Member, next_number
 from ..directory.tokens import known_member
 from . import boards, clock, sla
 from .events import ticket_payload, time_entry_payload
-from .models import ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration, TimeEntry
+from .models import Board, ConfigurationRef, Status, Ticket, TicketChange, TicketConfiguration, TimeEntry
 
 TRACKED = ("summary", "description", "priority", "assignee_id", "estimate_minutes", "contact_id")
 
@@ -229,7 +229,8 @@ def move_to(ticket: Ticket, status: Status, actor_id) -> str:
     was_closed = ticket.closed_at is not None
     _enter(ticket, status, clock.now())
     refresh_due_times(ticket, resolve_settled=was_closed and ticket.closed_at is not None)
-    record(ticket, actor_id, "status", f"Status changed from {old} to {status.name}", old, status.name)
+    if old != status.name:  # else a move to another board's status of the same name: the move is trailed
+        record(ticket, actor_id, "status", f"Status changed from {old} to {status.name}", old, status.name)
     return old
 
 
@@ -237,15 +238,20 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
     with db.proxy.atomic():
         ticket = get_ticket(principal, ticket_id, for_update=True)
         actor, old_status = principal.member_id, None
-        if "status" in changes:
-            status = boards.status_named(ticket.board_id, changes.pop("status"))
+        moved = changes.get("board_id", ticket.board_id) != ticket.board_id and _move_board(
+            ticket, boards.get_board(changes.pop("board_id"), "board_id"), actor
+        )
+        if "status" in changes or moved:
+            name = changes.pop("status", None)
+            status = boards.status_named(ticket.board_id, name) if name else _alike_status(ticket)
             if status.id != ticket.status_id:
                 old_status = move_to(ticket, status, actor)
+                old_status = None if old_status == status.name else old_status  # only the board changed
         if changes.get("contact_id"):
             _check_contact(changes["contact_id"], ticket.client_id)
         if changes.get("assignee_id") and changes["assignee_id"] != ticket.assignee_id:
             check_assignee(changes["assignee_id"], ticket.client_id)
-        touched = _apply_fields(ticket, actor, changes)
+        touched = _apply_fields(ticket, actor, changes) or moved
         relinked = "configuration_ids" in changes and _set_configurations(ticket, changes["configuration_ids"] or [])
         touched = touched or relinked
         if old_status is None and not touched:
@@ -262,6 +268,29 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
             for entry in TimeEntry.select().where(TimeEntry.ticket == ticket.id):
                 emit("time_entry.updated", time_entry_payload(entry, ticket))
     return ticket
+
+
+def _move_board(ticket: Ticket, board: Board, actor) -> bool:
+    """File the ticket under `board` (its status follows: see `_alike_status`); SLA targets are
+    then the new board's, worked out again by the status change that always comes with it."""
+    old = boards.get_board(ticket.board_id).name
+    ticket.board = board.id
+    record(ticket, actor, "board", f"Moved from board {old} to {board.name}", old, board.name, client_visible=False)
+    return True
+
+
+def _alike_status(ticket: Ticket) -> Status:
+    """After a move with no status named: the new board's status of the same name, else its default
+    open status, its closing status, or its first waiting one, as the old status's kind was."""
+    old = boards.status_by_id(ticket.status_id)
+    found = boards.statuses(ticket.board_id)
+    named = [s for s in found if s.name.casefold() == old.name.casefold()]
+    if named or old.kind == "waiting":
+        waiting = named or [s for s in found if s.kind == "waiting"]
+        if not waiting:
+            raise field_error("status", "the board has no waiting status: name the status to move the ticket to")
+        return waiting[0]
+    return boards.default_status(ticket.board_id) if old.kind == "open" else boards.closing_status(ticket.board_id)
 
 
 def _apply_fields(ticket: Ticket, actor, changes: dict) -> bool:
