@@ -30,6 +30,7 @@ from kombu.exceptions import KombuError, OperationalError
 
 from . import events, tenancy
 from .config import Settings
+from .db import DATABASE_DOWN
 from .outbox import Inbox, Outbox, utcnow
 from .plugins import declared_event_types
 
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[events.Event, dict], None]
 MAX_DELIVERIES = 5
 BROKER_ERRORS = (OSError, KombuError, OperationalError, AMQPError, MessageNacked)
-DATABASE_DOWN = (peewee.OperationalError, peewee.InterfaceError)  # what a request answers 503 for
 
 
 def connect(settings: Settings) -> kombu.Connection:
@@ -206,8 +206,7 @@ class Consumer:
         try:
             event = events.Event.from_json(message.body)
         except (ValueError, TypeError) as error:
-            log.error("%s: unreadable message %s dead-lettered", self.name, message.properties.get("message_id"))
-            self._dead_letter(message, None, error)
+            self.on_unreadable(message, error)
             return
         if self._nobody_here_wants(event):
             message.ack()
@@ -232,6 +231,14 @@ class Consumer:
             return
         self.attempts.pop(event.id, None)  # a consumer runs for months: forget what came right
         message.ack()
+
+    def on_unreadable(self, message, error: Exception) -> None:
+        """Not an event (not JSON, or JSON but no event): into the dead letters at once. kombu
+        refuses a content type other than JSON (`ContentDisallowed`) before `on_message`: until
+        2026-11-28 that stopped the consumer, which reconnected and met it again until RabbitMQ's
+        delivery limit dropped it, every other event waiting meanwhile."""
+        log.error("%s: unreadable message %s (%s) dead-lettered", self.name, _message_id(message), error)
+        self._dead_letter(message, None, error)
 
     def _nobody_here_wants(self, event: events.Event) -> bool:
         """Bound by another process for a plugin that does not run here (declared in its metadata,
@@ -342,7 +349,13 @@ class Consumer:
     def consume(self, connection: kombu.Connection, until_idle: float | None = None, stop=None) -> None:
         """Consume until `stop` is set, or (with `until_idle`) until no message came for that long."""
         self.declare(connection)
-        with connection.Consumer(self.queues[:1], callbacks=[self.on_message], accept=["json"], prefetch_count=10):
+        with connection.Consumer(
+            self.queues[:1],
+            callbacks=[self.on_message],
+            on_decode_error=self.on_unreadable,
+            accept=["json"],
+            prefetch_count=10,
+        ):
             while not (stop and stop.is_set()):
                 idle = False
                 try:
@@ -464,9 +477,16 @@ def replay_stored(consumer: Consumer, limit: int | None = None) -> Replayed:
 class BackgroundLoop(threading.Thread):
     """A daemon thread running a relay or consumer forever, backing off while the broker is down."""
 
-    def __init__(self, name: str, step: Callable[[threading.Event], None], idle: threading.Event | None = None):
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[threading.Event], None],
+        idle: threading.Event | None = None,
+        broker: str = "the broker",
+    ):
         super().__init__(name=name, daemon=True)
         self.step, self.idle, self.stop_event = step, idle, threading.Event()
+        self.broker = broker  # as its retries name it (`broker_named`)
 
     def run(self) -> None:
         backoff = 0.5
@@ -475,9 +495,16 @@ class BackgroundLoop(threading.Thread):
                 self.step(self.stop_event)
                 backoff = 0.5
             except (*BROKER_ERRORS, *DATABASE_DOWN) as error:
-                log.warning("%s: %s; retrying in %.1fs", self.name, type(error).__name__, backoff)
+                log.warning("%s: %s; retrying in %.1fs", self.name, self._trouble(error), backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 10)
+
+    def _trouble(self, error: Exception) -> str:
+        """Which server is away, and the error's first line: until 2026-11-28 its type alone
+        (`OperationalError`), which kombu and peewee both raise."""
+        what = f"{type(error).__name__}: {error}".splitlines()[0]
+        where = "the database" if isinstance(error, DATABASE_DOWN) else self.broker
+        return f"{where} not reachable ({what})"
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -495,7 +522,7 @@ def relay_loop(relay: Relay, poll_seconds: float = 0.5) -> BackgroundLoop:
             time.sleep(0.02)  # emit happens just before the commit; let it land
         relay.drain()
 
-    return BackgroundLoop(f"relay-{relay.producer}", step, relay.outbox.wake)
+    return BackgroundLoop(f"relay-{relay.producer}", step, relay.outbox.wake, broker_named(relay.settings))
 
 
 def consumer_loop(consumer: Consumer) -> BackgroundLoop:
@@ -506,4 +533,10 @@ def consumer_loop(consumer: Consumer) -> BackgroundLoop:
         with connect(consumer.settings) as connection:
             consumer.consume(connection, stop=stop)
 
-    return BackgroundLoop(f"consumer-{consumer.name}", step)
+    return BackgroundLoop(f"consumer-{consumer.name}", step, broker=broker_named(consumer.settings))
+
+
+def broker_named(settings: Settings) -> str:
+    """The broker as a log line names it: RabbitMQ and its address, the password masked."""
+    uri = kombu.Connection(settings.broker_url).as_uri()
+    return "the in-process bus (memory://)" if settings.embedded else f"RabbitMQ at {uri}"

@@ -26,6 +26,20 @@ def bound_system(service: str | None = None) -> System:
     return System(Settings.from_env(), services).bind()
 
 
+def _bound_when_run(command: click.Command) -> None:
+    """A plugin's command runs with the services that run plugins bound (the tickets service, whose
+    database `psa_tickets.plugin_api` reads), bound only once it runs: listing or `--help` touches
+    no database. Until 2026-11-28 it ran unbound: `plugin_api.open_ticket` failed "Cannot use
+    uninitialized Proxy" unless the command bound them itself."""
+    invoke = command.invoke
+
+    def bound_invoke(ctx: click.Context):
+        System(Settings.from_env(), [s for s in discover_services() if s.runs_plugins]).bind()
+        return invoke(ctx)
+
+    command.invoke = bound_invoke
+
+
 class PsaGroup(click.Group):
     """The root command. Plugins' commands (`psa_register_cli_commands`) are looked up only when a
     command line names none of PSA Core's own commands, or asks for the list: `psa worker
@@ -41,7 +55,11 @@ class PsaGroup(click.Group):
                 plugins = plugin_manager(Settings.from_env())
             except pluggy.PluginValidationError as error:  # a misspelt hook: one line, not a traceback
                 raise click.ClickException(str(error)) from None
+            before = dict(self.commands)
             plugins.hook.psa_register_cli_commands(cli=self)
+            for name, command in self.commands.items():
+                if before.get(name) is not command:  # added now (again, where `psa` runs twice in a process)
+                    _bound_when_run(command)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)

@@ -6,6 +6,7 @@ import fcntl
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -52,6 +53,14 @@ class PostgresqlDatabase(PooledPsycopg3Database):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._batch = _Batch()
+
+    def _connect(self):
+        try:
+            return super()._connect()
+        except psycopg.OperationalError as error:
+            if _REFUSAL.search(str(error)):
+                raise DatabaseRefused(str(error)) from error
+            raise
 
     def _is_closed(self, conn):
         if conn.closed or conn.broken:
@@ -296,7 +305,31 @@ POOL_WAIT_SECONDS = 10
 class DatabaseUrlError(ValueError):
     """A database URL PSA Core cannot open whatever the server does: a scheme it does not serve
     (`mysql://`, a path without `sqlite:///`), one that does not parse, or a SQLite file whose
-    directory cannot be made."""
+    directory cannot be made. `url` is the one at fault where it is not the URL being bound (the
+    serving role's, refused while the schema's owner grants it rows)."""
+
+    def __init__(self, message: str, url: str | None = None):
+        super().__init__(message)
+        self.url = url
+
+
+class DatabaseRefused(peewee.PeeweeException):
+    """The server refused the connection for a reason waiting cannot change: a database or role
+    that does not exist, a wrong password (SQLSTATE 3D000, 28000, 28P01). Until 2026-11-28 a start
+    tried such a URL again for all of `PSA_DATABASE_WAIT_SECONDS`. Not an OperationalError (nor
+    a DatabaseError, which peewee would wrap as its base), so nothing takes it for an outage to
+    wait out at start; a request meeting it later is a 503 still (`DATABASE_DOWN`)."""
+
+
+# What a request answers 503 for, and a consumer waits out: the database cannot be reached now.
+DATABASE_DOWN = (peewee.OperationalError, peewee.InterfaceError, DatabaseRefused)
+
+# libpq gives a refused connection no SQLSTATE, only the server's FATAL line (in English unless the
+# server's lc_messages says otherwise: another language is then waited out as an outage is).
+_REFUSAL = re.compile(
+    r'FATAL:\s+(database ".*" does not exist|role ".*" does not exist|role ".*" is not permitted to log in'
+    r"|password authentication failed)"
+)
 
 
 def open_database(url: str) -> peewee.Database:
@@ -391,6 +424,24 @@ def _casefold(text: str | None) -> str | None:
 def casefolded(column) -> peewee.Function:
     """`column` casefolded, on SQLite (see `ServiceDatabase.contains`)."""
     return peewee.fn.psa_casefold(column)
+
+
+UNDEFINED_OBJECT = "42704"  # a GRANT to a role that does not exist
+
+
+def _serving_role(url: str) -> str:
+    """The role a serving URL beside a schema URL connects as: the owner grants it rows, so it is
+    PostgreSQL's and names its role (until 2026-11-28 `mysql://x@y/z` was granted to `x`, and the
+    grant's failure a traceback)."""
+    try:
+        scheme, role = urlsplit(url).scheme, urlsplit(url).username
+    except ValueError as error:
+        raise DatabaseUrlError(f"not a database URL ({error})", url) from None
+    if scheme not in ("postgres", "postgresql"):
+        raise DatabaseUrlError(f"unsupported scheme {scheme!r} beside a PostgreSQL schema URL (postgresql://)", url)
+    if not role:
+        raise DatabaseUrlError("a database URL beside a schema URL must name its role", url)
+    return role
 
 
 class ServiceDatabase:
@@ -524,9 +575,7 @@ class ServiceDatabase:
         it cannot change the schema, drop a policy, or empty a table past row-level security."""
         if not self.is_postgres:
             return
-        role = urlsplit(url).username
-        if not role:
-            raise ValueError(f"{self.service}: a database URL beside a schema URL must name its role")
+        role = _serving_role(url)
         with self.proxy.connection_context(), self.proxy.atomic():
             self._schema_turn()  # two GRANTs on one table at once: "tuple concurrently updated"
             (schema,) = self.proxy.execute_sql("SELECT current_schema()").fetchone()
@@ -540,7 +589,12 @@ class ServiceDatabase:
                 statement = psycopg.sql.SQL(grant).format(
                     schema=psycopg.sql.Identifier(schema), role=psycopg.sql.Identifier(role)
                 )
-                self.proxy.execute_sql(statement.as_string(self.proxy.connection()))
+                try:
+                    self.proxy.execute_sql(statement.as_string(self.proxy.connection()))
+                except peewee.ProgrammingError as error:  # until 2026-11-28 a traceback at start
+                    if getattr(error.orig, "sqlstate", None) == UNDEFINED_OBJECT:
+                        raise DatabaseUrlError(f"role {role!r} does not exist", url) from error
+                    raise
 
     def _schema_turn(self) -> None:
         """Until the transaction ends, the only process changing this service's schema."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 
 import peewee
-from flask import Flask, json
+from flask import Flask, json, request
 from marshmallow.exceptions import SCHEMA
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .db import DatabaseRefused
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# PostgreSQL's deadlock_detected and serialization_failure: the server is there, and the same
+# request again is expected to pass (until 2026-11-28 answered "the database is not reachable")
+COLLISIONS = ("40P01", "40001")
 
 
 class Problem(Exception):
@@ -117,6 +122,11 @@ def _from_http_exception(error: HTTPException):
     return problem_response(error.code or 500, title, detail, errors, headers)
 
 
+def _size(limit: int) -> str:
+    mebibytes, rest = divmod(limit, 1024 * 1024)
+    return f"{mebibytes} MiB ({limit} bytes)" if mebibytes and not rest else f"{limit} bytes"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(error: Problem):
@@ -126,6 +136,14 @@ def register_error_handlers(app: Flask) -> None:
     def _http(error: HTTPException):
         return _from_http_exception(error)
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error):
+        # the limit, not Werkzeug's "The data value transmitted exceeds the capacity limit."
+        limit = request.max_content_length
+        if limit is None:  # a form's own limits, which no route of ours relies on
+            return _from_http_exception(error)
+        return problem_response(413, error.name, f"a request body may hold up to {_size(limit)}")
+
     @app.errorhandler(peewee.IntegrityError)
     def _integrity(error):
         log.info("integrity error: %s", type(error).__name__)
@@ -133,7 +151,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(peewee.OperationalError)
     @app.errorhandler(peewee.InterfaceError)
+    @app.errorhandler(DatabaseRefused)
     def _database_down(error):
+        if getattr(getattr(error, "orig", None), "sqlstate", None) in COLLISIONS:
+            log.warning("write collided: %s", error.orig.sqlstate)
+            detail = "the change collided with another made at the same moment; retry"
+            return problem_response(503, "Service unavailable", detail, headers={"Retry-After": "1"})
         log.warning("database unavailable: %s", type(error).__name__)
         return problem_response(503, "Service unavailable", "the database is not reachable; retry")
 

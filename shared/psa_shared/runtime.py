@@ -17,13 +17,20 @@ from werkzeug.wrappers import Response
 
 from . import bus, plugins
 from .config import Settings
-from .db import DatabaseUrlError
+from .db import DatabaseRefused, DatabaseUrlError
 from .errors import problem_response
 from .services import Periodic, Service, discover_services
 from .watermark import Watermarks
 
 log = logging.getLogger(__name__)
-DATABASE_START_ERRORS = (DatabaseUrlError, peewee.ImproperlyConfigured, peewee.OperationalError, peewee.InterfaceError)
+DATABASE_START_ERRORS = (
+    DatabaseUrlError,
+    DatabaseRefused,
+    peewee.ImproperlyConfigured,
+    peewee.OperationalError,
+    peewee.InterfaceError,
+)
+INSUFFICIENT_PRIVILEGE = "42501"  # the serving role, unset the schema URL, may not make the schema
 
 
 class StartupError(Exception):
@@ -94,7 +101,12 @@ class System:
             try:
                 service.bind(self.settings)
             except DATABASE_START_ERRORS as error:
-                raise StartupError(database_trouble(self.settings, service.name, service.db.url, error)) from error
+                url = getattr(error, "url", None) or service.db.url  # a serving URL refused at its grant
+                raise StartupError(database_trouble(self.settings, service.name, url, error)) from error
+            except peewee.ProgrammingError as error:
+                if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                    raise
+                raise StartupError(schema_refused(self.settings, service.name, service.db.url, error)) from error
         return self
 
     def first_run(self) -> list[str]:
@@ -196,6 +208,16 @@ def database_trouble(settings: Settings, service: str, url: str | None, error: B
         waited = settings.get("PSA_DATABASE_WAIT_SECONDS", "20")
         reason = f"{reason} (still so after PSA_DATABASE_WAIT_SECONDS={waited})"
     return f"{variable}: {reason}"
+
+
+def schema_refused(settings: Settings, service: str, url: str | None, error: BaseException) -> str:
+    """One line for a role that may not bring the schema up to date, as every command does at start
+    (`psa tickets sweep` run by cron with the serving role alone: until 2026-11-28 a traceback)."""
+    line = database_trouble(settings, service, url, error)
+    if settings.schema_url(service) is None:
+        owner = f"PSA_{service.upper()}_SCHEMA_URL"
+        line += f": set {owner} to the role owning the tables, beside this one (every command needs both)"
+    return line
 
 
 def _first_line(error: BaseException, url: str | None) -> str:

@@ -3,6 +3,7 @@
 import gc
 import inspect
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -212,20 +213,23 @@ def test_a_service_app_answers_the_coroutine_question_as_flask_does():
 
 def test_a_service_starting_while_its_database_is_not_there_yet_waits_for_it(psa_backend, caplog):
     """A gunicorn worker replaced while PostgreSQL restarts must not fail to start: gunicorn would
-    take the whole server down with it. Here the database appears a second after the start."""
+    take the whole server down with it. Here the database takes connections a second after the
+    start (a database that does not exist at all stops the start at once: test_cli_database_roles)."""
     backend, _ = psa_backend
     if backend != "real":
         pytest.skip("PostgreSQL coming up")
     name = f"psa_test_late_{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({"PSA_TICKETS_DATABASE_URL": pg_admin_url(name), "PSA_DATABASE_WAIT_SECONDS": "20"})
     service = next(s for s in discover_services() if s.name == "tickets")
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" ALLOW_CONNECTIONS false')
 
-    def create_later():
+    def open_later():
         time.sleep(1)
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
-    later = threading.Thread(target=create_later)
+    later = threading.Thread(target=open_later)
     later.start()
     try:
         with caplog.at_level(logging.WARNING, logger="psa_shared.services"):
@@ -243,8 +247,11 @@ def test_a_service_whose_database_stays_away_gives_up_after_the_wait(psa_backend
     backend, _ = psa_backend
     if backend != "real":
         pytest.skip("PostgreSQL coming up")
+    with socket.socket() as probe:  # a port nothing listens on: a server that is not up
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     settings = Settings.from_env({
-        "PSA_TICKETS_DATABASE_URL": pg_admin_url(f"psa_test_never_{uuid.uuid4().hex[:8]}"),
+        "PSA_TICKETS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/psa_test_never",
         "PSA_DATABASE_WAIT_SECONDS": "1",
     })  # fmt: skip
     started = time.monotonic()
