@@ -168,6 +168,14 @@ def test_reveals_past_the_hourly_limit_get_429_a_denied_row_and_one_burst_event(
     assert len(bursts) == 1
 
 
+def test_a_rate_limited_reveal_keeps_its_reason_in_the_denied_row(psa, tenant):
+    tech, credential = tech_limited_to(psa, tenant, 1)
+    assert reveal(tech.api, credential["id"], reason="ticket 1234").status_code == 200
+    assert reveal(tech.api, credential["id"], reason="ticket 1235").status_code == 429
+    denied = audit_rows(psa, tenant.id, actor_id=tech.id, outcome="denied")
+    assert [(r.detail, r.reason) for r in denied] == [("rate_limited", "ticket 1235")]
+
+
 def test_a_burst_of_simultaneous_reveals_lets_exactly_the_limit_through(psa, tenant):
     tech, credential = tech_limited_to(psa, tenant, 5)
     assert [reveal(tech.api, credential["id"]).status_code for _ in range(2)] == [200, 200]

@@ -30,7 +30,7 @@ from psa_shared.statements import Slot, Statement
 from .database import Model, db, know_tenant, sha256_hex
 
 GENESIS = "0" * 64
-ACTIONS = ("reveal", "export", "create", "update", "delete", "settings")
+ACTIONS = ("reveal", "download", "export", "create", "update", "delete", "settings")
 
 
 class AuditRow(Model):
@@ -42,6 +42,7 @@ class AuditRow(Model):
     detail = peewee.CharField(max_length=40, null=True)  # why denied: not_found, no_grant, rate_limited, ...
     client_id = peewee.UUIDField(null=True)
     credential_id = peewee.UUIDField(null=True)
+    attachment_id = peewee.UUIDField(null=True)  # a configuration's file downloaded (since 2026-11-28)
     reason = peewee.CharField(max_length=500, null=True)
     address = peewee.CharField(max_length=64, null=True)
     request_id = peewee.CharField(max_length=64, null=True)
@@ -78,6 +79,7 @@ CHAINED = (
     "detail",
     "client_id",
     "credential_id",
+    "attachment_id",
     "reason",
     "address",
     "request_id",
@@ -95,7 +97,10 @@ def _plain(value):
 
 
 def _canonical(values: dict) -> str:
-    return json.dumps({k: _plain(values.get(k)) for k in CHAINED}, sort_keys=True, separators=(",", ":"))
+    plain = {k: _plain(values.get(k)) for k in CHAINED}
+    if plain["attachment_id"] is None:  # rows from before the column hash as they were written
+        del plain["attachment_id"]
+    return json.dumps(plain, sort_keys=True, separators=(",", ":"))
 
 
 def row_hash(prev_hash: str, values: dict) -> str:
@@ -196,6 +201,7 @@ def row_values(ctx: Context, action: str, outcome: str, **values) -> dict:
         "detail": values.get("detail"),
         "client_id": values.get("client_id"),
         "credential_id": values.get("credential_id"),
+        "attachment_id": values.get("attachment_id"),
         "reason": values.get("reason"),
         "address": ctx.address,
         "request_id": (ctx.request_id or "")[:64] or None,

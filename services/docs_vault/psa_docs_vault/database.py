@@ -18,7 +18,10 @@ db = ServiceDatabase(
     "docs_vault",
     append_only=("vault_audit",),  # besides its triggers: the serving role lacks the privilege
     sqlite_functions={"psa_sha256": sha256_hex},  # the audit chain's hash (audit.install_guards makes PostgreSQL's)
-    added_columns=("configurationactivity.client_id",),  # 2026-11-27: history follows client grants
+    added_columns=(
+        "configurationactivity.client_id",  # 2026-11-27: history follows client grants
+        "vault_audit.attachment_id",  # 2026-11-28: attachment downloads are audited
+    ),
     upgrades=(
         "INSERT INTO known_tenant (id) SELECT id FROM (SELECT tenant_id AS id FROM tenantkey "
         "UNION SELECT id FROM vault_audit_head) AS held WHERE true ON CONFLICT DO NOTHING",  # SQLite needs the WHERE

@@ -1,5 +1,6 @@
 """Offboarding: which credentials a member saw (revealed or exported) that nobody has changed since,
-and the rotation work raised when they are deactivated."""
+and which attachments they downloaded that are still kept; and the rotation work raised when they
+are deactivated."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections import defaultdict
 import peewee
 
 from . import projection
+from .attachments.models import Attachment
 from .audit import AuditRow
+from .configurations.models import Configuration
 from .credentials.models import Credential, CredentialChange
 from .database import emit
 
@@ -59,6 +62,48 @@ def at_risk(member_id, visible_to=None) -> list[dict]:
             }
         )
     return sorted(items, key=lambda item: (item["last_seen_at"], str(item["credential_id"])))
+
+
+def attachments_at_risk(member_id, visible_to=None) -> list[dict]:
+    """Attachments still kept that the member downloaded or uploaded (a `.key` or `.pfx` they hold
+    a copy of). A file never changes: it leaves the list when it is deleted, once what it unlocks
+    was replaced."""
+    downloaded = _latest(
+        AuditRow.select(AuditRow.attachment_id, peewee.fn.MAX(AuditRow.at))
+        .where((AuditRow.actor_id == member_id) & (AuditRow.outcome == "allowed") & (AuditRow.action == "download"))
+        .group_by(AuditRow.attachment_id),
+        AuditRow.at,
+    )
+    query = (
+        Attachment.select(Attachment, Configuration.id, Configuration.client_id)
+        .join(Configuration)
+        .where(Attachment.id.in_(list(downloaded)) | (Attachment.uploaded_by == member_id))
+    )
+    items = []
+    for attachment in query:
+        client_id = attachment.configuration.client_id
+        if visible_to is not None and not visible_to.sees_client(client_id):
+            continue
+        uploaded = attachment.created_at if str(attachment.uploaded_by) == str(member_id) else None
+        items.append(
+            {
+                "attachment_id": attachment.id,
+                "configuration_id": attachment.configuration_id,
+                "client_id": client_id,
+                "name": attachment.filename,
+                "last_seen_at": max(t for t in (downloaded.get(attachment.id), uploaded) if t is not None),
+                "changed_at": attachment.created_at,
+            }
+        )
+    return items
+
+
+def seen_and_unchanged(member_id, visible_to=None) -> list[dict]:
+    """The at-risk report: credentials and attachments together, oldest sighting first."""
+    items = at_risk(member_id, visible_to) + attachments_at_risk(member_id, visible_to)
+    return sorted(
+        items, key=lambda item: (item["last_seen_at"], str(item.get("credential_id") or item["attachment_id"]))
+    )
 
 
 def on_member_deactivated(event, payload: dict) -> None:

@@ -1,5 +1,7 @@
 """Reveal rate limit per member, in a window every process shares: it is counted from the audit
-table itself, so two servers cannot both let the 61st through.
+table itself, so two servers cannot both let the 61st through. Attachment downloads share the
+reveals' budget (`LIMITED`): a `.key` or `.pfx` is a secret too, and two budgets would let a
+member take twice the limit's worth of secrets an hour.
 
 The window is counted before the tenant's audit head lock, along with the chain length it was
 counted at; under the lock, the reveal's own INSERT counts the member's reveals appended after
@@ -11,21 +13,26 @@ repeat a row, and the lock is held for a few index entries, not the whole window
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 
 import peewee
 
+from psa_shared.errors import TooManyRequests
 from psa_shared.outbox import utcnow
 from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import current_tenant
 
+from . import audit
 from .audit import AuditHead, AuditRow, append_from_head
+from .database import db, emit
 
 WINDOW = dt.timedelta(hours=1)
+LIMITED = ("reveal", "download")  # the actions that count against the one per-member budget
 
 
 def _allowed_reveals(member_id):
     return AuditRow.select(peewee.fn.COUNT(peewee.SQL("*"))).where(
-        (AuditRow.actor_id == member_id) & (AuditRow.action == "reveal") & (AuditRow.outcome == "allowed")
+        (AuditRow.actor_id == member_id) & AuditRow.action.in_(LIMITED) & (AuditRow.outcome == "allowed")
     )
 
 
@@ -69,9 +76,68 @@ def burst_already_reported(member_id, now: dt.datetime | None = None) -> bool:
         AuditRow.select()
         .where(
             (AuditRow.actor_id == member_id)
-            & (AuditRow.action == "reveal")
+            & AuditRow.action.in_(LIMITED)
             & (AuditRow.detail == "rate_limited")
             & (AuditRow.at > since)
         )
         .exists()
     )
+
+
+def admit(ctx: audit.Context, member_id, window, limit: int, now: dt.datetime, action: str, **values) -> None:
+    """Append the allowed `action` row if the member's window (`window.recent`, counted at chain
+    length `window.counted_at`, read with `window_columns`) leaves room under `limit`; else a
+    denied row and a 429.
+
+    The tenant's audit head is held only for the append, whose INSERT also counts the member's
+    rows appended meanwhile, since every reveal and download of a tenant queues on it.
+    """
+    count = window.recent
+    if count < limit:
+        if window.counted_at is None:
+            audit.start_chain()  # the tenant's first audit row: the INSERT reads the head
+        row = audit.row_values(ctx, action, "allowed", **values)
+        with db.atomic_writes():  # on PostgreSQL one message: the head is held only while the database runs it
+            audit.lock_head()
+            appended = APPEND_WITHIN_LIMIT.run_returning(
+                member=member_id, after_seq=window.counted_at or 0, room=limit - count, **row
+            )
+        if appended:
+            return
+        count = reveals_since(member_id, now - WINDOW)  # others appended meanwhile
+    _refuse(ctx, member_id, count, limit, now, action, **values)
+
+
+def _refuse(ctx: audit.Context, member_id, count: int, limit: int, now, action: str, **values) -> NoReturn:
+    """A denied row keeping what the request named, its reason too (until 2026-11-28 a rate-limited
+    reveal's row dropped it); first in the window, a `vault.reveal_burst` event. Raises the 429."""
+    with db.proxy.atomic():
+        audit.lock_head()  # first: refusals racing each other report one burst
+        first = not burst_already_reported(member_id, now)
+        audit.append(ctx, action, "denied", detail="rate_limited", **values)
+        if first:
+            window = int(WINDOW.total_seconds())
+            emit(
+                "vault.reveal_burst",
+                {"member_id": member_id, "count": count + 1, "limit": limit, "window_seconds": window},
+            )
+    raise TooManyRequests(
+        f"reveal limit of {limit} per hour reached", headers={"Retry-After": str(_retry_after(member_id, now))}
+    )
+
+
+def _retry_after(member_id, now: dt.datetime) -> int:
+    oldest = (
+        AuditRow.select(AuditRow.at)
+        .where(
+            (AuditRow.actor_id == member_id)
+            & AuditRow.action.in_(LIMITED)
+            & (AuditRow.outcome == "allowed")
+            & (AuditRow.at > now - WINDOW)
+        )
+        .order_by(AuditRow.at)
+        .first()
+    )
+    if oldest is None:
+        return 1
+    return max(1, int((oldest.at + WINDOW - now).total_seconds()) + 1)

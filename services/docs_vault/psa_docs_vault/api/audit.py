@@ -22,6 +22,7 @@ class AuditRowSchema(Schema):
     detail = fields.String(allow_none=True)
     client_id = fields.UUID(allow_none=True)
     credential_id = fields.UUID(allow_none=True)
+    attachment_id = fields.UUID(allow_none=True)
     reason = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
@@ -31,6 +32,7 @@ class AuditQuery(ListArgs):
     actor_id = fields.UUID()
     client_id = fields.UUID()
     credential_id = fields.UUID()
+    attachment_id = fields.UUID()
     action = fields.String(validate=validate.OneOf(ACTIONS))
     outcome = fields.String(validate=validate.OneOf(["allowed", "denied"]))
 
@@ -40,11 +42,11 @@ class Audit(MethodView):
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, page_schema(AuditRowSchema))
     def get(self, args):
-        """Audit rows of the tenant, newest first, filtered by member, client, credential, action, outcome."""
+        """Audit rows of the tenant, newest first; filters: member, client, credential, attachment, action, outcome."""
         p = principal()
         p.require("audit:read")
         query = p.within_grants(AuditRow.select(), AuditRow.client_id)
-        for name in ("actor_id", "client_id", "credential_id", "action", "outcome"):
+        for name in ("actor_id", "client_id", "credential_id", "attachment_id", "action", "outcome"):
             if name in args:
                 query = query.where(getattr(AuditRow, name) == args[name])
         return keyset_page(query, AuditRow, args)

@@ -11,6 +11,7 @@ from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
 from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
 
+from .. import audit
 from ..attachments import service as attachments
 from ..attachments.models import Attachment
 from ..attachments.store import chunks, current_store, max_bytes
@@ -73,6 +74,10 @@ class HistorySchema(Schema):
 
 class HistoryQuery(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class DownloadArgs(ma.Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))  # why, for the audit row
 
 
 class AttachmentSchema(Schema):
@@ -184,12 +189,15 @@ class Attachments(MethodView):
 
 @files_blp.route("/<uuid:configuration_id>/attachments/<uuid:attachment_id>")
 class AttachmentById(MethodView):
+    @files_blp.arguments(DownloadArgs, location="query")
     @files_blp.response(200, content_type="application/octet-stream")
-    def get(self, configuration_id, attachment_id):
-        """Download the file under its original name, after its checksum is verified."""
-        principal().require("vault:read")
-        attachment = attachments.get_attachment(principal(), configuration_id, attachment_id)
-        stream = attachments.open_verified(attachment, current_store())
+    def get(self, args, configuration_id, attachment_id):
+        """Download the file under its original name, after its checksum is verified: audited and
+        rate-limited with the member's reveals."""
+        ctx = audit.request_context(principal().member_id)
+        attachment, stream = attachments.download(
+            principal(), ctx, configuration_id, attachment_id, current_store(), args["reason"]
+        )
         response = Response(chunks(stream), mimetype=attachment.content_type, direct_passthrough=True)
         response.headers["Content-Disposition"] = content_disposition(attachment.filename)
         response.headers["Content-Length"] = str(attachment.size)

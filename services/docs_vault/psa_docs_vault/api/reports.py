@@ -1,4 +1,5 @@
-"""/api/v1/reports/at-risk: credentials an (offboarded) member saw that have not been changed since."""
+"""/api/v1/reports/at-risk: credentials an (offboarded) member saw that have not been changed since,
+and attachments they downloaded or uploaded that are still kept."""
 
 import marshmallow as ma
 from flask.views import MethodView
@@ -20,7 +21,11 @@ class AtRiskQuery(ma.Schema):
 
 
 class AtRiskItemSchema(Schema):
-    credential_id = fields.UUID()
+    """A credential (`credential_id`) or an attachment (`attachment_id`, `configuration_id`)."""
+
+    credential_id = fields.UUID(dump_default=None)
+    attachment_id = fields.UUID(dump_default=None)
+    configuration_id = fields.UUID(dump_default=None)
     client_id = fields.UUID()
     name = fields.String()
     last_seen_at = UtcDateTime()
@@ -37,9 +42,10 @@ class AtRisk(MethodView):
     @blp.arguments(AtRiskQuery, location="query")
     @blp.response(200, AtRiskSchema)
     def get(self, args):
-        """Every credential the member revealed or exported whose secret has not changed since (one page)."""
+        """Every credential the member revealed, exported or set whose secret has not changed since, and
+        every attachment they downloaded or uploaded that is still kept (one page)."""
         p = principal()
         p.require("audit:read")
         if MemberRecord.get_or_none(MemberRecord.id == args["member"]) is None:
             raise field_error("member", "member not found")
-        return {"items": offboarding.at_risk(args["member"], visible_to=p), "next_cursor": None}
+        return {"items": offboarding.seen_and_unchanged(args["member"], visible_to=p), "next_cursor": None}

@@ -1,5 +1,9 @@
 """Attach, list, fetch and delete a configuration's files, with the configuration's access checks.
 
+A download is audited and rate-limited as a reveal is (a `.key` or `.pfx` is a secret): its row
+commits before the bytes leave, and a refusal (no grant, unknown id, past the limit) leaves a
+denied row.
+
 Bytes are written to the store before the row commits, and removed again if it does not; a
 deleted row's bytes are removed after commit. A crash between the two leaves an orphan file,
 never a row pointing at nothing that was promised.
@@ -8,15 +12,21 @@ never a row pointing at nothing that was promised.
 from __future__ import annotations
 
 import logging
+from typing import BinaryIO
 
 from werkzeug.datastructures import FileStorage
 
 from psa_shared.auth import Principal
-from psa_shared.errors import InvalidInput, NotFound, Problem
+from psa_shared.errors import Forbidden, InvalidInput, NotFound, Problem
 from psa_shared.ids import new_id
+from psa_shared.outbox import utcnow
+from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import current_tenant
 
+from .. import audit, ratelimit
+from ..configurations.models import Configuration
 from ..configurations.service import get_configuration
+from ..credentials import settings
 from ..database import db, emit
 from .models import Attachment
 from .store import AttachmentStore, TooLarge, attachment_key, sha256_of
@@ -103,6 +113,59 @@ def get_attachment(principal: Principal, configuration_id, attachment_id) -> Att
     if attachment is None:
         raise NotFound("attachment not found")
     return attachment
+
+
+# What a download reads with the attachment, before any lock: the member's window and the rules.
+_FOR_DOWNLOAD = Statement(
+    lambda: Attachment.select(
+        Attachment, *ratelimit.window_columns(Slot("member"), Slot("since")), *settings.columns()
+    ).where((Attachment.id == Slot("id")) & (Attachment.configuration == Slot("configuration")))
+)
+
+
+def _find_for_download(
+    p: Principal, ctx: audit.Context, configuration_id, attachment_id, reason: str | None, since
+) -> Attachment:
+    """The attachment with the member's window since `since` and the rules (`_FOR_DOWNLOAD`), or a
+    denied row committed and the refusal raised, as for a reveal."""
+    denied = {"attachment_id": attachment_id, "reason": reason}
+    if "vault:read" not in p.permissions:
+        audit.denied(ctx, "download", "forbidden", **denied)
+        raise Forbidden("this action needs the 'vault:read' permission")
+    configuration = Configuration.get_or_none(Configuration.id == configuration_id)
+    if configuration is None:
+        audit.denied(ctx, "download", "not_found", **denied)
+        raise NotFound("configuration not found")
+    if not p.sees_client(configuration.client_id):
+        audit.denied(ctx, "download", "no_grant", client_id=configuration.client_id, **denied)
+        raise NotFound("configuration not found")
+    row = _FOR_DOWNLOAD.first(id=attachment_id, configuration=configuration.id, member=p.member_id, since=since)
+    if row is None:
+        audit.denied(ctx, "download", "not_found", client_id=configuration.client_id, **denied)
+        raise NotFound("attachment not found")
+    row.client_id = configuration.client_id  # for the audit row
+    return row
+
+
+def download(
+    p: Principal, ctx: audit.Context, configuration_id, attachment_id, store: AttachmentStore, reason: str | None
+) -> tuple[Attachment, BinaryIO]:
+    """The attachment and its verified bytes, returned only once the download's audit row has
+    committed; it counts against the member's reveal limit (`ratelimit.LIMITED`)."""
+    now = utcnow()
+    row = _find_for_download(p, ctx, configuration_id, attachment_id, reason, since=now - ratelimit.WINDOW)
+    rules = settings.from_columns(row)
+    settings.check_reason(rules, reason)
+    stream = open_verified(row, store)
+    try:
+        ratelimit.admit(
+            ctx, p.member_id, row, rules["reveal_limit_per_hour"], now, "download",
+            attachment_id=row.id, client_id=row.client_id, reason=reason,
+        )  # fmt: skip
+    except BaseException:
+        stream.close()
+        raise
+    return row, stream
 
 
 def open_verified(attachment: Attachment, store: AttachmentStore):

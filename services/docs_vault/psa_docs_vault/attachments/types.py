@@ -6,6 +6,7 @@ called, so a download link in the vault cannot hand a technician a disguised pro
 
 from __future__ import annotations
 
+import posixpath
 import unicodedata
 
 OCTET = "application/octet-stream"
@@ -71,6 +72,9 @@ MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
 }
 EXECUTABLE = (b"MZ", b"\x7fELF", b"#!", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+# What may precede a script's `#!` and still have it run (`sh x.lic`, an editor's BOM): until
+# 2026-11-28 " #!" or a UTF-8 BOM then "#!" passed as a license file.
+BEFORE_SCRIPT = b"\xef\xbb\xbf \t\r\n\f\v"
 
 
 class Refused(ValueError):
@@ -92,7 +96,8 @@ def clean_filename(raw: str | None) -> str:
 
 def content_type_for(filename: str, declared: str | None, head: bytes) -> str:
     """Our content type for an upload, or Refused: extension allowed, declared type consistent, bytes agree."""
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    # ".lic" is a name with no extension, as for the OS (until 2026-11-28 it was read as a .lic file)
+    extension = posixpath.splitext(filename)[1].lower()
     ours = ALLOWED.get(extension)
     if ours is None:
         raise Refused(f"files of type {extension or '(none)'!r} are not accepted")
@@ -102,7 +107,7 @@ def content_type_for(filename: str, declared: str | None, head: bytes) -> str:
     # Text and device files arrive under many declared types (.key, .bak, .cfg); only the refusals apply.
     if ours in DECLARED and declared != OCTET and declared not in DECLARED[ours]:
         raise Refused(f"content type {declared!r} does not match a {extension} file")
-    if head.startswith(EXECUTABLE):
+    if head.startswith(EXECUTABLE) or head.lstrip(BEFORE_SCRIPT).startswith(b"#!"):
         raise Refused("executable files are not accepted")
     if ours in MAGIC and not head.startswith(MAGIC[ours]):
         raise Refused(f"the content is not a {extension} file")

@@ -31,12 +31,19 @@ def _address(value) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise ValidationError(f"not an IP address: {value[:45]!r}") from None
 
 
+def _as_routed(address: ipaddress.IPv4Address | ipaddress.IPv6Address):
+    """The IPv4 address an IPv4-mapped one (`::ffff:127.0.0.1`) stands for, checked as such: until
+    2026-11-28 a mapped loopback address passed as a device's address."""
+    return getattr(address, "ipv4_mapped", None) or address
+
+
 class LanIp(fields.String):
     """An address a device answers on inside the client's network (never loopback, multicast or 0.0.0.0)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         address = _address(value)
-        if address.is_loopback or address.is_multicast or address.is_unspecified:
+        routed = _as_routed(address)
+        if routed.is_loopback or routed.is_multicast or routed.is_unspecified:
             raise ValidationError(f"not a device address: {address}")
         return address.compressed
 
@@ -45,7 +52,7 @@ class ExternalIp(fields.String):
     """The client's public address; a LAN address here is a typo."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        address = _address(value)
+        address = _address(value)  # IPv4-mapped ones (::ffff:0:0/96) are reserved: refused
         special = address.is_loopback or address.is_multicast or address.is_unspecified or address.is_reserved
         if special or any(address in network for network in INTERNAL_NETWORKS):
             raise ValidationError(f"not a public address: {address}")

@@ -7,19 +7,17 @@ A reveal's audit row commits with the reveal: if it cannot be written, no secret
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import NoReturn
 
 from psa_shared.auth import Principal
-from psa_shared.errors import Forbidden, NotFound, TooManyRequests, field_error
+from psa_shared.errors import Forbidden, NotFound, field_error
 from psa_shared.events import utc_iso
 from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
 from psa_shared.statements import Slot, Statement
 
 from .. import audit, crypto, ratelimit
-from ..audit import AuditRow, Context
+from ..audit import Context
 from ..configurations.service import check_client
 from ..database import db, emit
 from ..projection import ClientRecord
@@ -144,74 +142,26 @@ def delete(p: Principal, ctx: Context, credential_id) -> None:
         emit("credential.deleted", _payload(row, True))
 
 
-def _retry_after(member_id, now: dt.datetime) -> int:
-    oldest = (
-        AuditRow.select(AuditRow.at)
-        .where(
-            (AuditRow.actor_id == member_id)
-            & (AuditRow.action == "reveal")
-            & (AuditRow.outcome == "allowed")
-            & (AuditRow.at > now - ratelimit.WINDOW)
-        )
-        .order_by(AuditRow.at)
-        .first()
-    )
-    if oldest is None:
-        return 1
-    return max(1, int((oldest.at + ratelimit.WINDOW - now).total_seconds()) + 1)
-
-
 def reveal(p: Principal, ctx: Context, credential_id: uuid.UUID, reason: str | None) -> str:
     """The secret, returned only once its audit row has committed with it.
 
     What needs no lock (rules, grant, decryption, the member's window count so far) happens
-    first, read with the credential; the tenant's audit head is held only for the append, whose
-    INSERT also counts the member's reveals appended meanwhile, since every reveal of a tenant
-    queues on it. Past the limit, that INSERT writes nothing and a refusal is appended instead.
+    first, read with the credential; then `ratelimit.admit` appends the row, or refuses past the
+    limit with a denied row.
     """
     now = utcnow()
-    since = now - ratelimit.WINDOW
     row = _find_for(
         p, ctx, credential_id, "reveal", "vault:reveal", reason=reason, statement=_FOR_REVEAL, member=p.member_id,
-        since=since,
+        since=now - ratelimit.WINDOW,
     )  # fmt: skip
     rules = settings.from_columns(row)
-    if rules["reason_required"] and not (reason or "").strip():
-        raise field_error("reason", "this tenant requires a reason to reveal a secret")
+    settings.check_reason(rules, reason)
     secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-    limit, count = rules["reveal_limit_per_hour"], row.recent
-    if count < limit:
-        if row.counted_at is None:
-            audit.start_chain()  # the tenant's first audit row: the INSERT reads the head
-        values = audit.row_values(
-            ctx, "reveal", "allowed", credential_id=row.id, client_id=row.client_id, reason=reason
-        )
-        with db.atomic_writes():  # on PostgreSQL one message: the head is held only while the database runs it
-            audit.lock_head()
-            appended = ratelimit.APPEND_WITHIN_LIMIT.run_returning(
-                member=p.member_id, after_seq=row.counted_at or 0, room=limit - count, **values
-            )
-        if appended:
-            return secret
-        count = ratelimit.reveals_since(p.member_id, since)  # others appended meanwhile
-    _refuse_past_the_limit(p, ctx, row, count, limit, now)
-
-
-def _refuse_past_the_limit(p: Principal, ctx: Context, row: Credential, count: int, limit: int, now) -> NoReturn:
-    """A denied row (and, first in the window, a `vault.reveal_burst` event); raises the 429."""
-    with db.proxy.atomic():
-        audit.lock_head()  # first: refusals racing each other report one burst
-        first = not ratelimit.burst_already_reported(p.member_id, now)
-        audit.append(ctx, "reveal", "denied", detail="rate_limited", credential_id=row.id, client_id=row.client_id)
-        if first:
-            window = int(ratelimit.WINDOW.total_seconds())
-            emit(
-                "vault.reveal_burst",
-                {"member_id": p.member_id, "count": count + 1, "limit": limit, "window_seconds": window},
-            )
-    raise TooManyRequests(
-        f"reveal limit of {limit} per hour reached", headers={"Retry-After": str(_retry_after(p.member_id, now))}
-    )
+    ratelimit.admit(
+        ctx, p.member_id, row, rules["reveal_limit_per_hour"], now, "reveal",
+        credential_id=row.id, client_id=row.client_id, reason=reason,
+    )  # fmt: skip
+    return secret
 
 
 def _may_export_client(p: Principal, ctx: Context, client_id) -> bool:

@@ -1,5 +1,6 @@
 """The tenant's vault rules: how many reveals a member may make per hour, and whether a reason is required."""
 
+from psa_shared.errors import field_error
 from psa_shared.outbox import utcnow
 from psa_shared.tenancy import current_tenant
 
@@ -33,6 +34,12 @@ def from_columns(row) -> dict:
         "reveal_limit_per_hour": DEFAULTS["reveal_limit_per_hour"] if limit is None else int(limit),
         "reason_required": DEFAULTS["reason_required"] if required is None else bool(required),
     }
+
+
+def check_reason(rules: dict, reason: str | None) -> None:
+    """422 naming `reason` when the tenant requires one and none was given (only spaces is none)."""
+    if rules["reason_required"] and not (reason or "").strip():
+        raise field_error("reason", "this tenant requires a reason to reveal a secret")
 
 
 def update(ctx: audit.Context, **changes) -> dict:
