@@ -71,6 +71,16 @@ class MissingSecret(LookupError):
         self.name = name
 
 
+class StaleSettings(ValueError):
+    """A tenant's stored settings for a plugin no longer fit its schema (a new version dropped a field
+    or made one required): names the plugin and the fields, never a value. The tenant's admin saves
+    them again to fix it."""
+
+    def __init__(self, plugin: str, fields: list[str]):
+        super().__init__(f"tenant settings for plugin {plugin} no longer fit its schema: {', '.join(fields)}")
+        self.plugin, self.fields = plugin, fields
+
+
 @dataclass(frozen=True)
 class SecretRef:
     """A secret as the name of the environment variable holding it; read only by `resolve()`."""

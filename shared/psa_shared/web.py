@@ -111,7 +111,7 @@ class StrictParser(FlaskParser):
             self._handle_invalid_json_error(error, req)
         raw = req.get_data(cache=True)
         if b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw):  # JSON can carry either only escaped
-            refused = _refused_string(data)
+            refused = refused_string(data)
             if refused is not None:
                 raise ma.ValidationError({refused[0]: [refused[1]]})
         return data
@@ -142,7 +142,7 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
-def _refused_string(document) -> tuple[str, str] | None:
+def refused_string(document) -> tuple[str, str] | None:
     """Where in a JSON document the first string or key no database stores is (keys and list
     positions joined by dots, `body` for the document itself), and why. Walked without recursion:
     the document may be nested as deep as the json module's own limit."""

@@ -68,7 +68,7 @@ def test_every_integer_a_request_body_takes_is_strict(psa):
     # not send. Query strings arrive as text, so their integers are read from it (not checked here).
     lax = {
         f"{service}:{endpoint}:{path}"
-        for service, app in psa.http.client.application.apps.items()
+        for service, app in psa.client().application.apps.items()
         for endpoint, schema in _body_schemas(app)
         for path, field in _integers(schema)
         if not field.strict

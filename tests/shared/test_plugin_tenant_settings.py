@@ -9,7 +9,7 @@ import pytest
 from marshmallow import fields, validate
 
 from psa_shared import bus, tenancy
-from psa_shared.fields import EnvSecret, MissingSecret
+from psa_shared.fields import EnvSecret, MissingSecret, StaleSettings
 from psa_shared.plugins import hookimpl
 from psa_shared.web import public
 from psa_tickets.plugin_api import tenant_settings
@@ -80,7 +80,7 @@ def switch(tenant, enabled: bool, **settings):
 
 
 DEFAULTS = {"company_code": "MAIN", "sync_days": 30}
-NEVER_SAVED = {"updated_at": None, "updated_by_id": None}
+NEVER_SAVED = {"stale_fields": [], "updated_at": None, "updated_by_id": None}
 
 
 def test_a_tenant_that_switches_the_ledger_off_hears_nothing_while_another_does(ledger, psa, tenant, other_tenant):
@@ -126,6 +126,7 @@ def test_a_literal_api_key_is_refused_naming_the_field_and_never_echoed(ledger, 
         ({"api_key": {"env": "9LIVES"}}, "settings.api_key"),
         ({"api_key": {"env": "LEDGER_KEY", "value": "x"}}, "settings.api_key"),
         ({"api_key": {"env": "PSA_VAULT_MASTER_KEYS"}}, "settings.api_key"),  # not the service's secrets
+        ({"api_key": {"env": "LEDGER_"}}, "settings.api_key"),  # the prefix alone names no secret
     ],
 )
 def test_bad_settings_are_refused_and_nothing_is_stored(ledger, psa, tenant, settings, field):
@@ -229,3 +230,27 @@ def test_who_switched_the_ledger_off_and_when_is_kept_and_told_as_an_event(ledge
 def test_settings_refused_are_not_told_as_changed(ledger, psa, tenant):
     assert switch(tenant, True, api_key="a literal key").status_code == 422
     assert psa.emitted("plugin.settings_changed") == []
+
+
+class LedgerV2Settings(ma.Schema):
+    """The ledger's next version: `company_code` dropped, `entity` (which books to post to) required."""
+
+    sync_days = fields.Integer(load_default=30)
+    entity = fields.String(required=True)
+    api_key = EnvSecret(required=True)
+
+
+def test_settings_a_new_ledger_version_no_longer_takes_are_named_not_a_bare_error(ledger, psa, tenant, monkeypatch):
+    """The partner ships a ledger version whose schema changed: until 2026-11-28 its every event
+    failed on a bare marshmallow error, and the settings page said nothing was wrong."""
+    monkeypatch.setenv("LEDGER_KEY_ACME", "acme secret")
+    assert switch(tenant, True, company_code="ACME", api_key={"env": "LEDGER_KEY_ACME"}).status_code == 200
+    ledger.Settings = LedgerV2Settings
+    with pytest.raises(StaleSettings, match="ledger") as stale:
+        tenant_settings(tenant.id, "ledger")
+    assert stale.value.fields == ["company_code", "entity"]
+    assert "ACME" not in str(stale.value) and "acme secret" not in str(stale.value)
+    assert tenant.api.get(f"{URL}/ledger").json["stale_fields"] == ["company_code", "entity"]
+    assert switch(tenant, True, entity="EU-01", api_key={"env": "LEDGER_KEY_ACME"}).status_code == 200
+    assert tenant.api.get(f"{URL}/ledger").json["stale_fields"] == []
+    assert tenant_settings(tenant.id, "ledger")["entity"] == "EU-01"

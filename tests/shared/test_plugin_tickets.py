@@ -11,6 +11,7 @@ import uuid
 import flask
 import pytest
 
+from psa_shared.errors import InvalidInput
 from psa_shared.plugins import hookimpl
 from psa_shared.web import public
 from psa_tickets.plugin_api import open_ticket
@@ -122,6 +123,17 @@ def test_refused_fields_read_as_the_api_refuses_them(rmm, psa, tenant):
     dental = tenant.client("Harbour Dental")
     response = alert(psa, tenant, rmm(tenant), dental["id"], text="   ")
     assert response.status_code == 422 and "summary" in response.json["errors"]
+
+
+@pytest.mark.parametrize(("summary", "refused"), [("Firewall\u0000down", "NUL"), ("Firewall \udc00", "surrogate")])
+def test_a_summary_no_database_stores_is_refused_as_the_api_refuses_it(rmm, psa, tenant, summary, refused):
+    """Until 2026-11-28 open_ticket skipped the API parser's check: SQLite kept the NUL (and sent it
+    out in `ticket.created`), PostgreSQL answered 500, and a lone surrogate was 500 on both."""
+    dental = tenant.client("Harbour Dental")
+    with pytest.raises(InvalidInput) as error:
+        open_ticket(tenant.id, plugin="rmm", client_id=dental["id"], summary=summary)
+    assert list(error.value.errors) == ["summary"] and refused in error.value.errors["summary"][0]
+    assert tickets_of(tenant) == [] and psa.emitted("ticket.created") == []
 
 
 def test_event_hook_opens_an_onboarding_ticket_for_each_new_client(plugins, psa, tenant, other_tenant):

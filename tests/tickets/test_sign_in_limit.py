@@ -35,7 +35,7 @@ def configure(psa, monkeypatch, **env) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
     psa.settings = Settings.from_env()
-    psa._wsgi = None
+    psa.rebuild()
 
 
 def ceilings(psa) -> dict[str, int]:

@@ -15,6 +15,7 @@ import marshmallow as ma
 
 from psa_shared import tenancy
 from psa_shared.errors import InvalidInput, flatten_errors
+from psa_shared.web import refused_string  # the API parser's own check
 
 from .api.tickets import TicketInput, TicketSchema
 from .database import db
@@ -50,7 +51,7 @@ def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID
     """
     try:
         tenant = uuid.UUID(str(tenant_id))
-        data = TicketInput().load({"client_id": client_id, "summary": summary, **fields})
+        data = _loaded({"client_id": client_id, "summary": summary, **fields})
     except ValueError:
         raise InvalidInput("tenant_id: not a tenant id", errors={"tenant_id": ["not a tenant id"]}) from None
     except ma.ValidationError as error:
@@ -59,6 +60,15 @@ def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID
     connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
     with connected, tenancy.tenant_scope(tenant), tenancy.acting_as(f"system:plugin.{plugin}"):
         return TicketSchema().dump(create_ticket(system_principal(), **data))
+
+
+def _loaded(fields: dict) -> dict:
+    """`fields` as `POST /api/v1/tickets` reads them: its parser's refusals (a NUL or a lone surrogate,
+    which no database stores: until 2026-11-28 SQLite kept a NUL, PostgreSQL answered 500), then its
+    schema (tests/shared/test_plugin_tickets.py)."""
+    if (refused := refused_string(fields)) is not None:
+        raise ma.ValidationError({refused[0]: [refused[1]]})
+    return TicketInput().load(fields)
 
 
 def tenant_settings(tenant_id: uuid.UUID | str, plugin: str) -> dict | None:
@@ -78,6 +88,9 @@ def tenant_settings(tenant_id: uuid.UUID | str, plugin: str) -> dict | None:
     Raises:
         psa_shared.fields.MissingSecret: a secret's environment variable is not set here; the
             error names the variable, never a value.
+        psa_shared.fields.StaleSettings: what the tenant stored no longer fits the plugin's schema
+            (a newer version dropped a field or made one required); names the plugin and the
+            fields, never a value. Treat the tenant as not configured until its admin saves again.
         psa_shared.errors.NotFound: no plugin of that name runs in this process.
     """
     return settings_store.resolved(settings_store.plugins(), tenant_id, plugin)

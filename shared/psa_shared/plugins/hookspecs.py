@@ -56,15 +56,19 @@ def psa_tenant_settings_schema() -> type[marshmallow.Schema]:
 
     A tenant admin sets them with `PUT /api/v1/settings/plugins/<name>` (`{"enabled": true,
     "settings": {...}}`), validated by this schema: a refused field answers 422 naming it as
-    `settings.<field>`. A tenant with none stored gets the schema's defaults (a load of `{}`).
+    `settings.<field>`. A tenant with none stored gets each field's `load_default` (a required
+    field is absent until the admin sets it: `{}` is not loaded).
     A secret is a `psa_shared.fields.EnvSecret` field: the tenant gives the name of an environment
     variable holding it (`{"env": "ACME_RMM_SECRET_DENTAL"}`), which is stored as that reference,
     never the value. Read them with `psa_tickets.plugin_api.tenant_settings(tenant_id, plugin)`,
-    which resolves each secret from the environment at that call.
+    which resolves each secret from the environment at that call, and raises
+    `psa_shared.fields.StaleSettings` when what a tenant stored no longer fits a newer version of
+    this schema (the settings API lists those fields in `stale_fields` until an admin saves again).
 
     Returns:
-        A `marshmallow.Schema` subclass (the class, not an instance). A plugin without the hook
-        has no settings; it can still be switched off per tenant.
+        A `marshmallow.Schema` subclass (the class, not an instance: anything else is refused when
+        the plugin is loaded, naming it, as a misspelt hook is). A plugin without the hook has no
+        settings; it can still be switched off per tenant.
     """
 
 

@@ -48,15 +48,19 @@ def plugin_manager(settings: Settings, *, allow_list_only: bool = False) -> plug
     _warn_unknown_names(settings)
     for name in settings.disabled_plugins:
         pm.set_blocked(name)
+    # in-process first: pluggy then skips an installed plugin of the same name, which the object
+    # replaces (until 2026-11-28 a test registering an installed plugin failed on "Plugin name
+    # already registered"; tests/shared/test_plugin_fixtures.py)
+    for plugin, name in _in_process:
+        if name not in settings.disabled_plugins and (allowed is None or name in allowed):
+            pm.register(plugin, name)
     if allowed is None:
         pm.load_setuptools_entrypoints("psa")
     else:
         for name in allowed:
             pm.load_setuptools_entrypoints("psa", name=name)
-    for plugin, name in _in_process:
-        if name not in settings.disabled_plugins and (allowed is None or name in allowed):
-            pm.register(plugin, name)
     _check_hook_names(pm)
+    _check_settings_schemas(pm)
     for _plugin, dist in pm.list_plugin_distinfo():
         log.info("plugin loaded: %s-%s", dist.project_name, dist.version)
     return pm
@@ -81,11 +85,7 @@ def tenant_settings_schema(pm: pluggy.PluginManager, name: str) -> type[ma.Schem
         raise KeyError(name)
     others = [p for p in pm.get_plugins() if p is not plugin]
     found = pm.subset_hook_caller("psa_tenant_settings_schema", others)()
-    if not found:
-        return None
-    if not (isinstance(found[0], type) and issubclass(found[0], ma.Schema)):
-        raise TypeError(f"plugin {name!r}: psa_tenant_settings_schema must return a marshmallow.Schema subclass")
-    return found[0]
+    return found[0] if found else None
 
 
 def _check_hook_names(pm: pluggy.PluginManager) -> None:
@@ -97,6 +97,19 @@ def _check_hook_names(pm: pluggy.PluginManager) -> None:
         known = ", ".join(sorted(n for n in vars(hookspecs) if n.startswith("psa_")))
         message = f"plugin {pm.get_name(error.plugin)!r}: {error} (the hooks: {known})"
         raise pluggy.PluginValidationError(error.plugin, message) from None
+
+
+def _check_settings_schemas(pm: pluggy.PluginManager) -> None:
+    """Each `psa_tenant_settings_schema` returns a Schema class, or the plugin is refused here, as a
+    misspelt hook is: until 2026-11-28 one returning an instance made the settings list a 500 for
+    every tenant, other plugins' settings with it (tests/shared/test_plugin_schema_checks.py)."""
+    for name in loaded_plugins(pm):
+        schema = tenant_settings_schema(pm, name)
+        if schema is not None and not (isinstance(schema, type) and issubclass(schema, ma.Schema)):
+            message = (
+                f"plugin {name!r}: psa_tenant_settings_schema must return a marshmallow.Schema subclass, not {schema!r}"
+            )
+            raise pluggy.PluginValidationError(pm.get_plugin(name), message)
 
 
 def _warn_unknown_names(settings: Settings) -> None:

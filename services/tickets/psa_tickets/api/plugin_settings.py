@@ -32,6 +32,13 @@ class PluginSettingsSchema(Schema):
     enabled = fields.Boolean()
     settings = fields.Dict(metadata={"description": 'as stored: each secret as {"env": "VARIABLE_NAME"}'})
     settings_schema = fields.Boolean(metadata={"description": "whether the plugin takes settings at all"})
+    stale_fields = fields.List(
+        fields.String(),
+        metadata={
+            "description": "fields of the stored settings the plugin's schema (a newer version's) refuses, "
+            "by name; the plugin's `tenant_settings` raises StaleSettings until an admin saves again"
+        },
+    )
     updated_at = UtcDateTime(allow_none=True, metadata={"description": "last saved; null: never (the defaults)"})
     updated_by_id = fields.UUID(allow_none=True, metadata={"description": "the member who saved them last"})
 

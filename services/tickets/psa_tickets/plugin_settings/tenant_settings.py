@@ -22,7 +22,7 @@ from psa_shared import tenancy
 from psa_shared.config import Settings
 from psa_shared.errors import InvalidInput, NotFound, flatten_errors
 from psa_shared.events import utc_iso
-from psa_shared.fields import resolve_secrets, secret_refs
+from psa_shared.fields import StaleSettings, resolve_secrets, secret_refs
 from psa_shared.outbox import utcnow
 
 from ..database import db, emit
@@ -63,8 +63,9 @@ def show(pm: pluggy.PluginManager, plugin: str) -> dict:
     schema = schema_of(pm, plugin)
     row = PluginSettings.select().where(PluginSettings.plugin == plugin).first()
     settings = json.loads(row.settings) if row else _dumped(schema, _defaults(schema))
+    stale = _unfit(schema, settings, partial=not row.enabled) if row and schema else []
     return {"name": plugin, "enabled": row is None or row.enabled, "settings": settings,
-            "settings_schema": schema is not None, "updated_at": row and row.updated_at,
+            "settings_schema": schema is not None, "stale_fields": stale, "updated_at": row and row.updated_at,
             "updated_by_id": row and row.updated_by_id}  # fmt: skip
 
 
@@ -101,7 +102,19 @@ def resolved(pm: pluggy.PluginManager, tenant_id: uuid.UUID | str, plugin: str) 
         return None
     if row is None or schema is None:
         return resolve_secrets(_defaults(schema))
-    return resolve_secrets(schema().load(json.loads(row.settings)))
+    try:
+        return resolve_secrets(schema().load(json.loads(row.settings)))
+    except ma.ValidationError as error:  # a bare ValidationError until 2026-11-28, its values in it
+        raise StaleSettings(plugin, sorted(flatten_errors(error.messages))) from None
+
+
+def _unfit(schema: type[ma.Schema], stored: dict, *, partial: bool) -> list[str]:
+    """The fields of stored settings the plugin's schema (a newer version's) no longer takes, by name."""
+    try:
+        schema().load(stored, partial=partial)
+    except ma.ValidationError as error:
+        return sorted(flatten_errors(error.messages))
+    return []
 
 
 def _defaults(schema: type[ma.Schema] | None) -> dict:
@@ -130,8 +143,8 @@ def _validated(schema: type[ma.Schema] | None, plugin: str, settings: dict, *, p
     except ma.ValidationError as error:
         raise _refused(flatten_errors(error.messages, "settings")) from None
     prefix = env_prefix(plugin)
-    foreign = {f"settings.{where}": [f"env: name a variable starting with {prefix}"]
-               for where, ref in secret_refs(loaded) if not ref.env.startswith(prefix)}  # fmt: skip
+    foreign = {f"settings.{where}": [f"env: name a variable starting with {prefix} and more after it"]
+               for where, ref in secret_refs(loaded) if not _within(ref.env, prefix)}  # fmt: skip
     if foreign:
         raise _refused(foreign)
     return loaded
@@ -142,6 +155,12 @@ def env_prefix(plugin: str) -> str:
     `acme_rmm`): a tenant admin must not have a plugin send the service's own secrets
     (`PSA_VAULT_MASTER_KEYS`, a database URL) to an address the admin chose."""
     return re.sub(r"\W", "_", plugin).upper() + "_"
+
+
+def _within(name: str, prefix: str) -> bool:
+    """Whether variable `name` is one of the plugin's: its prefix and at least one character more
+    (until 2026-11-28 the prefix alone, `ACME_RMM_`, was taken)."""
+    return name.startswith(prefix) and len(name) > len(prefix)
 
 
 def _refused(errors: dict[str, list[str]]) -> InvalidInput:
