@@ -142,7 +142,7 @@ def register_error_handlers(app: Flask) -> None:
         limit = request.max_content_length
         if limit is None:  # a form's own limits, which no route of ours relies on
             return _from_http_exception(error)
-        return problem_response(413, error.name, f"a request body may hold up to {_size(limit)}")
+        return problem_response(413, "Payload too large", f"a request body may hold up to {_size(limit)}")
 
     @app.errorhandler(peewee.IntegrityError)
     def _integrity(error):

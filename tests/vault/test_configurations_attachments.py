@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from psa_docs_vault.attachments.models import Attachment
 from psa_shared.tenancy import tenant_scope
@@ -78,7 +79,7 @@ def test_attachment_folder_can_be_moved_with_an_environment_variable(psa, tenant
     elsewhere = tmp_path / "nas"
     monkeypatch.setenv("PSA_VAULT_ATTACHMENT_DIR", str(elsewhere))
     psa.settings = Settings.from_env()
-    psa._wsgi = None  # a fresh app reads the new settings
+    psa.rebuild()  # a fresh app reads the new settings
     api = psa.http.as_token(tenant.token)
     made = upload(api, server["id"])
     assert made.status_code == 201, made.json
@@ -139,7 +140,7 @@ def test_oversized_attachment_is_refused_and_nothing_is_kept(psa, tenant, server
 
     monkeypatch.setenv("PSA_VAULT_MAX_ATTACHMENT_BYTES", "1000")
     psa.settings = Settings.from_env()
-    psa._wsgi = None
+    psa.rebuild()
     api = psa.http.as_token(tenant.token)
     assert upload(api, server["id"], content=b"x" * 1000, filename="ok.txt").status_code == 201
     refused = upload(api, server["id"], content=b"x" * 1001, filename="big.txt")
@@ -149,6 +150,25 @@ def test_oversized_attachment_is_refused_and_nothing_is_kept(psa, tenant, server
     assert huge.status_code == 413 and "file" in huge.json["errors"]
     assert stored_rows(psa, tenant) == 1 and len(stored_files(psa)) == 1
     assert vault_events(psa) == ["attachment.added"]
+
+
+def test_a_chunked_upload_past_the_limit_is_refused_naming_the_file_as_one_with_a_length_is(psa, tenant, server):
+    """A streaming client sends no Content-Length: until 2026-11-28 its oversized upload was a 413
+    naming no field, titled otherwise than the same file sent with its length."""
+    eleven_mib = b"x" * (11 * 1024 * 1024)  # past the upload's headroom for the multipart around the file
+    form = EnvironBuilder(method="POST", data={"file": (io.BytesIO(eleven_mib), "big.bak")})
+    multipart = form.get_environ()
+    refused = tenant.api.post(
+        f"{URL}/{server['id']}/attachments",
+        input_stream=io.BytesIO(multipart["wsgi.input"].read()),
+        content_type=multipart["CONTENT_TYPE"],
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    sized = upload(tenant.api, server["id"], content=eleven_mib, filename="big.bak")
+    assert refused.status_code == 413 and "file" in refused.json["errors"], refused.json
+    assert (refused.json["title"], refused.json["errors"]) == (sized.json["title"], sized.json["errors"])
+    assert stored_rows(psa, tenant) == 0 and stored_files(psa) == []
 
 
 def test_default_limit_is_ten_mebibytes(psa, tenant, server):
@@ -244,6 +264,6 @@ def test_an_attachment_limit_past_the_old_32_mebibytes_is_honoured(psa, tenant, 
 
     monkeypatch.setenv("PSA_VAULT_MAX_ATTACHMENT_BYTES", str(40 * 1024 * 1024))
     psa.settings = Settings.from_env()
-    psa._wsgi = None
+    psa.rebuild()
     api = psa.http.as_token(tenant.token)
     assert upload(api, server["id"], content=b"x" * (33 * 1024 * 1024), filename="image.bak").status_code == 201

@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from psa_shared.fields import JsonBoolean, QueryBoolean, UtcDateTime
 from psa_shared.schemas import Schema
@@ -183,7 +184,10 @@ class Attachments(MethodView):
         request.max_content_length = limit + 64 * 1024  # the file and the multipart around it
         if request.content_length and request.content_length > request.max_content_length:  # refuse before reading
             raise attachments.too_large(limit)
-        upload = request.files.get("file")
+        try:
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:  # a chunked body, counted as it is read
+            raise attachments.too_large(limit) from None
         return attachments.add_attachment(principal(), configuration_id, upload, current_store(), limit)
 
 
