@@ -8,7 +8,6 @@ WeasyPrint lays the HTML and its CSS out for print (`@page` rules apply). It nee
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import threading
 from urllib.parse import urlsplit
@@ -21,7 +20,7 @@ from .errors import Unavailable
 # PRINT_WAIT_SECONDS, then hear 503 with Retry-After.
 _PRINTER = threading.Lock()
 PRINT_WAIT_SECONDS = 15.0
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
+_LIBC = ctypes.CDLL(None)  # the process's own symbols, the C library's among them (no `ldconfig` run at import)
 
 
 def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
