@@ -238,9 +238,9 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
     with db.proxy.atomic():
         ticket = get_ticket(principal, ticket_id, for_update=True)
         actor, old_status = principal.member_id, None
-        moved = changes.get("board_id", ticket.board_id) != ticket.board_id and _move_board(
-            ticket, boards.get_board(changes.pop("board_id"), "board_id"), actor
-        )
+        moved = changes.get("board_id", ticket.board_id) != ticket.board_id
+        if moved:
+            _move_board(ticket, boards.get_board(changes.pop("board_id"), "board_id"), actor)
         if "status" in changes or moved:
             name = changes.pop("status", None)
             status = boards.status_named(ticket.board_id, name) if name else _alike_status(ticket)
@@ -270,13 +270,12 @@ def update_ticket(principal: Principal, ticket_id, **changes) -> Ticket:
     return ticket
 
 
-def _move_board(ticket: Ticket, board: Board, actor) -> bool:
+def _move_board(ticket: Ticket, board: Board, actor) -> None:
     """File the ticket under `board` (its status follows: see `_alike_status`); SLA targets are
     then the new board's, worked out again by the status change that always comes with it."""
     old = boards.get_board(ticket.board_id).name
     ticket.board = board.id
     record(ticket, actor, "board", f"Moved from board {old} to {board.name}", old, board.name, client_visible=False)
-    return True
 
 
 def _alike_status(ticket: Ticket) -> Status:
