@@ -61,7 +61,7 @@ def tom_offboarded(psa, tenant, client_id):
     payload = {
         "member_id": str(uuid.uuid4()),
         "member_name": "Tom Tech",
-        "clients": [{"client_id": client_id, "credential_ids": [str(uuid.uuid4())]}],
+        "clients": [{"client_id": client_id, "credential_ids": [str(uuid.uuid4())], "attachments": []}],
     }
     with vault.db.proxy.connection_context(), tenant_scope(tenant.id), vault.db.proxy.atomic():
         return vault.outbox.emit("vault.rotation_required", payload)

@@ -120,7 +120,7 @@ def test_a_newer_vault_naming_more_per_client_still_gets_its_rotation_tickets_op
         {
             "member_id": tom.id,
             "member_name": "Tom Tech",
-            "clients": [{"client_id": dental["id"], "credential_ids": [credential]}],
+            "clients": [{"client_id": dental["id"], "credential_ids": [credential], "attachments": []}],
         },
     )
     client = {**current.payload["clients"][0], "last_revealed_at": "2026-11-20T16:00:00Z"}

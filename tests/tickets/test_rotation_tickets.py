@@ -3,6 +3,7 @@ tenant's default board, naming the member and how many credentials to change."""
 
 import uuid
 
+from psa_shared import events
 from psa_shared.tenancy import tenant_scope
 
 
@@ -12,7 +13,7 @@ def rotation_required(psa, tenant, member_id, member_name: str, clients: dict) -
     payload = {
         "member_id": member_id,
         "member_name": member_name,
-        "clients": [{"client_id": c, "credential_ids": ids} for c, ids in clients.items()],
+        "clients": [{"client_id": c, "credential_ids": ids, "attachments": []} for c, ids in clients.items()],
     }
     with vault.db.proxy.connection_context(), tenant_scope(tenant.id), vault.db.proxy.atomic():
         vault.outbox.emit("vault.rotation_required", payload)
@@ -85,3 +86,20 @@ def test_rotation_tickets_stay_in_their_tenant(psa, tenant, other_tenant):
     rotation_required(psa, tenant, str(uuid.uuid4()), "Tom Tech", {client["id"]: credential_ids(4)})
     assert len(tickets_of(tenant)) == 1
     assert tickets_of(other_tenant) == []
+
+
+def test_a_version_1_event_from_a_vault_not_yet_upgraded_still_opens_its_ticket(psa, tenant):
+    """Version 1 named credentials alone; the tickets service reads it as naming no files."""
+    client = tenant.client("Dental")
+    ids = credential_ids(2)
+    clients = [{"client_id": client["id"], "credential_ids": ids}]
+    older = events.Event(
+        type="vault.rotation_required",
+        version=1,
+        tenant_id=tenant.id,
+        payload={"member_id": str(uuid.uuid4()), "member_name": "Tom Tech", "clients": clients},
+    )
+    tickets = next(c for c in psa.consumers() if c.service == "tickets")
+    assert tickets.apply(older)
+    (ticket,) = tickets_of(tenant, client["id"])
+    assert ticket["summary"] == "Rotate 2 credentials seen by Tom Tech (offboarded)"

@@ -111,9 +111,12 @@ def on_member_deactivated(event, payload: dict) -> None:
     projection.on_member(event, payload)
     if payload.get("active", False):
         return
-    by_client: dict = defaultdict(list)
+    by_client: dict = defaultdict(lambda: {"credential_ids": [], "attachments": []})
     for item in at_risk(payload["id"]):
-        by_client[item["client_id"]].append(item["credential_id"])
+        by_client[item["client_id"]]["credential_ids"].append(item["credential_id"])
+    for item in attachments_at_risk(payload["id"]):
+        attachment = {"id": item["attachment_id"], "configuration_id": item["configuration_id"]}
+        by_client[item["client_id"]]["attachments"].append(attachment)
     if not by_client:
         return
     emit(
@@ -121,6 +124,6 @@ def on_member_deactivated(event, payload: dict) -> None:
         {
             "member_id": payload["id"],
             "member_name": payload["name"],
-            "clients": [{"client_id": c, "credential_ids": ids} for c, ids in sorted(by_client.items(), key=str)],
+            "clients": [{"client_id": c, **seen} for c, seen in sorted(by_client.items(), key=lambda i: str(i[0]))],
         },
     )

@@ -1,5 +1,6 @@
 """Offboarding follow-up: when the vault reports that a departed member saw credentials not changed
-since (`vault.rotation_required`), open one rotation ticket per client on the default board."""
+since, or holds copies of attachments still kept (`vault.rotation_required`), open one rotation
+ticket per client on the default board."""
 
 from __future__ import annotations
 
@@ -23,9 +24,22 @@ def system_principal() -> Principal:
     return Principal(MemberView(id=None, tenant_id=tenant_id, role="admin", active=True, stamp="", all_clients=True))
 
 
-def rotation_summary(member_name: str, count: int) -> str:
-    noun = "credential" if count == 1 else "credentials"
-    return f"Rotate {count} {noun} seen by {member_name[:120]} (offboarded)"
+def rotation_summary(member_name: str, credentials: int, files: int) -> str:
+    counted = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in ((credentials, "credential"), (files, "file")) if n]
+    return f"Rotate {' and '.join(counted)} seen by {member_name[:120]} (offboarded)"
+
+
+def rotation_description(credential_ids: list, attachments: list[dict]) -> str:
+    lines = []
+    if credential_ids:
+        lines += ["Change these credentials in the vault:", *(f"- /api/v1/credentials/{c}" for c in credential_ids)]
+    if attachments:
+        lines += [
+            "Replace what these files unlock (a license key, a certificate, a VPN profile), upload the new "
+            "file and delete the old one:",
+            *(f"- /api/v1/configurations/{a['configuration_id']}/attachments/{a['id']}" for a in attachments),
+        ]
+    return "\n".join([*lines, "Then close this ticket."])
 
 
 def rotation_required(event: Event, payload: dict) -> None:
@@ -36,15 +50,14 @@ def rotation_required(event: Event, payload: dict) -> None:
             if Client.get_or_none(Client.id == entry["client_id"]) is None:
                 log.warning("rotation_required names client %s, unknown here; skipped", entry["client_id"])
                 continue
-            ids = [str(c) for c in entry["credential_ids"]]
-            if not ids:
+            credential_ids, attachments = entry["credential_ids"], entry["attachments"]
+            if not credential_ids and not attachments:
                 continue
             create_ticket(
                 principal,
                 client_id=entry["client_id"],
                 board_id=board.id,
                 priority=PRIORITY,
-                summary=rotation_summary(payload["member_name"], len(ids)),
-                description="Change these credentials in the vault, then close this ticket:\n"
-                + "\n".join(f"- /api/v1/credentials/{c}" for c in ids),
+                summary=rotation_summary(payload["member_name"], len(credential_ids), len(attachments)),
+                description=rotation_description(credential_ids, attachments),
             )

@@ -6,7 +6,7 @@ No payload here ever carries a secret, a key or a ciphertext.
 import marshmallow as ma
 from marshmallow import fields
 
-from . import register
+from . import register, upcaster
 
 
 class ConfigurationPayload(ma.Schema):
@@ -54,19 +54,41 @@ class RevealBurstPayload(ma.Schema):
 
 
 class RotationRequiredPayload(ma.Schema):
-    """One event per offboarded member; the tickets service opens one ticket per client."""
+    """One event per offboarded member; the tickets service opens one ticket per client.
+
+    Version 2 (2026-11-28) adds each client's `attachments` the member downloaded or uploaded that
+    are still kept (a `.key`, a VPN profile): version 1 named credentials alone, so the files a
+    departing engineer took home raised no rotation work."""
 
     member_id = fields.UUID(required=True)
     member_name = fields.String(required=True)
     clients = fields.List(
         fields.Nested(
             ma.Schema.from_dict(
-                {"client_id": fields.UUID(required=True), "credential_ids": fields.List(fields.UUID(), required=True)},
+                {
+                    "client_id": fields.UUID(required=True),
+                    "credential_ids": fields.List(fields.UUID(), required=True),
+                    "attachments": fields.List(
+                        fields.Nested(
+                            ma.Schema.from_dict(
+                                {"id": fields.UUID(required=True), "configuration_id": fields.UUID(required=True)},
+                                name="RotationAttachment",
+                            )
+                        ),
+                        required=True,
+                    ),
+                },
                 name="RotationClient",
             )
         ),
         required=True,
     )
+
+
+@upcaster("vault.rotation_required", 1)
+def _credentials_alone(payload: dict) -> dict:
+    """Version 1 named no attachments."""
+    return {**payload, "clients": [{"attachments": [], **client} for client in payload["clients"]]}
 
 
 class KeyRotatedPayload(ma.Schema):
@@ -83,7 +105,11 @@ for _name, _schema, _doc in [
     ("credential.deleted", CredentialPayload, "A credential was deleted with its secret."),
     ("vault.settings_changed", VaultSettingsPayload, "The tenant's reveal limit or reason rule changed."),
     ("vault.reveal_burst", RevealBurstPayload, "A member went past the tenant's reveal limit."),
-    ("vault.rotation_required", RotationRequiredPayload, "An offboarded member saw credentials not changed since."),
+    (
+        "vault.rotation_required",
+        RotationRequiredPayload,
+        "An offboarded member saw credentials not changed since, or holds copies of attachments still kept.",
+    ),
     ("vault.key_rotated", KeyRotatedPayload, "The tenant's data key rotated; servers drop cached keys."),
 ]:
-    register(_name, "docs_vault", 1, _schema, _doc)
+    register(_name, "docs_vault", 2 if _schema is RotationRequiredPayload else 1, _schema, _doc)
