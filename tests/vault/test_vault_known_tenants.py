@@ -49,3 +49,10 @@ def test_a_mistyped_tenant_is_refused_rather_than_verified_as_an_empty_chain(psa
         assert result.exit_code == 2 and "--max-rows" in result.output, result.output
     result = CliRunner().invoke(vault, ["verify-audit", "--tenant", tenant.id])
     assert result.exit_code == 0 and f"{tenant.id}: 1 rows, ok" in result.output, result.output
+
+
+def test_on_a_new_install_each_command_says_there_is_nothing_to_do(psa):
+    for command in ("rotate-master-key", "rotate-tenant-key", "verify-audit"):
+        result = CliRunner().invoke(vault, [command])
+        assert result.exit_code == 0, result.output
+        assert "the vault holds no tenant's keys or audit rows yet: nothing to do" in result.output

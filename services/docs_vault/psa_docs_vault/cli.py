@@ -22,8 +22,11 @@ def _bound():
 
 def _tenants(tenant: uuid.UUID | None, found: list[uuid.UUID]) -> list[uuid.UUID]:
     """`--tenant`'s tenant, or every one. A tenant the vault does not know is refused (exit 2): a
-    mistyped id verified as "0 rows, ok" looked like an untouched chain."""
+    mistyped id verified as "0 rows, ok" looked like an untouched chain. With none at all it says
+    so: until 2026-11-28 a command on a new install printed nothing, as if it had not run."""
     if tenant is None:
+        if not found:
+            click.echo("the vault holds no tenant's keys or audit rows yet: nothing to do")
         return found
     if tenant not in found:
         raise click.BadParameter(f"the vault knows no tenant {tenant}", param_hint="'--tenant'")
@@ -41,7 +44,7 @@ def rotate_master_key() -> None:
     system = _bound()
     remaining = 0
     with system.service("docs_vault").db.proxy.connection_context():
-        for tenant in known_tenants():
+        for tenant in _tenants(None, known_tenants()):
             with tenant_scope(tenant):
                 progress = rotation.rewrap_master()
             remaining += progress.remaining
