@@ -178,3 +178,15 @@ def test_a_password_change_signs_out_every_token_and_the_api_keys_mint_new_ones(
     ).json["access_token"]
     keys = psa.http.as_token(fresh).get("/api/v1/auth/api-keys").json["items"]
     assert [key["name"] for key in keys] == ["RMM feed"]
+
+
+def test_a_technician_reading_a_colleagues_grants_sees_only_the_clients_they_see_themselves(tenant):
+    dental, law = tenant.client("Dental"), tenant.client("Law firm")
+    tom = tenant.member("technician", grants=[dental["id"]])
+    ann = tenant.member("technician", grants=[dental["id"], law["id"]])
+    assert tom.api.get(f"/api/v1/clients/{law['id']}").status_code == 404
+    seen_by_tom = tom.api.get(f"/api/v1/members/{ann.id}/grants")
+    assert seen_by_tom.status_code == 200
+    assert seen_by_tom.json == {"all_clients": False, "client_ids": [dental["id"]]}
+    seen_by_admin = tenant.api.get(f"/api/v1/members/{ann.id}/grants").json  # an admin replaces what they read
+    assert sorted(seen_by_admin["client_ids"]) == sorted([dental["id"], law["id"]])

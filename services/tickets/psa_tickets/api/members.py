@@ -101,9 +101,16 @@ def deactivate(member_id):
 class Grants(MethodView):
     @blp.response(200, GrantsSchema)
     def get(self, member_id):
-        principal().require("member:read")
+        """The member's grants. A caller who may not change grants sees only the clients they see
+        themselves: the others answer 404 to them everywhere else, so listing them here told a
+        technician which clients exist. Admins see all: `PUT` replaces the list they read."""
+        caller = principal()
+        caller.require("member:read")
         member = members.get_member(member_id)
-        return {"all_clients": member.all_clients, "client_ids": granted_client_ids(member)}
+        granted = granted_client_ids(member)
+        if "member:write" not in caller.permissions:
+            granted = [client_id for client_id in granted if caller.sees_client(client_id)]
+        return {"all_clients": member.all_clients, "client_ids": granted}
 
     @blp.arguments(GrantsSchema)
     @blp.response(200, GrantsSchema)
