@@ -27,8 +27,11 @@ class Problem(Exception):
     title = "Bad request"
 
     def __init__(self, detail: str | None = None, *, errors: dict | None = None, headers=None):
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        # without a detail, the fields at fault are it (a plugin raising `InvalidInput(errors=...)`
+        # said only "Invalid input" until 2026-11-28, where the service's own 422s name them)
+        detail = detail or (describe(errors) if errors else self.title)
+        super().__init__(detail)
+        self.detail = detail
         self.errors = errors
         self.headers = headers or {}
 
@@ -69,7 +72,7 @@ class Unavailable(Problem):
 
 def field_error(field: str, message: str) -> InvalidInput:
     """The usual 422: one field, one reason (a foreign id that is not ours reads 'not found')."""
-    return InvalidInput(f"{field}: {message}", errors={field: [message]})
+    return InvalidInput(errors={field: [message]})
 
 
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -97,6 +100,11 @@ def _strip_location(messages: dict) -> dict:
     return out
 
 
+def describe(errors: dict) -> str:
+    """A problem's detail naming every field at fault: `field: message; other: message`."""
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+
+
 def problem_response(status: int, title: str, detail: str, errors=None, headers=None):
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
@@ -112,7 +120,7 @@ def _from_http_exception(error: HTTPException):
     errors = flatten_errors(_strip_location(messages)) if isinstance(messages, dict) else None
     detail = data.get("message") or error.description or error.name
     if errors:
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        detail = describe(errors)
     # The exception's own headers (a 405's Allow, lost until 2026-11-27), not its HTML type.
     headers = Headers([(name, value) for name, value in error.get_headers() if name != "Content-Type"])
     headers.extend(data.get("headers") or {})

@@ -120,9 +120,12 @@ def test_one_tenants_secret_opens_nothing_in_another_tenant(rmm, psa, tenant, ot
 
 
 def test_refused_fields_read_as_the_api_refuses_them(rmm, psa, tenant):
+    """The detail names the field too, as the service's own 422s do (until 2026-11-28 a plugin's
+    `InvalidInput(errors=...)` said only "Invalid input" there)."""
     dental = tenant.client("Harbour Dental")
     response = alert(psa, tenant, rmm(tenant), dental["id"], text="   ")
     assert response.status_code == 422 and "summary" in response.json["errors"]
+    assert response.json["detail"].startswith("summary: ")
 
 
 @pytest.mark.parametrize(("summary", "refused"), [("Firewall\u0000down", "NUL"), ("Firewall \udc00", "surrogate")])

@@ -135,18 +135,18 @@ def _dumped(schema: type[ma.Schema] | None, settings: dict) -> dict:
 def _validated(schema: type[ma.Schema] | None, plugin: str, settings: dict, *, partial: bool) -> dict:
     if schema is None:
         if settings:
-            raise _refused({"settings": ["this plugin takes no settings"]})
+            raise InvalidInput(errors={"settings": ["this plugin takes no settings"]})
         return {}
     try:
         loaded = schema().load(settings, partial=partial)
         loaded = {**_defaults(schema), **loaded} if partial else loaded
     except ma.ValidationError as error:
-        raise _refused(flatten_errors(error.messages, "settings")) from None
+        raise InvalidInput(errors=flatten_errors(error.messages, "settings")) from None
     prefix = env_prefix(plugin)
     foreign = {f"settings.{where}": [f"env: name a variable starting with {prefix} and more after it"]
                for where, ref in secret_refs(loaded) if not _within(ref.env, prefix)}  # fmt: skip
     if foreign:
-        raise _refused(foreign)
+        raise InvalidInput(errors=foreign)
     return loaded
 
 
@@ -161,8 +161,3 @@ def _within(name: str, prefix: str) -> bool:
     """Whether variable `name` is one of the plugin's: its prefix and at least one character more
     (until 2026-11-28 the prefix alone, `ACME_RMM_`, was taken)."""
     return name.startswith(prefix) and len(name) > len(prefix)
-
-
-def _refused(errors: dict[str, list[str]]) -> InvalidInput:
-    return InvalidInput("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()),
-                        errors=errors)  # fmt: skip
