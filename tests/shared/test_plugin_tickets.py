@@ -11,10 +11,10 @@ import uuid
 import flask
 import pytest
 
-from psa_shared.errors import InvalidInput
+from psa_shared.errors import InvalidInput, NotFound
 from psa_shared.plugins import hookimpl
 from psa_shared.web import public
-from psa_tickets.plugin_api import open_ticket
+from psa_tickets.plugin_api import add_note, open_ticket
 
 
 class RmmAlerts:
@@ -145,3 +145,32 @@ def test_event_hook_opens_an_onboarding_ticket_for_each_new_client(plugins, psa,
     psa.settle()
     assert [(t["client_id"], t["summary"]) for t in tickets_of(tenant)] == [(bakery["id"], "Onboard Corner Bakery")]
     assert tickets_of(other_tenant) == []
+
+
+def test_the_rmm_tells_the_client_on_the_ticket_it_opened_that_the_firewall_is_back(rmm, psa, tenant):
+    """`add_note` writes as the integration: on the client's trail, yet no response by the MSP, so
+    the respond clock runs on until a member answers."""
+    dental = tenant.client("Harbour Dental")
+    ticket_id = alert(psa, tenant, rmm(tenant), dental["id"]).json["id"]
+    note = add_note(tenant.id, ticket_id, plugin="rmm", text="FW-01 back online at 10:42", internal=False)
+    assert (note["ticket_id"], note["author_id"], note["internal"]) == (ticket_id, None, False)
+    trail = tenant.api.get(f"/api/v1/tickets/{ticket_id}/timeline", query_string={"audience": "client"}).json
+    (told,) = [item for item in trail["items"] if item["kind"] == "note"]
+    assert (told["text"], told["actor"]["name"]) == ("FW-01 back online at 10:42", "PSA Core (automatic)")
+    assert tenant.api.get(f"/api/v1/tickets/{ticket_id}").json["responded_at"] is None
+    (created,) = psa.emitted("note.created")
+    assert created.actor == "system:plugin.rmm" and str(created.tenant_id) == tenant.id
+
+
+def test_a_note_for_another_tenants_ticket_or_with_nothing_to_say_is_refused(rmm, psa, tenant, other_tenant):
+    theirs = other_tenant.client("Someone else's client")
+    ticket_id = alert(psa, other_tenant, rmm(other_tenant), theirs["id"]).json["id"]
+    with pytest.raises(NotFound):
+        add_note(tenant.id, ticket_id, plugin="rmm", text="Cleared")
+    with pytest.raises(InvalidInput) as blank:
+        add_note(other_tenant.id, ticket_id, plugin="rmm", text="   ")
+    assert list(blank.value.errors) == ["text"]
+    with pytest.raises(InvalidInput) as not_an_id:
+        add_note(other_tenant.id, "FW-01", plugin="rmm", text="Cleared")
+    assert list(not_an_id.value.errors) == ["ticket_id"]
+    assert psa.emitted("note.created") == []

@@ -17,20 +17,25 @@ from psa_shared import tenancy
 from psa_shared.errors import InvalidInput, flatten_errors
 from psa_shared.web import refused_string  # the API parser's own check
 
+from .api.ticket_trail import NoteSchema
 from .api.tickets import TicketInput, TicketSchema
 from .database import db
 from .plugin_settings import tenant_settings as settings_store
 from .rotation import system_principal
+from .servicedesk import notes
 from .servicedesk.tickets import create_ticket
 
-__all__ = ["open_ticket", "tenant_settings"]
+__all__ = ["add_note", "open_ticket", "tenant_settings"]
 
 
 def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID | str, summary: str, **fields) -> dict:
     """Open a ticket in tenant `tenant_id` for one of its clients, as the integration `plugin`.
 
     The same checks and effects as `POST /api/v1/tickets` (SLA due times, the trail row, the
-    `ticket.created` event), in the tenant's scope whatever scope the caller is in.
+    `ticket.created` event), in the tenant's scope whatever scope the caller is in. It commits
+    before it returns: a webhook that fails after it has still opened the ticket, and an RMM that
+    sends the alert again on that 500 opens a second one. Call it last, once everything that
+    can refuse the request has run.
 
     Args:
         tenant_id: the tenant to open it in. Nothing here checks it against the caller: take it
@@ -49,26 +54,63 @@ def open_ticket(tenant_id: uuid.UUID | str, *, plugin: str, client_id: uuid.UUID
         psa_shared.errors.InvalidInput: a field refused, the client not the tenant's, or no
             default board; raised from a view it answers 422 with the fields at fault.
     """
-    try:
-        tenant = uuid.UUID(str(tenant_id))
-        data = _loaded({"client_id": client_id, "summary": summary, **fields})
-    except ValueError:
-        raise InvalidInput("tenant_id: not a tenant id", errors={"tenant_id": ["not a tenant id"]}) from None
-    except ma.ValidationError as error:
-        raise InvalidInput(errors=flatten_errors(error.messages)) from None
-    # a webhook or event hook already has the request's (or worker's) connection; a CLI command may not
-    connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
-    with connected, tenancy.tenant_scope(tenant), tenancy.acting_as(f"system:plugin.{plugin}"):
+    data = _loaded(TicketInput, {"client_id": client_id, "summary": summary, **fields})
+    with _as_integration(tenant_id, plugin):
         return TicketSchema().dump(create_ticket(system_principal(), **data))
 
 
-def _loaded(fields: dict) -> dict:
-    """`fields` as `POST /api/v1/tickets` reads them: its parser's refusals (a NUL or a lone surrogate,
+def add_note(tenant_id: uuid.UUID | str, ticket_id: uuid.UUID | str, *, plugin: str, text: str, internal=True) -> dict:
+    """Add a note to a ticket of tenant `tenant_id`, as the integration `plugin` ("the RMM cleared
+    the alert"), as `POST /api/v1/tickets/<id>/notes` does, the `note.created` event included.
+
+    Args:
+        tenant_id: as for `open_ticket`.
+        ticket_id: a ticket of that tenant (`open_ticket` returned its `id`).
+        plugin: the plugin's name; the event's actor is `system:plugin.<plugin>`.
+        text: the note (1-20,000 characters).
+        internal: False shows it to the client (on the client trail and reports). It does not
+            stop the ticket's respond clock: the response is a member's.
+
+    Returns:
+        The note as `GET /api/v1/tickets/<id>/notes` lists it (`author_id` null).
+
+    Raises:
+        psa_shared.errors.InvalidInput: a field refused (a blank text, say).
+        psa_shared.errors.NotFound: no such ticket in that tenant.
+    """
+    data = _loaded(NoteSchema, {"text": text, "internal": internal})
+    ticket = _id("ticket_id", ticket_id)
+    with _as_integration(tenant_id, plugin):
+        return NoteSchema().dump(notes.add_note(system_principal(), ticket, **data))
+
+
+@contextlib.contextmanager
+def _as_integration(tenant_id, plugin: str):
+    """In tenant `tenant_id`'s scope, acting as `plugin`, connected: a webhook or event hook already
+    has the request's (or worker's) connection, a CLI command may not. Each call commits on its own."""
+    tenant = _id("tenant_id", tenant_id)
+    connected = db.proxy.connection_context() if db.proxy.is_closed() else contextlib.nullcontext()
+    with connected, tenancy.tenant_scope(tenant), tenancy.acting_as(f"system:plugin.{plugin}"):
+        yield
+
+
+def _id(name: str, value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput(errors={name: ["not a valid UUID"]}) from None
+
+
+def _loaded(schema: type[ma.Schema], fields: dict) -> dict:
+    """`fields` as the API's route reads them: its parser's refusals (a NUL or a lone surrogate,
     which no database stores: until 2026-11-28 SQLite kept a NUL, PostgreSQL answered 500), then its
     schema (tests/shared/test_plugin_tickets.py)."""
-    if (refused := refused_string(fields)) is not None:
-        raise ma.ValidationError({refused[0]: [refused[1]]})
-    return TicketInput().load(fields)
+    try:
+        if (refused := refused_string(fields)) is not None:
+            raise ma.ValidationError({refused[0]: [refused[1]]})
+        return schema().load(fields)
+    except ma.ValidationError as error:
+        raise InvalidInput(errors=flatten_errors(error.messages)) from None
 
 
 def tenant_settings(tenant_id: uuid.UUID | str, plugin: str) -> dict | None:

@@ -20,7 +20,7 @@ def add_note(principal: Principal, ticket_id, text: str, internal: bool = True) 
         ticket = get_ticket(principal, ticket_id, for_update=True)
         now = clock.now()
         note = Note.create(ticket=ticket.id, author=principal.member_id, text=text, internal=internal, created_at=now)
-        if not internal:
+        if not internal and principal.member_id is not None:  # an integration's note is no response
             mark_responded(ticket, now)
         ticket.updated_at = now
         ticket.save(only=[Ticket.responded_at, Ticket.updated_at])
