@@ -140,7 +140,7 @@ def test_a_rotation_event_failing_five_times_survives_a_restart_and_is_replayed_
 
     replayed = psa_command("events", "replay", "tickets")
     assert (replayed.exit_code, replayed.output) == (0, "tickets: 1 dead letters applied\n")
-    assert rotation_tickets(tenant, dental["id"]) == ["Rotate 1 credential seen by Tom Tech (offboarded)"]
+    assert rotation_tickets(tenant, dental["id"]) == ["Rotate 1 credential (staff change)"]
     assert in_inbox(psa, uuid.UUID(event.id))
     assert stored(psa, "tickets") == [] and dead_letter_counts()["tickets"] == "0"
 

@@ -130,4 +130,4 @@ def test_a_newer_vault_naming_more_per_client_still_gets_its_rotation_tickets_op
     summaries = [
         t["summary"] for t in tenant.api.get("/api/v1/tickets", query_string={"client_id": dental["id"]}).json["items"]
     ]
-    assert summaries == ["Rotate 1 credential seen by Tom Tech (offboarded)"]
+    assert summaries == ["Rotate 1 credential (staff change)"]

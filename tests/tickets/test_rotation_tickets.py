@@ -1,6 +1,7 @@
 """Offboarding: the vault's `vault.rotation_required` opens one rotation ticket per client on the
 tenant's default board, naming the member and how many credentials to change."""
 
+import datetime as dt
 import uuid
 
 from psa_shared import events
@@ -36,8 +37,8 @@ def test_offboarded_tech_leaves_one_rotation_ticket_per_client(psa, tenant):
     tom = tenant.member("technician", all_clients=True)
     rotation_required(psa, tenant, tom.id, "Tom Tech", {dental["id"]: credential_ids(3), law["id"]: credential_ids(1)})
     dental_tickets, law_tickets = tickets_of(tenant, dental["id"]), tickets_of(tenant, law["id"])
-    assert [t["summary"] for t in dental_tickets] == ["Rotate 3 credentials seen by Tom Tech (offboarded)"]
-    assert [t["summary"] for t in law_tickets] == ["Rotate 1 credential seen by Tom Tech (offboarded)"]
+    assert [t["summary"] for t in dental_tickets] == ["Rotate 3 credentials (staff change)"]
+    assert [t["summary"] for t in law_tickets] == ["Rotate 1 credential (staff change)"]
     assert tickets_of(tenant, bakery["id"]) == []
     boards = tenant.api.get("/api/v1/boards").json["items"]
     default = next(b for b in boards if b["is_default"])
@@ -102,4 +103,21 @@ def test_a_version_1_event_from_a_vault_not_yet_upgraded_still_opens_its_ticket(
     tickets = next(c for c in psa.consumers() if c.service == "tickets")
     assert tickets.apply(older)
     (ticket,) = tickets_of(tenant, client["id"])
-    assert ticket["summary"] == "Rotate 2 credentials seen by Tom Tech (offboarded)"
+    assert ticket["summary"] == "Rotate 2 credentials (staff change)"
+
+
+def test_the_clients_report_shows_the_rotation_but_not_who_left(psa, tenant):
+    """The rotation ticket heads a section of the client's activity report: the MSP's staff change
+    is its own business, the work on the client's passwords is not hidden."""
+    client = tenant.client("Dental")
+    rotation_required(psa, tenant, str(uuid.uuid4()), "Tom Tech", {client["id"]: credential_ids(1)})
+    (ticket,) = tickets_of(tenant, client["id"])
+    opened = dt.date.fromisoformat(ticket["created_at"][:10])
+    days = {"from": str(opened - dt.timedelta(days=1)), "to": str(opened + dt.timedelta(days=1))}  # any zone
+    report = tenant.api.get(f"/api/v1/clients/{client['id']}/activity-report.html", query_string=days)
+    assert report.status_code == 200
+    page = report.get_data(as_text=True)
+    assert "Rotate 1 credential (staff change)" in page and "Tom Tech" not in page
+    trail = tenant.api.get(f"/api/v1/tickets/{ticket['id']}/timeline", query_string={"audience": "client"}).json
+    assert "Tom Tech" not in str(trail)
+    assert "Tom Tech left" in tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["description"]

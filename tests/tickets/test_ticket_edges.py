@@ -259,3 +259,17 @@ def test_a_nul_character_pasted_into_any_field_is_refused_by_name(tenant):
     searched = tenant.api.get("/api/v1/clients?q=Acme%00")
     assert searched.status_code == 422 and list(searched.json["errors"]) == ["q"], searched.json
     assert tenant.api.get("/api/v1/tickets").json["items"] == []
+
+
+def test_a_call_found_to_have_reached_her_reads_none_to_reached_and_the_trail_opens_when_the_ticket_did(tenant):
+    """Until 2026-11-28 the trail printed Python's "outcome None -> reached", and its "opened"
+    item was stamped a few milliseconds after the ticket's `created_at` (on the running clock)."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    path = f"/api/v1/tickets/{ticket['id']}"
+    call = log(tenant.api, ticket["id"], minutes=5, started_at="2026-03-02T09:30:00Z", notes="Talked to Dana").json
+    assert tenant.api.patch(f"{path}/time-entries/{call['id']}", json={"outcome": "reached"}).status_code == 200
+    trail = tenant.api.get(f"{path}/timeline").json["items"]
+    edited = next(i for i in trail if i["kind"] == "time_entry_edited")
+    assert edited["text"] == "Edited the time entry of 2026-03-02 09:30 UTC: outcome none -> reached"
+    opened = next(i for i in trail if i["kind"] == "created")
+    assert opened["at"] == ticket["created_at"]

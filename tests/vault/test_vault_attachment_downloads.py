@@ -118,7 +118,7 @@ def test_offboarding_a_tech_who_took_the_vpn_profile_opens_a_rotation_ticket_nam
     assert tenant.api.post(f"/api/v1/members/{tech.id}/deactivate").status_code == 200
     settle(psa)
     (ticket,) = tenant.api.get("/api/v1/tickets", query_string={"client_id": client["id"]}).json["items"]
-    assert ticket["summary"] == "Rotate 1 credential and 1 file seen by Technician (offboarded)"
+    assert ticket["summary"] == "Rotate 1 credential and 1 file (staff change)"
     description = tenant.api.get(f"/api/v1/tickets/{ticket['id']}").json["description"]
     assert f"/api/v1/credentials/{credential['id']}" in description
     assert f"{URL}/{configuration['id']}/attachments/{attachment['id']}" in description
@@ -130,7 +130,7 @@ def test_a_leaver_who_only_downloaded_a_file_still_leaves_rotation_work(psa, ten
     assert tenant.api.post(f"/api/v1/members/{tech.id}/deactivate").status_code == 200
     settle(psa)
     summaries = [t["summary"] for t in tenant.api.get("/api/v1/tickets").json["items"]]
-    assert summaries == ["Rotate 1 file seen by Technician (offboarded)"]
+    assert summaries == ["Rotate 1 file (staff change)"]
 
 
 def test_rows_chained_before_attachments_were_audited_still_verify(psa, tenant, firewall):

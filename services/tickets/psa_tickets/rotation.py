@@ -24,13 +24,16 @@ def system_principal() -> Principal:
     return Principal(MemberView(id=None, tenant_id=tenant_id, role="admin", active=True, stamp="", all_clients=True))
 
 
-def rotation_summary(member_name: str, credentials: int, files: int) -> str:
+def rotation_summary(credentials: int, files: int) -> str:
+    """Neutral: the summary heads the ticket in the client's activity report, so it names no one
+    (until 2026-11-28 it printed the departed engineer's name, "offboarded", to the client)."""
     counted = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in ((credentials, "credential"), (files, "file")) if n]
-    return f"Rotate {' and '.join(counted)} seen by {member_name[:120]} (offboarded)"
+    return f"Rotate {' and '.join(counted)} (staff change)"
 
 
-def rotation_description(credential_ids: list, attachments: list[dict]) -> str:
-    lines = []
+def rotation_description(member_name: str, credential_ids: list, attachments: list[dict]) -> str:
+    """For the MSP (the client's reports print no description): who left, and what to change."""
+    lines = [f"{member_name[:200]} left and saw these, unchanged since."]
     if credential_ids:
         lines += ["Change these credentials in the vault:", *(f"- /api/v1/credentials/{c}" for c in credential_ids)]
     if attachments:
@@ -58,6 +61,6 @@ def rotation_required(event: Event, payload: dict) -> None:
                 client_id=entry["client_id"],
                 board_id=board.id,
                 priority=PRIORITY,
-                summary=rotation_summary(payload["member_name"], len(credential_ids), len(attachments)),
-                description=rotation_description(credential_ids, attachments),
+                summary=rotation_summary(len(credential_ids), len(attachments)),
+                description=rotation_description(payload["member_name"], credential_ids, attachments),
             )

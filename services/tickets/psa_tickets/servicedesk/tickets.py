@@ -119,7 +119,7 @@ def _set_configurations(ticket: Ticket, configuration_ids: list) -> bool:
 _INSERT_TICKET, _INSERT_CHANGE = Insert(Ticket), Insert(TicketChange)
 
 
-def trail_row(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True):
+def trail_row(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None, client_visible: bool = True, at=None):
     return TicketChange(
         ticket=ticket.id,
         actor=actor_id,
@@ -128,7 +128,7 @@ def trail_row(ticket: Ticket, actor_id, kind: str, text: str, old=None, new=None
         new_value=None if new is None else str(new)[:200],
         text=text,
         client_visible=client_visible,
-        at=clock.now(),
+        at=at or clock.now(),
     )
 
 
@@ -180,7 +180,7 @@ def create_ticket(principal: Principal, *, client_id, summary: str, **fields) ->
     _enter(ticket, status, now)
     refresh_due_times(ticket, resolve_settled=False)
     created = outbox.prepare("ticket.created", ticket_payload(ticket))  # validated with number 0
-    opened = trail_row(ticket, principal.member_id, "created", "")
+    opened = trail_row(ticket, principal.member_id, "created", "", at=now)  # at the ticket's created_at
     # PostgreSQL keeps the counter row locked from its UPDATE to the commit, so numbering inside the
     # ticket's transaction would queue each of a tenant's creates behind the one before: there the
     # number comes from its own short transaction (a create failing after it leaves a gap).

@@ -285,12 +285,16 @@ def _changed(name: str, old, new) -> str:
     """One changed field for the trail: values that are short, and whose time it was (the trail
     is internal), names alone for texts."""
     if name in ("minutes", "billing", "outcome"):
-        return f"{name} {old} -> {new}"
+        return f"{name} {_shown(old)} -> {_shown(new)}"
     if name == "started_at":
         return f"start {old:%Y-%m-%d %H:%M} -> {new:%Y-%m-%d %H:%M} UTC"
     if name == "member_id":
         return f"member {Member.get_by_id(old).name} -> {Member.get_by_id(new).name}"
     return {"internal_notes": "internal notes", "work_type": "work type"}.get(name, name)
+
+
+def _shown(value) -> str:
+    return "none" if value is None else str(value)  # an outcome cleared or never set (printed "None")
 
 
 def delete_time_entry(principal: Principal, entry: TimeEntry) -> None:
