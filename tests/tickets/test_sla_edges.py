@@ -73,6 +73,19 @@ def test_a_response_written_while_waiting_is_judged_by_the_frozen_clock(tenant):
     assert resumed["respond_breached"] is False
 
 
+def test_a_reply_seconds_into_a_wait_that_began_seconds_before_the_due_time_is_on_time(tenant):
+    """Ten seconds on a frozen clock, the reply 80 seconds into the wait: on time, after the wait
+    too (the 80 seconds were counted as one whole minute, and the due time moved past the reply
+    by less than it)."""
+    fast_p1(tenant)  # due 09:30
+    path = open_ticket(tenant, "P1")
+    set_status(tenant, path, at(0.5) - dt.timedelta(seconds=10), status="Waiting on Client")
+    tell_client(tenant, path, at(0.5) + dt.timedelta(seconds=70), "Sent you the steps by email")
+    assert read(tenant, path, at(0.75))["respond_breached"] is False
+    resumed = set_status(tenant, path, at(1), status="In Progress")
+    assert resumed["respond_breached"] is False
+
+
 def test_a_response_already_late_when_the_ticket_went_waiting_stays_late(tenant):
     fast_p1(tenant)
     path = open_ticket(tenant, "P1")

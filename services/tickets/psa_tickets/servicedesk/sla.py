@@ -65,8 +65,11 @@ def add_business_minutes(calendar: BusinessCalendar, start: dt.datetime, minutes
     return None
 
 
-def business_minutes_between(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:
-    """Business minutes in [start, end); 0 when end is not after start."""
+def business_minutes_between(
+    calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime, *, rounded_up: bool = False
+) -> int:
+    """Whole business minutes in [start, end), a part minute dropped (or counted, `rounded_up`);
+    0 when end is not after start."""
     if end <= start:
         return 0
     total, day, last = dt.timedelta(), calendar.local_date(start), calendar.local_date(end)
@@ -76,7 +79,8 @@ def business_minutes_between(calendar: BusinessCalendar, start: dt.datetime, end
             overlap = min(closes, end) - max(opens, start)
             total += max(overlap, dt.timedelta())
         day += dt.timedelta(days=1)
-    return int(total.total_seconds() // 60)
+    minutes, part = divmod(total, dt.timedelta(minutes=1))
+    return minutes + (1 if rounded_up and part else 0)
 
 
 def business_days_between(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> int:

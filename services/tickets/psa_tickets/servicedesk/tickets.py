@@ -219,7 +219,9 @@ def _resume(ticket: Ticket, stopped, now) -> None:
     if answered and ticket.respond_due_at and answered > stopped:
         # answered while it stood still: the respond clock stood still from the stop to the
         # answer, and that part of the stop alone moves its (otherwise settled) due time
-        held = sla.business_minutes_between(calendar, stopped, answered)
+        # rounded up: a reply 80 s into a wait that began with 10 s on the clock moved the due
+        # time one minute, 20 s short of the reply, and read breached (until 2026-11-28)
+        held = sla.business_minutes_between(calendar, stopped, answered, rounded_up=True)
         ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
 
 
