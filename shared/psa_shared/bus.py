@@ -32,11 +32,12 @@ from . import events, tenancy
 from .config import Settings
 from .db import DATABASE_DOWN
 from .outbox import Inbox, Outbox, utcnow
-from .plugins import declared_event_types
+from .plugins import SwitchedOff, declared_event_types
 
 log = logging.getLogger(__name__)
 Handler = Callable[[events.Event, dict], None]
 MAX_DELIVERIES = 5
+REPLAYED = "psa-replayed"  # the header of a dead letter put back on its queue by `replay_dead_letters`
 BROKER_ERRORS = (OSError, KombuError, OperationalError, AMQPError, MessageNacked)
 
 
@@ -184,6 +185,7 @@ class Consumer:
         self.attempts: Counter[str] = Counter()
         self.applied = 0
         self.duplicates = 0
+        self.skipped = 0  # recorded applied, the plugin not called: its tenant had it switched off
         self.dead_lettered = 0
         self.caught_up: dt.datetime | None = None  # embedded: all queued before it was applied
 
@@ -212,7 +214,11 @@ class Consumer:
             message.ack()
             return
         try:
-            self.apply(event)
+            self.apply(event, replaying=REPLAYED in (message.headers or {}))
+        except SwitchedOff as off:  # a replayed dead letter: kept for the tenant's switch-on
+            log.warning("%s: replayed %s %s back into the dead letters: %s", self.name, event.type, event.id, off)
+            self._dead_letter(message, event.type, off)
+            return
         except Exception as error:
             if isinstance(error, DATABASE_DOWN) and self._database_away():
                 # Not the event at fault: counted as a failed delivery, a database restart of a
@@ -262,9 +268,10 @@ class Consumer:
     def redeliver(self, body: str) -> bool:
         """Apply a stored dead letter's body as a delivery of it is applied (the type dropped if
         nobody here wants it, the inbox skipping an event already applied): False if it was not
-        applied now. Raises what applying raised."""
+        applied now. Raises what applying raised, and `SwitchedOff` while its tenant has the
+        plugin switched off."""
         event = events.Event.from_json(body)
-        return not self._nobody_here_wants(event) and self.apply(event)
+        return not self._nobody_here_wants(event) and self.apply(event, replaying=True)
 
     def _retry(self, message) -> None:
         """Back on this queue. memory:// puts a requeued message back through its exchange, on
@@ -308,19 +315,24 @@ class Consumer:
             self.name, _message_id(message), event_type or routing_key, body, described, describe(error)
         )
 
-    def apply(self, event: events.Event) -> bool:
-        """Apply once: False when the event id was already applied (a redelivery). The record and
-        the effect commit together; for a consumer that `calls_out`, the record follows the call
-        (a crash in between, or two copies of the event taken at once by two workers, calls twice:
-        such handlers are idempotent)."""
+    def apply(self, event: events.Event, *, replaying: bool = False) -> bool:
+        """Apply once: False when the event id was already applied (a redelivery), or a plugin's
+        handler skipped it (`SwitchedOff`: recorded applied all the same). The record and the effect
+        commit together; for a consumer that `calls_out`, the record follows the call (a crash in
+        between, or two copies of the event taken at once by two workers, calls twice: such handlers
+        are idempotent). `replaying` a dead letter, `SwitchedOff` for a plugin off now is raised,
+        nothing recorded: switched back on, the tenant has it replayed."""
         db = self.inbox.model._meta.database
         with db.connection_context(), tenancy.tenant_scope(event.tenant_id):
             if self.calls_out and self.inbox.seen(event):
                 applied = False
             elif self.calls_out:
-                self.handlers[event.type](event, events.parse(event))
+                called = self._call_out(event, replaying)
                 with db.atomic():
                     self.inbox.record(event)
+                if not called:
+                    self.skipped += 1
+                    return False
                 applied = True
             else:
                 with db.atomic():
@@ -331,6 +343,16 @@ class Consumer:
             self.duplicates += 1
             return False
         self.applied += 1
+        return True
+
+    def _call_out(self, event: events.Event, replaying: bool) -> bool:
+        try:
+            self.handlers[event.type](event, events.parse(event))
+        except SwitchedOff as off:
+            if replaying and off.now:
+                raise
+            log.info("%s: %s %s skipped: %s", self.name, event.type, event.id, off)
+            return False
         return True
 
     def check_database(self) -> None:
@@ -378,17 +400,18 @@ class Consumer:
             self.caught_up = moment
 
 
-def move(message, to: kombu.Exchange, routing_key: str) -> None:
-    """Publish the message again through `to` on its own channel, then ack it: on RabbitMQ, after
-    the broker's confirm, so a crash in between leaves two copies (an inbox skips the second),
-    never none. Broker headers (`x-delivery-count`, `x-death`) are left behind: it counts afresh."""
+def move(message, to: kombu.Exchange, routing_key: str, headers: dict | None = None) -> None:
+    """Publish the message again through `to` on its own channel (`headers` added), then ack it: on
+    RabbitMQ, after the broker's confirm, so a crash in between leaves two copies (an inbox skips
+    the second), never none. Broker headers (`x-delivery-count`, `x-death`) are left behind: it
+    counts afresh."""
     kombu.Producer(message.channel).publish(
         message.body,
         exchange=to,
         routing_key=routing_key,
         content_type=message.content_type,
         content_encoding=message.content_encoding,
-        headers={k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")},
+        headers={k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")} | (headers or {}),
         message_id=message.properties.get("message_id"),
         delivery_mode=2,
     )
@@ -422,8 +445,9 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
     """Put what the consumer's dead-letter queue holds back on its queue, oldest first, each one
     acked off the dead-letter queue only after the broker confirmed it back (RabbitMQ): a crash in
     between leaves it in both, and the consumer's inbox skips the second. Its delivery count starts
-    afresh, so an event that fails again gets its five tries again. Returns how many were moved.
-    In embedded mode they are applied here instead (`replay_stored`): returns how many are done."""
+    afresh, so an event that fails again gets its five tries again. Returns how many were moved;
+    the worker puts one whose tenant has the plugin switched off back into the dead letters. In
+    embedded mode they are applied here instead (`replay_stored`): returns how many are done."""
     if consumer.settings.embedded:
         done = replay_stored(consumer, limit)
         return done.applied + done.already
@@ -436,7 +460,7 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
             message = dlq.get(no_ack=False)
             if message is None:
                 break
-            move(message, kombu.Exchange(""), consumer.queues[0].name)
+            move(message, kombu.Exchange(""), consumer.queues[0].name, {REPLAYED: True})
             moved += 1
     return moved
 
@@ -444,10 +468,12 @@ def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:
 @dataclass
 class Replayed:
     """What `replay_stored` did: how many it applied, how many were not applied now (the inbox
-    had them, or nobody here wants their type), and each one that failed again."""
+    had them, nobody here wants their type, or their tenant had the plugin switched off when they
+    occurred), each one skipped (its tenant has the plugin off now) and each one that failed again."""
 
     applied: int = 0
     already: int = 0
+    skipped: list[str] = field(default_factory=list)  # "<type> <message id>: <why>"
     failed: list[str] = field(default_factory=list)  # "<type> <message id>: <the error's last line>"
 
 
@@ -455,11 +481,15 @@ def replay_stored(consumer: Consumer, limit: int | None = None) -> Replayed:
     """Embedded mode: apply the consumer's stored dead letters here, oldest first, each through the
     consumer's own handling (`Consumer.redeliver`: its inbox skips one it had applied; a plugin's
     `psa_on_event` is called outside a transaction). One applied is deleted; one that fails again
-    stays stored, its error updated."""
+    stays stored, its error updated; so does one whose tenant has the plugin switched off now,
+    untouched, for a replay once it is on again."""
     store, done = consumer.inbox.dead_letters, Replayed()
     for row in store.oldest(consumer.name, limit):
         try:
             applied = consumer.redeliver(row.body)
+        except SwitchedOff as off:
+            done.skipped.append(f"{row.type} {row.message_id}: {off}")
+            continue
         except Exception as error:
             log.exception("%s: dead letter %s %s failed again; still stored", consumer.name, row.type, row.message_id)
             store.failed_again(row, describe(error))

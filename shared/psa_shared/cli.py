@@ -184,7 +184,8 @@ def replay(consumer: str, limit: int | None) -> None:
     """Replay CONSUMER's dead letters once the cause is fixed (a plugin's credentials, say). On
     RabbitMQ they go back on its queue and its worker applies them; in embedded mode this command
     applies them itself, as the consumer does, and one failing again stays stored. Either way the
-    consumer's inbox skips any it had applied."""
+    consumer's inbox skips any it had applied, and a plugin's dead letter whose tenant has the
+    plugin switched off is kept (the worker puts it back into the dead letters on RabbitMQ)."""
     consumers = _consumers()
     if consumer not in consumers:
         raise click.BadParameter(f"no consumer named {consumer!r}; there are: {', '.join(sorted(consumers))}")
@@ -195,6 +196,8 @@ def replay(consumer: str, limit: int | None) -> None:
     done = bus.replay_stored(consumers[consumer], limit)
     already = f" ({done.already} had been applied already or are not for it)" if done.already else ""
     click.echo(f"{consumer}: {done.applied} dead letters applied{already}")
+    for skipped in done.skipped:  # not a failure: the tenant chose it, and may switch it back on
+        click.echo(f"{consumer}: {skipped} (skipped: still stored, replayed once switched back on)")
     for failure in done.failed:
         click.echo(f"{consumer}: {failure} (failed again: still stored)")
     if done.failed:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -50,10 +49,11 @@ class Service:
             relay and the consumer (`psa worker <name>`, and `psa serve` for every service).
         runs_plugins: its worker runs plugins' `psa_on_event`, each plugin on a queue, consumer
             and inbox record of its own (`consumers`). One service does: the tickets service.
-        plugin_enabled: `enabled(tenant_id, plugin)`, asked in the tenant's scope with a
-            connection open: False when the tenant switched the plugin off, whose `psa_on_event`
-            then skips that tenant's events (recorded as applied) and whose blueprint's
-            authenticated views answer 404 to its members. None: every plugin serves every tenant.
+        plugin_enabled: `enabled(tenant_id, plugin, at=None)`, asked in the tenant's scope with a
+            connection open: False when the tenant has the plugin switched off (or, given an
+            event's moment `at`, had it off then), whose `psa_on_event` then skips that tenant's
+            events (recorded as applied) and whose blueprint's authenticated views answer 404 to
+            its members. None: every plugin serves every tenant.
     """
 
     name: str
@@ -67,7 +67,7 @@ class Service:
     on_first_run: Callable[[Settings], str | None] | None = None
     periodic: Callable[[Settings], tuple[Periodic, ...]] = lambda settings: ()
     runs_plugins: bool = False
-    plugin_enabled: Callable[[uuid.UUID, str], bool] | None = None
+    plugin_enabled: Callable[..., bool] | None = None
 
     def bind(self, settings: Settings) -> None:
         """Bind to the database, the schema brought up to date first (by its owner, if one is set).

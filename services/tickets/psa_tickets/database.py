@@ -17,7 +17,12 @@ db = ServiceDatabase(
         "ticketchange_ticket_id",
         "ticketchange_actor_id",
     ),
-    added_columns=("timeentry.recorded_by_id", "pluginsettings.updated_by_id"),
+    added_columns=(
+        "timeentry.recorded_by_id",
+        "pluginsettings.updated_by_id",
+        "pluginsettings.switched_off_at",
+        "pluginsettings.switched_on_at",
+    ),
 )
 outbox = Outbox(db)
 inbox = Inbox(db)

@@ -1,7 +1,7 @@
 """Plugin host: pluggy project `psa`, hookspecs in `hookspecs`, loading in `manager`, which plugin
 hears which events (one queue each) in `delivery`."""
 
-from .delivery import Listener, listeners, queue_name
+from .delivery import Listener, SwitchedOff, listeners, queue_name
 from .manager import (
     declarations_only,
     declared_event_types,
@@ -17,6 +17,7 @@ from .manager import (
 
 __all__ = [
     "Listener",
+    "SwitchedOff",
     "declarations_only",
     "declared_event_types",
     "declared_plugins",

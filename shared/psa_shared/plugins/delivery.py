@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,22 +38,39 @@ class Listener:
     binds: frozenset[str]
     handlers: dict[str, Callable]
 
-    def where_enabled(self, enabled: Callable[[uuid.UUID, str], bool]) -> Listener:
-        """This listener, its handlers skipping an event whose tenant has switched the plugin off
-        (`enabled(tenant_id, plugin)` is False; asked inside the event's tenant scope): the
-        event is then recorded as applied for the plugin, not retried nor dead-lettered."""
+    def where_enabled(self, enabled: Callable[..., bool]) -> Listener:
+        """This listener, its handlers skipping an event of a tenant that had the plugin switched off
+        when the event occurred, or has it off now (`enabled(tenant_id, plugin, at=None)`: whether it
+        is on now and, with `at`, was on then; asked inside the event's tenant scope). They raise
+        `SwitchedOff`: the consumer records the event applied for the plugin, not retried nor
+        dead-lettered; a replay keeps a dead letter whose tenant has the plugin off now."""
 
         def gated(handle: Callable) -> Callable:
             def handle_if_enabled(event, payload: dict) -> None:
-                if enabled(event.tenant_id, self.name):
+                if enabled(event.tenant_id, self.name, at=occurred_at(event)):
                     handle(event, payload)
-                else:
-                    log.info("plugin %s is switched off for tenant %s: %s %s skipped", self.name,
-                             event.tenant_id, event.type, event.id)  # fmt: skip
+                else:  # a second query for an event skipped alone: off now (a dead letter is kept), or then
+                    raise SwitchedOff(self.name, event, now=not enabled(event.tenant_id, self.name))
 
             return handle_if_enabled
 
         return dataclasses.replace(self, handlers={t: gated(h) for t, h in self.handlers.items()})
+
+
+class SwitchedOff(Exception):
+    """A plugin's handler skipping an event because its tenant has the plugin switched off (`now`),
+    or had it off when the event occurred (the backlog of a stopped worker, delivered after the
+    switch-on, or the plugin's own switch-off)."""
+
+    def __init__(self, plugin: str, event, *, now: bool):
+        self.now = now
+        was, when = ("is", "") if now else ("was", f" when it occurred ({event.occurred_at})")
+        super().__init__(f"plugin {plugin} {was} switched off for tenant {event.tenant_id}{when}")
+
+
+def occurred_at(event) -> dt.datetime:
+    """When the event occurred, as the database keeps moments: naive UTC."""
+    return dt.datetime.fromisoformat(event.occurred_at).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def listeners(settings: Settings) -> list[Listener]:

@@ -8,12 +8,15 @@ of the environment variable holding it (`psa_shared.fields.EnvSecret`), resolved
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import functools
 import json
 import re
 import uuid
 
 import marshmallow as ma
+import peewee
 import pluggy
 from flask import current_app, has_app_context
 
@@ -25,7 +28,7 @@ from psa_shared.events import utc_iso
 from psa_shared.fields import StaleSettings, resolve_secrets, secret_refs
 from psa_shared.outbox import utcnow
 
-from ..database import db, emit
+from ..database import db, outbox
 from .models import PluginSettings
 
 
@@ -51,11 +54,23 @@ def schema_of(pm: pluggy.PluginManager, plugin: str) -> type[ma.Schema] | None:
         raise NotFound(f"no plugin named {plugin!r} runs here") from None
 
 
-def enabled(tenant_id: uuid.UUID, plugin: str) -> bool:
-    """Whether tenant `tenant_id` has plugin `plugin` on (no row: on). Needs a connection."""
+def enabled(tenant_id: uuid.UUID, plugin: str, at: dt.datetime | None = None) -> bool:
+    """Whether tenant `tenant_id` has plugin `plugin` on (no row: on) and, given moment `at` (naive
+    UTC: an event's), had it on then too. Needs a connection; one query, on every event delivery."""
+    switch = (PluginSettings.enabled, PluginSettings.switched_off_at, PluginSettings.switched_on_at)
     with tenancy.tenant_scope(tenant_id):
-        row = PluginSettings.select(PluginSettings.enabled).where(PluginSettings.plugin == plugin).first()
-    return row is None or row.enabled
+        row = PluginSettings.select(*switch).where(PluginSettings.plugin == plugin).first()
+    if row is None:
+        return True
+    return row.enabled and (at is None or not _while_off(row, at))
+
+
+def _while_off(row: PluginSettings, at: dt.datetime) -> bool:
+    """Whether `at` fell in the tenant's last off period, before its switch-on; a switch-off made
+    before 2026-11-28 was not kept, and then the period is taken to have no start."""
+    if row.switched_on_at is None or at >= row.switched_on_at:
+        return False
+    return row.switched_off_at is None or at >= row.switched_off_at
 
 
 def show(pm: pluggy.PluginManager, plugin: str) -> dict:
@@ -82,13 +97,28 @@ def save(pm: pluggy.PluginManager, plugin: str, *, enabled: bool, settings: dict
     stored, now = json.dumps(dumped, default=str), utcnow()
     values = {PluginSettings.enabled: enabled, PluginSettings.settings: stored, PluginSettings.updated_at: now,
               PluginSettings.updated_by_id: by}  # fmt: skip
+    inserted = {**values, PluginSettings.switched_off_at: None if enabled else now}
     with db.proxy.atomic():  # one statement: two first saves at once cannot both insert
-        PluginSettings.insert(plugin=plugin, **{f.name: v for f, v in values.items()}).on_conflict(
-            conflict_target=[PluginSettings.tenant_id, PluginSettings.plugin], update=values
+        PluginSettings.insert(plugin=plugin, **{f.name: v for f, v in inserted.items()}).on_conflict(
+            conflict_target=[PluginSettings.tenant_id, PluginSettings.plugin], update=values | _switched(enabled, now)
         ).execute()
         payload = {"plugin": plugin, "enabled": enabled, "settings": json.loads(stored), "updated_at": utc_iso(now)}
-        emit("plugin.settings_changed", payload)
+        # occurring at the very moment of the switch: the plugin hears its switch-on, not its switch-off
+        event = outbox.prepare("plugin.settings_changed", payload)
+        outbox.write(dataclasses.replace(event, occurred_at=payload["updated_at"]))
     return show(pm, plugin)
+
+
+def _switched(enabled: bool, now: dt.datetime) -> dict:
+    """The switch moment a save updates: `now` where it turns the stored switch the other way, else
+    as stored (read from the row in the upsert itself, so two saves at once record one turn)."""
+    if enabled:
+        return {PluginSettings.switched_on_at: _unless_on(PluginSettings.switched_on_at, now)}
+    return {PluginSettings.switched_off_at: _unless_on(now, PluginSettings.switched_off_at)}
+
+
+def _unless_on(if_on, if_off) -> peewee.Case:
+    return peewee.Case(None, [(PluginSettings.enabled, if_on)], if_off)
 
 
 def resolved(pm: pluggy.PluginManager, tenant_id: uuid.UUID | str, plugin: str) -> dict | None:
