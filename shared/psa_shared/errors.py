@@ -83,9 +83,11 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     for key, value in messages.items():
         # marshmallow files what is wrong with an object itself (a body that is an array, say)
         # under `_schema`: name the object, `body` at the top, as everywhere else (until
-        # 2026-11-27 clients read `_schema`)
-        name = prefix if key == SCHEMA else str(key) if not prefix else f"{prefix}.{key}"
-        flat.update(flatten_errors(value, name))
+        # 2026-11-27 clients read `_schema`). An empty key in a map has no name of its own and
+        # reads as the map too (it was `custom_fields.` until 2026-11-28).
+        name = prefix if key in (SCHEMA, "") else str(key) if not prefix else f"{prefix}.{key}"
+        for field, reasons in flatten_errors(value, name).items():
+            flat.setdefault(field, []).extend(reasons)  # the object and its empty key: one name
     return flat
 
 

@@ -60,6 +60,11 @@ def not_blank(value: str) -> None:
         raise ValidationError("must not be blank")
 
 
+# `not_blank` as the OpenAPI document states it (field metadata): apispec cannot read a function, and
+# without these the document promised any string up to its maxLength, spaces alone included
+NOT_BLANK = {"minLength": 1, "pattern": r"\S"}
+
+
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
 

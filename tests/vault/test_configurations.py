@@ -5,6 +5,7 @@ import json
 import pytest
 
 from psa_docs_vault.configurations.models import Configuration
+from psa_shared.errors import flatten_errors
 from psa_shared.tenancy import tenant_scope
 
 URL = "/api/v1/configurations"
@@ -244,6 +245,31 @@ def test_bad_configuration_input_is_refused_naming_the_field(psa, tenant, change
     assert names_field(refused.json, field), refused.json
     assert count_configurations(psa, tenant) == 0
     assert outbox_types(psa) == []
+
+
+@pytest.mark.parametrize(
+    "custom_fields, errors",
+    [
+        ({"rack": 5}, {"custom_fields.rack": ["Not a valid string."]}),
+        ({"notes": "v" * 501}, {"custom_fields.notes": ["Longer than maximum length 500."]}),
+        ({"k" * 51: "v"}, {f"custom_fields.{'k' * 51}": ["a key must be 1 to 50 characters"]}),
+        ({"": "v"}, {"custom_fields": ["a key must be 1 to 50 characters"]}),  # no name of its own
+    ],
+)
+def test_a_bad_custom_field_is_named_by_its_key(psa, tenant, custom_fields, errors):
+    client = tenant.client()
+    psa.settle()
+    refused = tenant.api.post(URL, json=firewall(client["id"], custom_fields=custom_fields))
+    assert refused.status_code == 422 and refused.json["errors"] == errors, refused.json
+
+
+def test_a_plugin_setting_called_key_keeps_its_name():
+    """The same flattening names a plugin's settings, where a field may well be called `key`."""
+    nested = {"api": {"key": ["Missing data for required field."]}, "": ["Unknown field."]}
+    assert flatten_errors(nested, "settings") == {
+        "settings.api.key": ["Missing data for required field."],
+        "settings": ["Unknown field."],
+    }
 
 
 def test_bad_patch_changes_nothing(psa, tenant):

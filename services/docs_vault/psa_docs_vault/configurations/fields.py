@@ -72,10 +72,27 @@ def _unique(values: list) -> None:
         raise ValidationError("an address is listed twice")
 
 
+class EntryErrorsDict(fields.Dict):
+    """A Dict whose errors name the entry at fault: marshmallow files them under the entry's `key`
+    or `value` (`{"rack": {"value": [...]}}`), which read as fields `custom_fields.rack.value` and,
+    for an empty key, `custom_fields..key` until 2026-11-28."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as error:
+            if not isinstance(error.messages, dict):  # the object itself: not a mapping
+                raise
+            entries = {key: [*parts.get("key", []), *parts.get("value", [])] for key, parts in error.messages.items()}
+            raise ValidationError(entries) from None
+
+
 def custom_fields(**kwargs) -> fields.Dict:
     """Free labels an MSP adds (`{"rack": "B2"}`): a few short strings, never a place for documents."""
-    return fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=MAX_CUSTOM_KEY)),
+    return EntryErrorsDict(
+        keys=fields.String(
+            validate=validate.Length(min=1, max=MAX_CUSTOM_KEY, error="a key must be {min} to {max} characters")
+        ),
         values=fields.String(validate=validate.Length(max=MAX_CUSTOM_VALUE)),
         validate=validate.Length(max=MAX_CUSTOM_FIELDS),
         **kwargs,

@@ -39,7 +39,11 @@ class BoardSchema(Schema):
     autoclose_attempts = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=100))
     autoclose_business_days = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=365))
     # null or "" is the default note (which says why); spaces alone would post a blank note
-    autoclose_note = fields.String(allow_none=True, validate=[_empty_or_not_blank, validate.Length(max=2000)])
+    autoclose_note = fields.String(
+        allow_none=True,
+        validate=[_empty_or_not_blank, validate.Length(max=2000)],
+        metadata={"pattern": r"^$|\S"},  # `_empty_or_not_blank` for the OpenAPI document
+    )
     sla_targets = fields.List(fields.Nested(SlaTargetSchema))
     created_at = UtcDateTime(dump_only=True)
 

@@ -2,14 +2,14 @@
 
 from marshmallow import fields, validate
 
-from psa_shared.fields import TrimmedString, UtcDateTime, not_blank
+from psa_shared.fields import NOT_BLANK, TrimmedString, UtcDateTime, not_blank
 
 
 def name(required: bool = True, max_length: int = 200, trim: bool = True, **kwargs) -> fields.String:
     """Human-readable text the thing is known by (a name, a summary): blank is refused, and padding
     spaces dropped (`trim=False` keeps them, for free text such as a note)."""
     kind = TrimmedString if trim else fields.String
-    return kind(required=required, validate=[not_blank, validate.Length(max=max_length)], **kwargs)
+    return kind(required=required, validate=[not_blank, validate.Length(max=max_length)], metadata=NOT_BLANK, **kwargs)
 
 
 def text(max_length: int, **kwargs) -> fields.String:

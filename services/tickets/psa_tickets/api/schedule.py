@@ -14,13 +14,20 @@ from ..projects.models import LONGEST_BOOKING_MINUTES, ScheduleEntry
 blp = Blueprint("schedule", __name__, url_prefix="/api/v1/schedule", description="Schedule entries")
 
 
+ONE_TARGET = (
+    "a booking is on exactly one of ticket_id and task_id, the other null or left out (422 naming "
+    "ticket_id otherwise); in a PATCH, the one given replaces the other"
+)
+
+
 class ScheduleSchema(Schema):
     id = fields.UUID(dump_only=True)
     member_id = fields.UUID(required=True)
     starts_at = UtcDateTime(required=True)
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=LONGEST_BOOKING_MINUTES))
-    ticket_id = fields.UUID(allow_none=True)
-    task_id = fields.UUID(allow_none=True)
+    # the rule spans both fields, which JSON Schema keeps apart: the descriptions tell a client
+    ticket_id = fields.UUID(allow_none=True, metadata={"description": ONE_TARGET})
+    task_id = fields.UUID(allow_none=True, metadata={"description": ONE_TARGET})
     created_at = UtcDateTime(dump_only=True)
 
 

@@ -36,13 +36,22 @@ def _breach(ticket: Ticket) -> dict:
     return ticket._breach
 
 
+# The types of the computed fields below, for the OpenAPI document: apispec cannot tell what a
+# Function or Method field dumps, and without them the document said nothing of these values.
+# (Metadata, not subclasses: `psa_shared.schemas` dumps Function and Method fields by exact type.)
+BREACHED = {"type": "boolean"}
+
+
 class TicketSchema(Schema):
     id = fields.UUID(dump_only=True)
     number = fields.Integer(dump_only=True)
     client_id = fields.UUID(dump_only=True)
     contact_id = fields.UUID(dump_only=True, allow_none=True)
     board_id = fields.UUID(dump_only=True)
-    status = fields.Function(lambda t: boards.status_by_id(t.status_id).name)
+    status = fields.Function(
+        lambda t: boards.status_by_id(t.status_id).name,
+        metadata={"type": "string", "description": "the name of its status on its board"},
+    )
     status_kind = fields.String(dump_only=True)
     priority = fields.String()
     summary = fields.String()
@@ -50,16 +59,20 @@ class TicketSchema(Schema):
     assignee_id = fields.UUID(dump_only=True, allow_none=True)
     estimate_minutes = fields.Integer(allow_none=True)
     spent_minutes = fields.Integer()
-    configuration_ids = fields.Method("_configuration_ids")
+    configuration_ids = fields.Method(
+        "_configuration_ids", metadata={"type": "array", "items": {"type": "string", "format": "uuid"}}
+    )
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
     closed_at = UtcDateTime(allow_none=True)
     responded_at = UtcDateTime(allow_none=True)
     respond_due_at = UtcDateTime(allow_none=True)
     resolve_due_at = UtcDateTime(allow_none=True)
-    respond_breached = fields.Function(lambda t: _breach(t)["respond"])
-    resolve_breached = fields.Function(lambda t: _breach(t)["resolve"])
-    breached = fields.Function(lambda t: any(_breach(t).values()))
+    respond_breached = fields.Function(lambda t: _breach(t)["respond"], metadata=BREACHED)
+    resolve_breached = fields.Function(lambda t: _breach(t)["resolve"], metadata=BREACHED)
+    breached = fields.Function(
+        lambda t: any(_breach(t).values()), metadata={**BREACHED, "description": "respond_breached or resolve_breached"}
+    )
 
     def _configuration_ids(self, ticket):
         return [str(c) for c in ticket_configuration_ids(ticket)]
@@ -98,7 +111,14 @@ class TicketQuery(ListArgs):
     client_id = fields.UUID()
     board_id = fields.UUID()
     status_kind = fields.String(validate=validate.OneOf(STATUS_KINDS))
-    assignee_id = fields.Function(deserialize=assignee_filter)
+    assignee_id = fields.Function(
+        deserialize=assignee_filter,
+        metadata={
+            "type": "string",
+            "anyOf": [{"format": "uuid"}, {"enum": ["unassigned"]}],
+            "description": "a member's id, or `unassigned` for tickets nobody holds",
+        },
+    )
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     # PostgreSQL text holds no NUL character and its integer column no number past 2**31 - 1 (SQLite's
     # past 2**63 - 1): either was a 500 until 2026-11-26.

@@ -34,8 +34,9 @@ class WorkItemSchema(Schema):
 
 
 class WorkQuery(ListArgs):
-    member_id = fields.UUID()
-    unassigned = QueryBoolean()
+    # the rule spans both parameters, which OpenAPI keeps apart: their descriptions tell a client
+    member_id = fields.UUID(metadata={"description": "the member's work only; not with unassigned=true (422)"})
+    unassigned = QueryBoolean(metadata={"description": "true: work nobody holds only; not with member_id (422)"})
 
 
 @blp.route("")
