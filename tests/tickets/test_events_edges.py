@@ -1,8 +1,15 @@
 """What billing and the vault read from the tickets service's events, and what the tickets service
 does with billing's postings: edges a billing service (still to come) would meet first."""
 
+import decimal
+import json
 import logging
 import uuid
+
+import marshmallow as ma
+import pytest
+
+from psa_shared import events
 
 from .projects_seed import project, task
 from .test_service_desk import apply, log, open_ticket, outbox
@@ -127,3 +134,41 @@ def test_unbilled_time_on_a_project_moved_to_its_right_client_is_billed_to_that_
     assert outbox(psa, "time_entry.logged")[-1]["payload"]["client_id"] == riverside["id"]
     assert tenant.api.patch(f"{path}/{before['id']}", json={"notes": "Cabled 6 desks"}).status_code == 200
     assert outbox(psa, "time_entry.updated")[-1]["payload"]["client_id"] == riverside["id"]
+
+
+def test_an_internal_hour_named_on_an_invoice_stays_unbilled_and_editable(tenant, psa, caplog):
+    """Non-billable time never goes on an invoice: an invoice naming it leaves it unbilled (until
+    2026-11-28 it was locked as billed); no-charge time is on the invoice, at no charge, and billed."""
+    acme = tenant.client("Acme Dental")
+    ticket = open_ticket(tenant.api, acme["id"])
+    internal = log(tenant.api, ticket["id"], minutes=60, billing="non_billable").json
+    courtesy = log(tenant.api, ticket["id"], minutes=15, billing="no_charge").json
+    march = posting(acme["id"], [internal["id"], courtesy["id"]])
+    with caplog.at_level(logging.WARNING):
+        apply(psa, "invoice.posted", tenant.id, march)
+    entries = f"/api/v1/tickets/{ticket['id']}/time-entries"
+    assert tenant.api.get(f"{entries}/{internal['id']}").json["billed_invoice_id"] is None
+    assert tenant.api.patch(f"{entries}/{internal['id']}", json={"minutes": 45}).status_code == 200
+    assert f"time entry {internal['id']} of invoice {march['invoice_id']} is non_billable" in caplog.text
+    assert tenant.api.get(f"{entries}/{courtesy['id']}").json["billed_invoice_id"] == march["invoice_id"]
+
+
+def test_billing_sends_money_as_decimal_text_never_a_float():
+    """A Decimal total goes out as its digits (it could not be written until 2026-11-28); a float
+    (0.1 + 0.2 went out as 0.30000000000000004) and a currency that is no ISO code are refused."""
+    body = posting(str(uuid.uuid4()), [])
+    sent = events.build("invoice.posted", uuid.uuid4(), {**body, "total": decimal.Decimal("120.50")})
+    assert json.loads(sent.to_json())["payload"]["total"] == "120.50"
+    for wrong, field in (({"total": 0.1 + 0.2}, "total"), ({"currency": ""}, "currency")):
+        with pytest.raises(ma.ValidationError) as refused:
+            events.build("invoice.posted", uuid.uuid4(), {**body, **wrong})
+        assert list(refused.value.messages) == [field]
+
+
+def test_a_task_entry_sent_before_it_named_its_project_reads_as_naming_none():
+    older = {"id": str(uuid.uuid4()), "ticket_id": None, "task_id": str(uuid.uuid4()), "ticket_number": None,
+             "client_id": str(uuid.uuid4()), "member_id": str(uuid.uuid4()), "started_at": "2026-11-20T09:00:00Z",
+             "minutes": 30, "billing": "billable", "notes": "Migrated mailboxes", "work_type": None,
+             "configuration_ids": [], "updated_at": "2026-11-20T09:30:00Z"}  # fmt: skip
+    event = events.Event(type="time_entry.logged", version=1, tenant_id=str(uuid.uuid4()), payload=older)
+    assert events.parse(event)["project_id"] is None

@@ -31,17 +31,21 @@ def invoice_posted(event: Event, payload: dict) -> None:
     already on another posted invoice stays on that one (no entry is billed twice; the UPDATE's
     own condition decides, so two postings at once cannot both take it), and is logged for
     billing to credit; so is an entry of another client than the invoice's (it stays unbilled,
-    for its own client's invoice) and one not found (deleted meanwhile, or never ours)."""
+    for its own client's invoice), a `non_billable` one (never on an invoice: it stays unbilled
+    and editable; until 2026-11-28 it was locked as billed) and one not found (deleted meanwhile,
+    or never ours). A `no_charge` entry is billed: it is on the invoice, at no charge."""
     ids, invoice, client = list(payload["time_entry_ids"]), payload["invoice_id"], payload["client_id"]
     if not ids:
         return
     on_ids = TimeEntry.id.in_(ids)
     TimeEntry.update(billed_invoice_id=invoice).where(
-        on_ids & (TimeEntry.client_id == client) & TimeEntry.billed_invoice_id.is_null()
+        on_ids
+        & (TimeEntry.client_id == client)
+        & (TimeEntry.billing != "non_billable")
+        & TimeEntry.billed_invoice_id.is_null()
     ).execute()
-    found = {
-        e.id: e for e in TimeEntry.select(TimeEntry.id, TimeEntry.client_id, TimeEntry.billed_invoice_id).where(on_ids)
-    }
+    columns = (TimeEntry.id, TimeEntry.client_id, TimeEntry.billing, TimeEntry.billed_invoice_id)
+    found = {e.id: e for e in TimeEntry.select(*columns).where(on_ids)}
     for entry_id in dict.fromkeys(ids):
         entry = found.get(entry_id)
         if entry is None:
@@ -51,6 +55,8 @@ def invoice_posted(event: Event, payload: dict) -> None:
                 "time entry %s of invoice %s is not client %s's but %s's: left unbilled",
                 entry_id, invoice, client, entry.client_id,
             )  # fmt: skip
+        elif entry.billing == "non_billable":
+            log.warning("time entry %s of invoice %s is non_billable: left unbilled", entry_id, invoice)
         elif entry.billed_invoice_id != invoice:
             log.warning(
                 "time entry %s of invoice %s is already on posted invoice %s: left there",

@@ -8,6 +8,7 @@ upcast on read through functions registered with `upcaster(type, from_version)`.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import json
 import uuid
@@ -90,7 +91,25 @@ def upcaster(name: str, from_version: int):
     return decorate
 
 
+class DecimalText(ma.fields.Decimal):
+    """An exact amount (money, hours) in a payload: a `Decimal`, or the string of one, sent as that
+    string. A float is refused: 0.1 + 0.2 would go out as 0.30000000000000004 (until 2026-11-28
+    `invoice.posted` took one, and a `Decimal` total could not be written at all)."""
+
+    default_error_messages = {"float": 'give a Decimal or a decimal string ("120.50"), not a float'}
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise self.make_error("float")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _jsonable(value):
+    if isinstance(value, decimal.Decimal):
+        return str(value)
     if isinstance(value, (uuid.UUID, dt.date)):
         return utc_iso(value) if isinstance(value, dt.datetime) else str(value)
     if isinstance(value, dict):

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields
 
-from . import register
+from . import DecimalText, register
 
 
 class TenantPayload(ma.Schema):
@@ -23,7 +23,7 @@ class MemberPayload(ma.Schema):
     stamp = fields.String(required=True)
     all_clients = fields.Boolean(required=True)
     client_ids = fields.List(fields.UUID(), required=True)
-    weekly_capacity_hours = fields.Decimal(required=True, as_string=True)
+    weekly_capacity_hours = DecimalText(required=True)
     updated_at = fields.String(required=True)
 
 

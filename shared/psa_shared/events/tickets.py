@@ -39,7 +39,9 @@ class TimeEntryPayload(ma.Schema):
     id = fields.UUID(required=True)
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
-    project_id = fields.UUID(allow_none=True)  # the task's project (null on a ticket's entry)
+    # the task's project (null on a ticket's entry); read as null from an event sent before it was
+    # added (2026-11-27, within version 1: a consumer's payload["project_id"] was a KeyError)
+    project_id = fields.UUID(allow_none=True, load_default=None)
     ticket_number = fields.Integer(allow_none=True)
     client_id = fields.UUID(required=True)
     member_id = fields.UUID(required=True)
