@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 import threading
 import time
@@ -439,6 +440,49 @@ def dead_letters(consumer: Consumer) -> int:
             return consumer.queues[1].bind(connection.channel()).queue_declare(passive=True).message_count
         except amqp_exceptions.NotFound:
             return 0
+
+
+def dead_letter_lines(consumer: Consumer, limit: int = 50) -> list[str]:
+    """The consumer's dead letters, oldest first (at most `limit`), one line each: when it failed,
+    the event's type, id and tenant, and why. Embedded mode keeps the last failure's traceback
+    (its last line is shown); on RabbitMQ the reason is the worker's log, and the messages are
+    looked at without being taken: unacknowledged, they go back in their place when the channel
+    closes. Until 2026-11-28 the MSP could only count them."""
+    if consumer.settings.embedded:
+        return [
+            _dead_letter_line(row.failed_at, row.type, row.message_id, row.body, _last_line(row.error))
+            for row in consumer.inbox.dead_letters.oldest(consumer.name, limit)
+        ]
+    lines = []
+    with connect(consumer.settings) as connection:
+        channel = connection.channel()
+        try:
+            dlq = consumer.queues[1].bind(channel)
+            dlq.queue_declare(passive=True)
+        except amqp_exceptions.NotFound:
+            return []
+        while len(lines) < limit and (message := dlq.get(no_ack=False)) is not None:
+            death = ((message.headers or {}).get("x-death") or [{}])[0]
+            failed_at = death.get("time")
+            body = message.body if isinstance(message.body, str) else bytes(message.body).decode("utf-8", "replace")
+            event_type = death.get("routing-keys", [message.delivery_info.get("routing_key")])[0]
+            why = "rejected after its last delivery: the worker's log has the error"
+            lines.append(_dead_letter_line(failed_at, event_type, _message_id(message), body, why))
+        channel.close()  # nothing acknowledged: every message looked at stays, in its place
+    return lines
+
+
+def _dead_letter_line(failed_at, event_type: str, message_id: str, body: str, why: str) -> str:
+    try:
+        tenant = json.loads(body).get("tenant_id", "?")
+    except (ValueError, AttributeError):  # not JSON, or not an object: what was dead-lettered unread
+        tenant = "?"
+    when = f"{failed_at:%Y-%m-%d %H:%M:%S} UTC" if isinstance(failed_at, dt.datetime) else "time unknown"
+    return f"{when} {event_type} {message_id} tenant {tenant}: {why}"
+
+
+def _last_line(error: str) -> str:
+    return next((line.strip() for line in reversed(error.splitlines()) if line.strip()), error)
 
 
 def replay_dead_letters(consumer: Consumer, limit: int | None = None) -> int:

@@ -170,11 +170,15 @@ def _consumers() -> dict[str, bus.Consumer]:
 
 
 @events_group.command("dead-letters")
-def dead_letters() -> None:
+@click.option("--list", "listed", is_flag=True, help="Also each one: when, type, event id, tenant and why.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --list: per consumer.")
+def dead_letters(listed: bool, limit: int) -> None:
     """How many events each consumer failed on for good: its dead-letter queue holds (RabbitMQ),
-    or its service's database stores (embedded mode)."""
+    or its service's database stores (embedded mode); with --list, which ones, oldest first."""
     for name, consumer in sorted(_consumers().items()):
         click.echo(f"{name}: {bus.dead_letters(consumer)}")
+        for line in bus.dead_letter_lines(consumer, limit) if listed else ():
+            click.echo(f"  {line}")
 
 
 @events_group.command()

@@ -171,6 +171,18 @@ def test_a_dead_letter_that_fails_again_on_replay_stays_stored(psa, tenant, brok
     assert [letter.message_id for letter in stored(psa, "tickets")] == [second.id]
 
 
+def test_the_msp_reads_which_events_failed_and_why_before_replaying(psa, tenant, broken_release):
+    """Until 2026-11-28 `psa events dead-letters` only counted them; the why was in a log."""
+    event = tom_offboarded(psa, tenant, tenant.client("Harbour Dental")["id"])
+    psa.settle()
+    listed = psa_command("events", "dead-letters", "--list")
+    assert listed.exit_code == 0, listed.output
+    (line,) = [line for line in listed.output.splitlines() if event.id in line]
+    why = "RuntimeError: ticket numbering is broken in this release"
+    assert line.startswith("  ") and line.endswith(f" UTC vault.rotation_required {event.id} tenant {tenant.id}: {why}")
+    assert dead_letter_counts()["tickets"] == "1"  # looking took nothing
+
+
 def test_an_accounting_sync_dead_letter_is_stored_on_the_tickets_database_and_replayed_to_the_plugin(
     psa, tenant, accounting
 ):

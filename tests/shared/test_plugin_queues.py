@@ -187,6 +187,11 @@ def test_psa_events_lists_each_consumers_dead_letters_and_replays_one_of_them(ps
     assert listed.exit_code == 0, listed.output
     counts = dict(line.split(": ") for line in listed.output.splitlines())
     assert counts["plugin.accounting-sync"] == "1" and {"tickets", "docs_vault"} <= counts.keys()
+    shown = psa_command("events", "dead-letters", "--list").output.splitlines()
+    (line,) = [line for line in shown if invoice.id in line]
+    assert f"invoice.posted {invoice.id} tenant {tenant.id}: rejected after its last delivery" in line
+    assert " UTC " in line  # when RabbitMQ dead-lettered it
+    assert psa_command("events", "dead-letters").output == listed.output  # looking took nothing
     unknown = psa_command("events", "replay", "plugin.acounting-sync")
     assert unknown.exit_code == 2 and "plugin.accounting-sync" in unknown.output  # the names it has
     replayed = psa_command("events", "replay", "plugin.accounting-sync")
