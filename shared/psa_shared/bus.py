@@ -28,6 +28,7 @@ import peewee
 from amqp import exceptions as amqp_exceptions
 from amqp.exceptions import AMQPError, MessageNacked
 from kombu.exceptions import KombuError, OperationalError
+from playhouse.pool import MaxConnectionsExceeded
 
 from . import events, tenancy
 from .config import Settings
@@ -563,6 +564,10 @@ class BackgroundLoop(threading.Thread):
         self.broker = broker  # as its retries name it (`broker_named`)
 
     def run(self) -> None:
+        """Step until stopped. Whatever a step raises is waited out and the step tried again: until
+        2026-11-28 any error but an outage ended the thread, and with it the events' way out (a
+        `psa serve` whose request threads held every pooled connection lost its relay for good,
+        the outbox filling while every request still answered 2xx)."""
         backoff = 0.5
         while not self.stop_event.is_set():
             try:
@@ -570,8 +575,14 @@ class BackgroundLoop(threading.Thread):
                 backoff = 0.5
             except (*BROKER_ERRORS, *DATABASE_DOWN) as error:
                 log.warning("%s: %s; retrying in %.1fs", self.name, self._trouble(error), backoff)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 10)
+            except MaxConnectionsExceeded:
+                log.warning("%s: every database connection is in use; retrying in %.1fs", self.name, backoff)
+            except Exception:
+                log.exception("%s: step failed; retrying in %.1fs", self.name, backoff)
+            else:
+                continue
+            self.stop_event.wait(backoff)
+            backoff = min(backoff * 2, 10)
 
     def _trouble(self, error: Exception) -> str:
         """Which server is away, and the error's first line: until 2026-11-28 its type alone

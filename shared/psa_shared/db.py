@@ -639,11 +639,10 @@ class ServiceDatabase:
             self.proxy.close()
 
     def init_app(self, app) -> None:
-        """Connect per request, close on teardown (peewee's flask_utils pattern)."""
-
-        @app.before_request
-        def _connect():
-            self.proxy.connect(reuse_if_open=True)
+        """A request takes a pooled connection at its first query (peewee's autoconnect) and gives it
+        back on teardown. Until 2026-11-28 it took one before anything else, so a client sending its
+        body slowly held one meanwhile: 32 of them, needing no token, made every other request wait
+        for the pool and answer 503, and the relay of `psa serve` with them."""
 
         @app.teardown_request
         def _close(exc):

@@ -10,6 +10,7 @@ import uuid
 
 import kombu
 import pytest
+from playhouse.pool import MaxConnectionsExceeded
 
 from psa_shared import bus
 
@@ -63,3 +64,33 @@ def test_a_consumer_waiting_for_rabbitmq_names_it_and_its_address_never_the_pass
     loop.join(timeout=5)
     retry = next(r.getMessage() for r in caplog.records if "retrying" in r.getMessage())
     assert "RabbitMQ at amqp://guest:**@127.0.0.1:" in retry and "hunter2-secret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("trouble", "logged"),
+    [
+        (MaxConnectionsExceeded("Exceeded maximum connections."), "every database connection is in use"),
+        (RuntimeError("a bug in a step"), "step failed"),
+    ],
+)
+def test_a_relay_meeting_an_unforeseen_error_waits_and_relays_on(trouble, logged, caplog):
+    """`psa serve`'s request threads held every pooled connection for 15 s: the relay's step met
+    MaxConnectionsExceeded, and until 2026-11-28 the thread ended, the outbox filling for good."""
+    steps = []
+
+    def step(stop):
+        steps.append(time.monotonic())
+        if len(steps) == 1:
+            raise trouble
+        stop.wait(0.05)
+
+    loop = bus.BackgroundLoop("relay-tickets", step)
+    with caplog.at_level(logging.WARNING):
+        loop.start()
+        deadline = time.monotonic() + 5
+        while len(steps) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        loop.stop()
+        loop.join(5)
+    assert len(steps) >= 3 and steps[1] - steps[0] >= 0.5  # waited, then went on
+    assert f"relay-tickets: {logged}; retrying in 0.5s" in caplog.text

@@ -3,6 +3,8 @@ problem+json that says what to fix (never a 500), with the headers HTTP promises
 tokens the issuer signs are accepted by every service from the first one on."""
 
 import dataclasses
+import io
+import json
 
 import pytest
 
@@ -123,3 +125,35 @@ def test_on_a_fresh_install_served_as_one_app_the_vault_accepts_the_first_tokens
     tenant = make_tenant(bus)
     bus.settle()
     assert tenant.api.get("/api/v1/configurations").status_code == 200
+
+
+class SlowBody(io.BytesIO):
+    """A sign-in body still arriving: notes whether the tickets service held a database
+    connection while its request waited for it."""
+
+    def __init__(self, body: bytes, database):
+        super().__init__(body)
+        self.database, self.connected_meanwhile = database, []
+
+    def _arriving(self) -> None:
+        self.connected_meanwhile.append(not self.database.proxy.is_closed())
+
+    def read(self, *args):
+        self._arriving()
+        return super().read(*args)
+
+    def readinto(self, buffer):
+        self._arriving()
+        return super().readinto(buffer)
+
+
+def test_a_client_still_sending_its_body_holds_no_database_connection(psa, tenant):
+    """Until 2026-11-28 every request took a pooled connection before anything else: 32 clients
+    trickling a sign-in body, needing no token, left none for anyone (503) and stopped the relay."""
+    body = json.dumps({"tenant": tenant.id, "email": "nobody@example.com", "password": "wrong-password"}).encode()
+    slow = SlowBody(body, psa.service("tickets").db)
+    answer = psa.http.post(
+        "/api/v1/auth/token", input_stream=slow, content_length=len(body), content_type="application/json"
+    )
+    assert answer.status_code == 401, answer.json
+    assert slow.connected_meanwhile and not any(slow.connected_meanwhile)
