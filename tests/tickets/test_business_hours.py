@@ -94,3 +94,13 @@ def test_only_admins_change_business_hours(tenant, role):
 def test_each_msp_reads_and_keeps_its_own_hours(tenant, other_tenant):
     assert tenant.api.put(PATH, json=AMSTERDAM).status_code == 200
     assert other_tenant.api.get(PATH).json == DEFAULTS
+
+
+def test_moving_the_msp_to_amsterdam_time_tells_the_other_services(tenant, psa):
+    """Billing cuts its months in the MSP's zone and never calls back: until 2026-11-28 only
+    `tenant.created` ever named it. New holidays alone change no zone and say nothing."""
+    assert tenant.api.put(PATH, json=AMSTERDAM).status_code == 200
+    assert tenant.api.put(PATH, json={**AMSTERDAM, "holidays": ["2026-12-24"]}).status_code == 200
+    (moved,) = psa.emitted("tenant.updated")
+    assert moved.payload == {"id": tenant.id, "name": moved.payload["name"], "time_zone": "Europe/Amsterdam"}
+    assert str(moved.tenant_id) == tenant.id

@@ -75,6 +75,7 @@ class PluginSettingsPayload(ma.Schema):
 
 
 register("tenant.created", "tickets", 1, TenantPayload, "A new MSP was set up. Consumers create their tenant settings.")
+register("tenant.updated", "tickets", 1, TenantPayload, "The MSP's time zone changed (its business hours' PUT).")
 for _name, _doc in [
     ("member.created", "A member joined the tenant."),
     ("member.updated", "A member's name, role or capacity changed."),

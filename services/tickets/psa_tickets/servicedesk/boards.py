@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.tenancy import current_tenant
 
-from ..database import db
+from ..database import db, emit
 from ..directory.models import Tenant, TenantSettings, directory_changed
 from ..directory.snapshot import snapshot
 from . import sla
@@ -97,7 +97,12 @@ def set_calendar(time_zone: str, workday_start: int, workday_end: int, workdays:
         "holidays": ",".join(d.isoformat() for d in sorted(set(holidays))),
     }
     with db.proxy.atomic():
-        Tenant.update(time_zone=time_zone).where(Tenant.id == current_tenant()).execute()
+        tenant = db.locked(Tenant.select().where(Tenant.id == current_tenant())).get()
+        if tenant.time_zone != time_zone:
+            # billing cuts its months in the tenant's zone and never calls back: until 2026-11-28
+            # only `tenant.created` ever named it
+            Tenant.update(time_zone=time_zone).where(Tenant.id == tenant.id).execute()
+            emit("tenant.updated", {"id": tenant.id, "name": tenant.name, "time_zone": time_zone})
         if not TenantSettings.update(**values).execute():
             TenantSettings.create(**values)
         directory_changed()
