@@ -338,7 +338,7 @@ def _register_plugin_blueprints(app: Flask, api: Api, plugins) -> dict[str, str]
 
 def _add_plugin_switch(app: Flask, owners: dict[str, str], enabled: Callable[[uuid.UUID, str], bool]) -> None:
     @app.before_request
-    def _plugin_switched_off():  # after _authenticate: in the member's tenant, connected
+    def _plugin_switched_off():  # after _authenticate: in the member's tenant (its query connects)
         plugin = owners.get(request.blueprints[-1]) if request.blueprints else None
         if plugin is not None and "principal" in g and not enabled(tenancy.current_tenant(), plugin):
             raise NotFound()  # as a path that is not there: the tenant has no such plugin
