@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from psa_tickets.servicedesk import clock
+
 from .projects_seed import board, project, task, ticket
 
 
@@ -34,6 +36,7 @@ def test_queue_orders_by_priority_then_due_time_then_age(tenant, psa):
         "assignee_id": None,
         "assignee_active": None,
         "due_at": "2026-03-04T09:00:00Z",
+        "breached": True,  # March 2026 is long past
         "created_at": cabling["created_at"],
         "estimate_minutes": 300,
         "remaining_minutes": 300,
@@ -98,3 +101,32 @@ def test_tech_queue_holds_only_granted_clients(tenant, psa):
     task(tenant.api, project(tenant.api, bolt["id"])["id"])
     tech = tenant.member("technician", grants=[acme["id"]])
     assert [i["id"] for i in tech.api.get("/api/v1/work").json["items"]] == [visible]
+
+
+def test_a_ticket_nobody_answered_is_due_for_its_response_and_the_queue_says_what_is_late(tenant, psa):
+    """Until 2026-11-28 a ticket's place and due time in the queue were its resolution's only: a P2
+    still waiting for its first call (due at 10:00 on the 3rd) sat behind one answered and due for
+    its fix on the 4th, and nothing in the queue said which items were already late."""
+    acme = tenant.client("Acme")
+    desk = board(psa, tenant)
+    answered = ticket(psa, tenant, acme["id"], desk, priority="P2", created_at=at(1), responded_at=at(1, 10),
+                      respond_due_at=at(2), resolve_due_at=at(4))  # fmt: skip
+    unanswered = ticket(psa, tenant, acme["id"], desk, priority="P2", created_at=at(2),
+                        respond_due_at=at(3, 10), resolve_due_at=at(5))  # fmt: skip
+    move = project(tenant.api, acme["id"])
+    cabling = task(tenant.api, move["id"], priority="P2", due_at="2026-03-03T11:00:00Z")
+    wiring = task(tenant.api, move["id"], priority="P2", due_at="2026-03-03T13:00:00Z")
+    with clock.travel(at(3, 12)):
+        items = tenant.api.get("/api/v1/work").json["items"]
+        one_by_one, cursor = [], None
+        while cursor != "":
+            page = tenant.api.get("/api/v1/work", query_string={"limit": 1} | ({"after": cursor} if cursor else {}))
+            one_by_one += page.json["items"]
+            cursor = page.json["next_cursor"] or ""
+    assert [(i["id"], i["due_at"], i["breached"]) for i in items] == [
+        (unanswered, "2026-03-03T10:00:00Z", True),  # its response is two hours late
+        (cabling["id"], "2026-03-03T11:00:00Z", True),
+        (wiring["id"], "2026-03-03T13:00:00Z", False),
+        (answered, "2026-03-04T09:00:00Z", False),  # answered in time, its fix due tomorrow
+    ]
+    assert one_by_one == items

@@ -27,12 +27,9 @@ from . import fields as f
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Service requests")
 
 
-SLA_COLUMNS = ("waiting_since", "closed_at", "responded_at", "respond_due_at", "resolve_due_at")
-
-
 def _breach(ticket: Ticket) -> dict:
     if getattr(ticket, "_breach", None) is None:  # three fields read it; work it out once
-        ticket._breach = sla.breaches(clock.now(), **{name: getattr(ticket, name) for name in SLA_COLUMNS})
+        ticket._breach = sla.ticket_breaches(clock.now(), ticket)
     return ticket._breach
 
 
@@ -241,7 +238,7 @@ def _row_dump() -> RowDump:
     if set(rest) != COMPUTED:
         raise RuntimeError(f"the ticket list does not know how to dump {sorted(set(rest) - COMPUTED)}")
     at = {column.name: index for index, column in enumerate(columns)}
-    read = {name: (at[name], python_value(Ticket._meta.fields[name])) for name in ("id", "status", *SLA_COLUMNS)}
+    read = {name: (at[name], python_value(Ticket._meta.fields[name])) for name in ("id", "status", *sla.TICKET_COLUMNS)}
     index, read_id = read.pop("id")
     return RowDump(direct, read, lambda row: read_id(row[index]))
 
@@ -254,7 +251,7 @@ def _listed(rows: list[tuple]) -> list[dict]:
     for row in rows:
         item = {key: None if (raw := row[index]) is None else dump(raw) for key, index, dump in direct}
         values = {name: None if (raw := row[at]) is None else convert(raw) for name, (at, convert) in read.items()}
-        breach = sla.breaches(now, **{name: values[name] for name in SLA_COLUMNS})
+        breach = sla.breaches(now, **{name: values[name] for name in sla.TICKET_COLUMNS})
         item["status"] = boards.status_by_id(values["status"]).name
         item["respond_breached"], item["resolve_breached"] = breach["respond"], breach["resolve"]
         item["breached"] = breach["respond"] or breach["resolve"]

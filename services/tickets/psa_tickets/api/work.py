@@ -27,7 +27,15 @@ class WorkItemSchema(Schema):
         dump_default=None,  # the queue leaves it out of unassigned items
         metadata={"description": "false: the assignee has left; null when unassigned"},
     )
-    due_at = UtcDateTime(allow_none=True)
+    due_at = UtcDateTime(
+        allow_none=True,
+        metadata={"description": "tickets: the next SLA target, the response's until a member responded, "
+                  "then the resolution's; tasks: the task's own; null: none"},  # fmt: skip
+    )
+    breached = fields.Boolean(
+        required=True,
+        metadata={"description": "tickets: respond_breached or resolve_breached; tasks: due_at has passed"},
+    )
     created_at = UtcDateTime()
     estimate_minutes = fields.Integer(allow_none=True)
     remaining_minutes = fields.Integer(allow_none=True)

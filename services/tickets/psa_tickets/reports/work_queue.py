@@ -1,6 +1,7 @@
 """The work queue: every open ticket and not-done task that needs someone, in one ordered list.
 
-Order: priority (P1 first), due time (nulls last), age (oldest first), then id. Each source is
+Order: priority (P1 first), due time (nulls last), age (oldest first), then id. A ticket's due
+time is its next SLA target: the response's while nobody has responded, then the resolution's. Each source is
 read with the same keyset condition and limit, and the two sorted runs are merged, so a deep page
 costs what the first costs. No index holds that order: the database sorts the open work the filter
 leaves for each page (docs/projects-and-reports.md, Pagination at a million tickets).
@@ -14,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from peewee import Tuple, fn
+from peewee import Case, Tuple, fn
 
 from psa_shared.auth import Principal
 from psa_shared.web import cursor_refused, decode_cursor, encode_cursor
 
 from ..directory.models import Member
 from ..projects.models import Project, Task
+from ..servicedesk import clock, sla
 from ..servicedesk.models import OPEN_KINDS, PRIORITIES, Ticket
 
 # sorts "no due time" after every real one: midnight of 9999-12-31, the sentinel until 2026-11-27,
@@ -48,18 +50,45 @@ def _after(cursor: str | None):
         raise cursor_refused() from None
 
 
-def _ordered(query, model, due_field, after, limit):
-    due_key = fn.COALESCE(due_field, NEVER)
+def _ordered(query, model, due, after, limit):
+    """`due`: the due time's column, or an expression of the model's datetime columns."""
+    due_key = fn.COALESCE(due, NEVER)
     if after is not None:
-        priority, due, created, item_id = after
+        priority, due_after, created, item_id = after
+        stored = model.created_at.db_value  # every due time is a datetime column as created_at is
         query = query.where(
             Tuple(model.priority, due_key, model.created_at, model.id)
-            > Tuple(priority, due_field.db_value(due), model.created_at.db_value(created), model.id.db_value(item_id))
+            > Tuple(priority, stored(due_after), stored(created), model.id.db_value(item_id))
         )
     return query.order_by(model.priority, due_key, model.created_at, model.id).limit(limit + 1)
 
 
-def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
+# A ticket nobody has answered yet is due first for its response (an hour, say, where the
+# resolution has a day): until 2026-11-28 the queue sorted and showed the resolution's due time
+# only, and a P2 waiting for its first call sat behind one due for the fix an hour later.
+_TICKET_DUE = Case(
+    None,
+    (
+        (
+            Ticket.responded_at.is_null()
+            & Ticket.respond_due_at.is_null(False)
+            & (Ticket.resolve_due_at.is_null() | (Ticket.respond_due_at < Ticket.resolve_due_at)),
+            Ticket.respond_due_at,
+        ),
+    ),
+    Ticket.resolve_due_at,
+)
+
+
+def _ticket_due(ticket: Ticket):
+    """`_TICKET_DUE` for a row read."""
+    respond, resolve = ticket.respond_due_at, ticket.resolve_due_at
+    if ticket.responded_at is None and respond is not None and (resolve is None or respond < resolve):
+        return respond
+    return resolve
+
+
+def _item(kind: str, row, *, number, summary, client_id, due_at, breached: bool) -> dict:
     return {
         "kind": kind,
         "id": row.id,
@@ -70,23 +99,32 @@ def _item(kind: str, row, *, number, summary, client_id, due_at) -> dict:
         "assignee_id": row.assignee_id,
         **({} if row.assignee_id is None else {"assignee_active": not row.assignee_left}),
         "due_at": due_at,
+        "breached": breached,
         "created_at": row.created_at,
         "estimate_minutes": row.estimate_minutes,
         "remaining_minutes": None if row.estimate_minutes is None else max(row.estimate_minutes - row.spent_minutes, 0),
     }
 
 
-def _tickets(principal: Principal, args: dict, after, limit) -> list[dict]:
+def _tickets(principal: Principal, args: dict, after, limit, now) -> list[dict]:
     query = Ticket.select(Ticket, _left(Ticket.assignee)).where(Ticket.status_kind.in_(OPEN_KINDS))
     query = principal.within_grants(query, Ticket.client)
-    rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, Ticket.resolve_due_at, after, limit)
+    rows = _ordered(_assigned(query, Ticket.assignee, args), Ticket, _TICKET_DUE, after, limit)
     return [
-        _item("ticket", t, number=t.number, summary=t.summary, client_id=t.client_id, due_at=t.resolve_due_at)
+        _item(
+            "ticket",
+            t,
+            number=t.number,
+            summary=t.summary,
+            client_id=t.client_id,
+            due_at=_ticket_due(t),
+            breached=any(sla.ticket_breaches(now, t).values()),
+        )
         for t in rows
     ]
 
 
-def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
+def _tasks(principal: Principal, args: dict, after, limit, now) -> list[dict]:
     query = (
         Task.select(Task, Project.client, _left(Task.assignee))
         .join(Project, on=(Task.project == Project.id))
@@ -94,7 +132,18 @@ def _tasks(principal: Principal, args: dict, after, limit) -> list[dict]:
     )
     query = principal.within_grants(query, Project.client)
     rows = _ordered(_assigned(query, Task.assignee, args), Task, Task.due_at, after, limit)
-    return [_item("task", t, number=None, summary=t.name, client_id=t.project.client_id, due_at=t.due_at) for t in rows]
+    return [
+        _item(
+            "task",
+            t,
+            number=None,
+            summary=t.name,
+            client_id=t.project.client_id,
+            due_at=t.due_at,
+            breached=t.due_at is not None and t.due_at < now,
+        )
+        for t in rows
+    ]
 
 
 def _leavers():
@@ -119,8 +168,8 @@ def _key(item: dict):
 
 
 def work_page(principal: Principal, args: dict) -> dict:
-    limit, after = args["limit"], _after(args.get("after"))
-    merged = sorted(_tickets(principal, args, after, limit) + _tasks(principal, args, after, limit), key=_key)
+    limit, after, now = args["limit"], _after(args.get("after")), clock.now()
+    merged = sorted(_tickets(principal, args, after, limit, now) + _tasks(principal, args, after, limit, now), key=_key)
     items, more = merged[:limit], len(merged) > limit
     cursor = None
     if more and items:

@@ -126,6 +126,9 @@ def breached(due: dt.datetime | None, done_at: dt.datetime | None, clock_at: dt.
     return (done_at or clock_at) > due
 
 
+TICKET_COLUMNS = ("waiting_since", "closed_at", "responded_at", "respond_due_at", "resolve_due_at")  # `breaches` reads
+
+
 def breaches(now: dt.datetime, *, waiting_since, closed_at, responded_at, respond_due_at, resolve_due_at) -> dict:
     """A ticket's respond and resolve targets: breached or not, with the clock where it stands. A
     response written while the ticket waits, or while it is closed, is judged where the clock
@@ -134,3 +137,8 @@ def breaches(now: dt.datetime, *, waiting_since, closed_at, responded_at, respon
     stopped = closed_at or waiting_since
     answered = min(responded_at, stopped) if responded_at and stopped else responded_at
     return {"respond": breached(respond_due_at, answered, at), "resolve": breached(resolve_due_at, closed_at, at)}
+
+
+def ticket_breaches(now: dt.datetime, ticket) -> dict:
+    """`breaches` of a ticket row."""
+    return breaches(now, **{name: getattr(ticket, name) for name in TICKET_COLUMNS})
