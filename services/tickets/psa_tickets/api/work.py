@@ -29,8 +29,10 @@ class WorkItemSchema(Schema):
     )
     due_at = UtcDateTime(
         allow_none=True,
-        metadata={"description": "tickets: the next SLA target, the response's until a member responded, "
-                  "then the resolution's; tasks: the task's own; null: none"},  # fmt: skip
+        metadata={
+            "description": "tickets: the next SLA target, the response's until a member responded, "
+            "then the resolution's; tasks: the task's own; null: none"
+        },
     )
     breached = fields.Boolean(
         required=True,
