@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import inspect
 import json
 import operator
@@ -22,6 +23,7 @@ from flask import Flask, Request, current_app, g, has_request_context, jsonify, 
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import fields, validate
+from peewee import Tuple
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.utils import cached_property
@@ -466,6 +468,30 @@ def keyset_after(args: dict) -> uuid.UUID | None:
         (last,) = values  # a hand-made cursor of another length was a 500 until 2026-11-26
         return uuid.UUID(str(last))
     except ValueError:
+        raise cursor_refused() from None
+
+
+def time_ordered_page(query, model, column, args: dict) -> dict:
+    """One page of `query` by `column` (a datetime), earliest first, then id: a calendar's order,
+    kept by the cursor `[time, id]` however many rows share a time."""
+    if (after := _time_and_id(args)) is not None:
+        at, row_id = after
+        query = query.where(Tuple(column, model.id) > Tuple(column.db_value(at), model.id.db_value(row_id)))
+    rows = list(query.order_by(column, model.id).limit(args["limit"] + 1))
+    more = len(rows) > args["limit"]
+    rows = rows[: args["limit"]]
+    last = rows[-1] if more and rows else None
+    cursor = encode_cursor([getattr(last, column.name).isoformat(), str(last.id)]) if last else None
+    return {"items": rows, "next_cursor": cursor}
+
+
+def _time_and_id(args: dict) -> tuple[dt.datetime, uuid.UUID] | None:
+    if not args.get("after"):
+        return None
+    try:
+        at, row_id = decode_cursor(args["after"])
+        return dt.datetime.fromisoformat(at), uuid.UUID(row_id)
+    except (TypeError, ValueError, AttributeError):  # another length, or not strings
         raise cursor_refused() from None
 
 

@@ -214,3 +214,36 @@ def test_a_schedule_window_ending_before_it_starts_is_refused_naming_to(tenant):
     refused(response, "to")
     assert response.json["errors"] == {"to": ["must not be before 'from'"]}
     assert tenant.api.get("/api/v1/schedule?from=2026-12-01T00:00:00Z&to=2026-12-01T00:00:00Z").status_code == 200
+
+
+def test_the_schedule_reads_like_a_calendar_earliest_start_first_page_by_page(tenant):
+    """The dispatcher books Friday first, then Monday twice at 9:00 and Wednesday. Asked for the
+    week, the schedule lists Monday to Friday (until 2026-11-28 the newest booking first: Wednesday,
+    Monday, Monday, Friday), and one booking a page walks the same order, both 9:00 bookings once."""
+    acme = tenant.client("Acme")
+    ticket = open_ticket(tenant.api, acme["id"], summary="Office rewiring")
+
+    def book(starts_at):
+        body = {"member_id": tenant.admin_id, "starts_at": starts_at, "minutes": 60, "ticket_id": ticket["id"]}
+        made = tenant.api.post("/api/v1/schedule", json=body)
+        assert made.status_code == 201, made.json
+        return made.json["id"]
+
+    friday = book("2026-03-06T09:00:00Z")
+    monday = sorted([book("2026-03-02T09:00:00Z"), book("2026-03-02T09:00:00Z")])
+    wednesday = book("2026-03-04T09:00:00+01:00")
+    week = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-09T00:00:00Z"}
+    listed = tenant.api.get("/api/v1/schedule", query_string=week).json
+    assert [e["id"] for e in listed["items"]] == [*monday, wednesday, friday]
+    assert listed["next_cursor"] is None
+
+    walked, cursor = [], None
+    while cursor != "":
+        page = tenant.api.get(
+            "/api/v1/schedule", query_string={**week, "limit": 1, **({"after": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.json
+        walked += [e["id"] for e in page.json["items"]]
+        cursor = page.json["next_cursor"] or ""
+    assert walked == [*monday, wednesday, friday]
+    refused(tenant.api.get("/api/v1/schedule", query_string={"after": "WyJub3QgYSB0aW1lIl0"}), "after")

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, page_schema, principal, time_ordered_page
 
 from ..projects import schedule
 from ..projects.models import LONGEST_BOOKING_MINUTES, ScheduleEntry
@@ -48,7 +48,8 @@ class Schedule(MethodView):
     @blp.arguments(ScheduleQuery, location="query")
     @blp.response(200, page_schema(ScheduleSchema))
     def get(self, args):
-        """Entries on tickets and tasks of the clients the caller sees, newest first; `from` <= start < `to`."""
+        """Entries on tickets and tasks of the clients the caller sees, earliest start first (then id);
+        `from` <= start < `to`."""
         principal().require("ticket:read")
         query = schedule.visible_entries(principal())
         if "member_id" in args:
@@ -57,7 +58,7 @@ class Schedule(MethodView):
             query = query.where(ScheduleEntry.starts_at >= args["from_"])
         if "to" in args:
             query = query.where(ScheduleEntry.starts_at < args["to"])
-        return keyset_page(query, ScheduleEntry, args)
+        return time_ordered_page(query, ScheduleEntry, ScheduleEntry.starts_at, args)
 
     @blp.arguments(ScheduleSchema)
     @blp.response(201, ScheduleSchema)
