@@ -156,3 +156,24 @@ def test_deleting_an_entry_without_notes_leaves_the_response_alone(tenant):
     with clock.travel(at(25)):
         assert tenant.api.delete(silent).status_code == 204
     assert _read(tenant, path, at(26))["responded_at"] == "2026-03-02T09:15:00Z"
+
+
+def test_an_answer_withdrawn_after_a_wait_reopens_the_respond_clock_with_the_wait_paused(tenant):
+    """09:10 the tech answers (respond due 10:00), 09:20 the ticket waits on the client until 12:00,
+    12:05 the answer is deleted. Nobody has answered, and the respond clock ran 09:00-09:20 and from
+    12:00: 60 minutes plus the 160 of the wait fall due at 12:40, not breached at 12:06. Until
+    2026-11-28 it read due 10:00 and breached, until an unrelated edit worked it out again."""
+    path = _p1(tenant)
+    answer = _entry(tenant, path, at(10), notes="On it.")
+    for moment, status in ((at(20), "Waiting on Client"), (at(180), "In Progress")):
+        with clock.travel(moment):
+            assert tenant.api.patch(path, json={"status": status}).status_code == 200
+    with clock.travel(at(185)):
+        assert tenant.api.delete(answer).status_code == 204
+
+    reopened = _read(tenant, path, at(186))
+    assert (reopened["responded_at"], reopened["respond_due_at"]) == (None, "2026-03-02T12:40:00Z")
+    assert reopened["respond_breached"] is False
+    with clock.travel(at(187)):
+        assert tenant.api.patch(path, json={"summary": "Printer jams again"}).status_code == 200
+    assert _read(tenant, path, at(188))["respond_due_at"] == "2026-03-02T12:40:00Z"  # an edit moves nothing

@@ -21,7 +21,7 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Note, Ticket, TimeEntry
-from .tickets import check_assignee, get_ticket, member_of_tenant, record
+from .tickets import check_assignee, get_ticket, member_of_tenant, record, refresh_due_times
 
 MAX_MINUTES = 24 * 60
 AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
@@ -210,14 +210,19 @@ def _withdraw_response(ticket: Ticket) -> None:
     """An entry that answered the client is deleted, or no longer says anything: the response is
     the earliest of what remains, never earlier than the one withdrawn (an entry given notes by an
     edit answered at the edit, a moment not kept: from its creation, the old response bounds it),
-    or none, and the respond clock runs again from the due time it had."""
+    or none. With none, the respond target is open again and its due time is worked out afresh:
+    a wait after the withdrawn response paused it as any wait does (until 2026-11-28 it kept the
+    due time settled at the response, and read breached until an unrelated edit moved it)."""
     if ticket.responded_at is None:
         return
     first = _first_response(ticket.id)
     responded = None if first is None else max(first, ticket.responded_at)
     if responded != ticket.responded_at:
-        Ticket.update(responded_at=responded).where(Ticket.id == ticket.id).execute()
         ticket.responded_at = responded
+        if responded is None:
+            refresh_due_times(ticket)
+        changed = {"responded_at": responded, "respond_due_at": ticket.respond_due_at}
+        Ticket.update(changed).where(Ticket.id == ticket.id).execute()
 
 
 def _first_response(ticket_id) -> dt.datetime | None:
