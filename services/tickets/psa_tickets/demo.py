@@ -56,7 +56,11 @@ def _sample_directory(admin: Principal) -> list[dict]:
         admin, acme.id, name="Dana Whitfield", email="dana@acme-dental.example", title="Office manager"
     )
     clients.create_contact(admin, riverside.id, name="Sam Ortega", email="sam@riverside-law.example")
-    members.create_member("dispatch@demo-msp.example", "Dee Dispatcher", "dispatcher", weekly_capacity_hours=40)
+    # the dispatcher reads every client's trail (the story's "her boss calls"): without a grant she saw none
+    dispatcher = members.create_member(
+        "dispatch@demo-msp.example", "Dee Dispatcher", "dispatcher", weekly_capacity_hours=40
+    )
+    members.set_grants(dispatcher.id, True, [])
     tech = members.create_member("tech@demo-msp.example", "Tom Tech", "technician", weekly_capacity_hours=40)
     members.set_grants(tech.id, False, [acme.id, riverside.id])
     # Open work with estimates, so the backlog report has hours in the pipe.
