@@ -39,9 +39,11 @@ LATENCY = prometheus_client.Histogram("psa_http_request_seconds", "HTTP request 
 
 
 def schema_name(schema) -> str:
-    """OpenAPI component names: `MemberSchema` -> `Member`, a partial instance -> `MemberPatch`."""
+    """OpenAPI component names: `MemberSchema` -> `Member`, a partial instance -> `MemberPatch`;
+    a partial `TicketPatch` stays `TicketPatch` (it was `TicketPatchPatch` until 2026-11-28)."""
     name = resolver(schema)
-    return name + "Patch" if isinstance(schema, ma.Schema) and schema.partial else name
+    partial = isinstance(schema, ma.Schema) and schema.partial and not name.endswith("Patch")
+    return name + "Patch" if partial else name
 
 
 class ProblemSchema(ma.Schema):

@@ -35,6 +35,7 @@ NAMES = [
     ("Task", "name"),
     ("TaskPatch", "name"),
     ("TicketInput", "summary"),
+    ("TicketPatch", "summary"),  # a generated client's name for the PATCH body (TicketPatchPatch until 2026-11-28)
     ("Note", "text"),
 ]
 
