@@ -46,12 +46,14 @@ def test_queue_orders_by_priority_then_due_time_then_age(tenant, psa):
 
 def test_a_task_due_on_the_last_day_of_9999_still_comes_before_those_due_never(tenant, psa):
     """Until 2026-11-27 "no due time" sorted as midnight of 9999-12-31, so a task due later that day
-    came after the ones with none, one page at a time as in a single one."""
+    came after the ones with none, one page at a time as in a single one; until 2026-11-28 as the
+    last microsecond of that day, so a task due at that very moment sorted among them by age."""
     move = project(tenant.api, tenant.client("Acme")["id"])
     never = task(tenant.api, move["id"], priority="P1")
     last_day = task(tenant.api, move["id"], priority="P1", due_at="9999-12-31T23:00:00Z")
     soon = task(tenant.api, move["id"], priority="P1", due_at="2030-01-01T00:00:00Z")
-    expected = [soon["id"], last_day["id"], never["id"]]
+    last_moment = task(tenant.api, move["id"], priority="P1", due_at="9999-12-31T23:59:59.999999Z")
+    expected = [soon["id"], last_day["id"], last_moment["id"], never["id"]]
     assert [i["id"] for i in tenant.api.get("/api/v1/work").json["items"]] == expected
     seen, cursor = [], None
     while cursor != "":

@@ -25,8 +25,10 @@ from ..projects.models import Project, Task
 from ..servicedesk import clock, sla
 from ..servicedesk.models import OPEN_KINDS, PRIORITIES, Ticket
 
-# sorts "no due time" after every real one: midnight of 9999-12-31, the sentinel until 2026-11-27,
-# put a task due later that day after those with none
+# stands in for "no due time" where the key compares times; "none" itself sorts by its own flag
+# before it, since a due time may be this very moment (a sentinel alone sorted a task due at
+# 9999-12-31T23:59:59.999999 among those with none until 2026-11-28, and one due later than
+# midnight that day until 2026-11-27)
 NEVER = dt.datetime.max
 
 
@@ -42,7 +44,7 @@ def _after(cursor: str | None):
             raise ValueError(priority)
         return (
             priority,
-            dt.datetime.fromisoformat(due) if due else NEVER,
+            dt.datetime.fromisoformat(due) if due else None,
             dt.datetime.fromisoformat(created),
             uuid.UUID(item_id),
         )
@@ -52,15 +54,19 @@ def _after(cursor: str | None):
 
 def _ordered(query, model, due, after, limit):
     """`due`: the due time's column, or an expression of the model's datetime columns."""
-    due_key = fn.COALESCE(due, NEVER)
+    key = (model.priority, due.is_null(), fn.COALESCE(due, NEVER), model.created_at, model.id)
     if after is not None:
         priority, due_after, created, item_id = after
         stored = model.created_at.db_value  # every due time is a datetime column as created_at is
-        query = query.where(
-            Tuple(model.priority, due_key, model.created_at, model.id)
-            > Tuple(priority, stored(due_after), stored(created), model.id.db_value(item_id))
+        after_key = (
+            priority,
+            due_after is None,
+            stored(due_after or NEVER),
+            stored(created),
+            model.id.db_value(item_id),
         )
-    return query.order_by(model.priority, due_key, model.created_at, model.id).limit(limit + 1)
+        query = query.where(Tuple(*key) > Tuple(*after_key))
+    return query.order_by(*key).limit(limit + 1)
 
 
 # A ticket nobody has answered yet is due first for its response (an hour, say, where the
@@ -164,7 +170,7 @@ def _assigned(query, assignee, args: dict):
 
 
 def _key(item: dict):
-    return (item["priority"], item["due_at"] or NEVER, item["created_at"], item["id"])
+    return (item["priority"], item["due_at"] is None, item["due_at"] or NEVER, item["created_at"], item["id"])
 
 
 def work_page(principal: Principal, args: dict) -> dict:
