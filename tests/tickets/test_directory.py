@@ -56,3 +56,20 @@ def test_dispatcher_sets_capacity_in_hours_within_documented_numeric_bounds(tena
     assert changed.json["weekly_capacity_hours"] == "37.50"
     documented = psa.http.get("/openapi/tickets.json").json["components"]["schemas"]["Member"]["properties"]
     assert (documented["weekly_capacity_hours"]["minimum"], documented["weekly_capacity_hours"]["maximum"]) == (0, 168)
+
+
+def test_capacity_that_is_no_whole_number_of_minutes_is_refused_not_rounded(tenant):
+    """37.51 h is 2,250.6 minutes. Until 2026-11-28 it was kept as 2,251 and read back as 37.52
+    (0.005 h as 0): now it is refused, naming the field and two values that are kept exactly."""
+    tech = tenant.member("technician")
+    path = f"/api/v1/members/{tech.id}"
+    for sent, nearest in (("37.51", "37.50 or 37.55"), ("0.005", "0.00 or 0.05"), (37.549, "37.50 or 37.55")):
+        refused = tenant.api.patch(path, json={"weekly_capacity_hours": sent})
+        assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+        assert nearest in refused.json["errors"]["weekly_capacity_hours"][0], refused.json
+    assert tenant.api.get(path).json["weekly_capacity_hours"] == "40.00"  # nothing written
+    for sent, read in (("37.55", "37.55"), (7.25, "7.25"), ("0.05", "0.05"), ("168", "168.00")):
+        assert tenant.api.patch(path, json={"weekly_capacity_hours": sent}).json["weekly_capacity_hours"] == read
+    made = tenant.api.post("/api/v1/members", json={"email": "x@msp.example", "role": "technician",
+                                                     "weekly_capacity_hours": "12.34"})  # fmt: skip
+    assert made.status_code == 422 and "weekly_capacity_hours" in made.json["errors"]

@@ -1,5 +1,8 @@
 """/api/v1/members: who works at the MSP, their role, capacity and client grants."""
 
+from decimal import Decimal
+
+import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -15,13 +18,30 @@ from . import fields as f
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members of the MSP")
 
+
+def _whole_minutes(hours: Decimal) -> None:
+    """Capacity is kept in minutes: until 2026-11-28 37.51 h was kept as 2,251 minutes and read
+    back as 37.52 (and 0.005 h as 0), where refusing loses nothing."""
+    minutes = hours * 60
+    if minutes != minutes.to_integral_value():
+        below = (minutes // 3 * 3) / 60  # a multiple of 0.05 h is a whole number of minutes
+        raise ma.ValidationError(
+            f"{hours} h is {minutes.normalize():f} minutes: capacity is kept in whole minutes, so give "
+            f"a multiple of 0.05 h, such as {below:.2f} or {below + Decimal('0.05'):.2f}"
+        )
+
+
 # Hours go out as a decimal string ("37.50") and come in as a number or such a string; apispec would
 # print the range bounds as strings too (an invalid schema), so the documented type and bounds are given.
 capacity = fields.Decimal(
     as_string=True,
-    places=2,
-    validate=validate.Range(min=0, max=168),
-    metadata={"type": ["number", "string"], "minimum": 0, "maximum": 168},
+    validate=[validate.Range(min=0, max=168), _whole_minutes],
+    metadata={
+        "type": ["number", "string"],
+        "minimum": 0,
+        "maximum": 168,
+        "description": "hours a week, in whole minutes (a multiple of 0.05 h); read back to 2 places",
+    },
 )
 
 
