@@ -2,11 +2,14 @@
 
 import json
 import time
+import uuid
+
+import pytest
 
 from psa_shared.auth import KeyRing
 from psa_shared.tenancy import tenant_scope
 
-from .credentials_kit import reveal, settle, store
+from .credentials_kit import audit_rows, reveal, settle, store, vault_db
 
 
 def _vault_events(psa, event_type):
@@ -87,3 +90,59 @@ def test_at_risk_is_for_admins_and_names_an_unknown_member_as_the_field_at_fault
     assert tech.api.get(f"/api/v1/reports/at-risk?member={tech.id}").status_code == 403
     unknown = tenant.api.get("/api/v1/reports/at-risk?member=01900000-0000-7000-8000-000000000000")
     assert unknown.status_code == 422 and "member" in unknown.json["errors"]
+
+
+def test_a_password_revealed_while_the_deactivation_lands_is_refused_not_missed(psa, tenant, monkeypatch):
+    """Ed asks for a password; between the vault checking his token and writing the audit row, the
+    admin deactivates him and the vault lists what he saw. Until 2026-11-28 the reveal went through
+    after that listing: the at-risk report named the password, no rotation ticket did. Now it is
+    refused (401) and audited as denied, so what he took and what the rotation lists agree."""
+    from psa_docs_vault import crypto
+
+    acme = tenant.client("Acme")
+    ed = tenant.member("technician", grants=[acme["id"]])
+    settle(psa)
+    firewall = store(tenant.api, acme["id"], secret="fw-admin-pw")
+    decrypt = crypto.decrypt_field
+
+    def deactivated_meanwhile(*args):
+        assert tenant.api.post(f"/api/v1/members/{ed.id}/deactivate").status_code == 200
+        settle(psa)  # the vault applies it, and lists what Ed saw, before his reveal writes
+        monkeypatch.setattr(crypto, "decrypt_field", decrypt)
+        return decrypt(*args)
+
+    monkeypatch.setattr(crypto, "decrypt_field", deactivated_meanwhile)
+    answer = reveal(ed.api, firewall["id"])
+
+    assert answer.status_code == 401 and "fw-admin-pw" not in answer.get_data(as_text=True)
+    _refused_and_nothing_listed(psa, tenant, ed, "reveal")
+
+
+def test_an_export_by_an_admin_deactivated_after_the_token_check_is_refused(psa, tenant):
+    """The same for the export, whose secrets are read inside the transaction that holds the audit
+    head: an admin whose request was checked before the deactivation landed gets nothing."""
+    from psa_docs_vault.audit import Context
+    from psa_docs_vault.credentials import service
+    from psa_docs_vault.projection import lookup_member
+    from psa_shared.auth import Principal
+    from psa_shared.errors import Unauthorized
+
+    acme = tenant.client("Acme")
+    ed = tenant.member("admin")
+    settle(psa)
+    store(tenant.api, acme["id"], secret="fw-admin-pw")
+    with vault_db(psa, tenant.id):
+        checked = Principal(lookup_member(uuid.UUID(tenant.id), uuid.UUID(ed.id)))  # his request's token check
+    assert tenant.api.post(f"/api/v1/members/{ed.id}/deactivate").status_code == 200
+    settle(psa)
+
+    with vault_db(psa, tenant.id), pytest.raises(Unauthorized):
+        service.export(checked, Context(actor_id=checked.member_id))
+    _refused_and_nothing_listed(psa, tenant, ed, "export")
+
+
+def _refused_and_nothing_listed(psa, tenant, member, action):
+    (refused,) = audit_rows(psa, tenant.id, actor_id=member.id, action=action)
+    assert (refused.outcome, refused.detail) == ("denied", "deactivated")
+    assert tenant.api.get(f"/api/v1/reports/at-risk?member={member.id}").json["items"] == []
+    assert _vault_events(psa, "vault.rotation_required") == []  # saw nothing, and nothing is missed

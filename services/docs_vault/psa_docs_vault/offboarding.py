@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import peewee
 
-from . import projection
+from . import audit, projection
 from .attachments.models import Attachment
 from .audit import AuditRow
 from .configurations.models import Configuration
@@ -107,7 +107,14 @@ def seen_and_unchanged(member_id, visible_to=None) -> list[dict]:
 
 
 def on_member_deactivated(event, payload: dict) -> None:
-    """Apply the projection first (their tokens die here too), then raise rotation work if any."""
+    """Apply the projection first (their tokens die here too), then raise rotation work if any.
+
+    The tenant's audit head is held from before the projection changes to the commit: a reveal or
+    download appends under the same lock, only while its member is still active, so each one the
+    leaver took is either committed before this lists what they saw, or refused (`ratelimit`)."""
+    if not payload.get("active", False):
+        audit.start_chain()  # a head to hold, even before the tenant's first audit row
+        audit.lock_head()
     projection.on_member(event, payload)
     if payload.get("active", False):
         return

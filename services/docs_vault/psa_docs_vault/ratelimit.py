@@ -8,6 +8,10 @@ counted at; under the lock, the reveal's own INSERT counts the member's reveals 
 that length, and inserts nothing if they leave no room under the limit. Rows are appended, and
 become visible, in `seq` order, one at a time under the lock, so the two counts neither miss nor
 repeat a row, and the lock is held for a few index entries, not the whole window.
+
+The same INSERT appends only while the member is still active in the vault's projection: the
+deactivation's consumer holds the head too while it lists what the leaver saw (`offboarding`), so
+a reveal under way when it lands is either in that list or refused, never taken and unlisted.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import NoReturn
 
 import peewee
 
-from psa_shared.errors import TooManyRequests
+from psa_shared.errors import TooManyRequests, Unauthorized
 from psa_shared.outbox import utcnow
 from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import current_tenant
@@ -25,6 +29,7 @@ from psa_shared.tenancy import current_tenant
 from . import audit
 from .audit import AuditHead, AuditRow, append_from_head
 from .database import db, emit
+from .projection import MemberRecord
 
 WINDOW = dt.timedelta(hours=1)
 LIMITED = ("reveal", "download")  # the actions that count against the one per-member budget
@@ -61,8 +66,28 @@ def _room_left():
     return peewee.Expression(appended, "<", Slot("room"))
 
 
-# The reveal's audit INSERT: none when the reveals appended since the window was read fill it.
-APPEND_WITHIN_LIMIT = Statement(lambda: append_from_head(_room_left(), lock=False))
+def _still_active():
+    """The member is active in the projection as the INSERT reads it, after the head lock."""
+    return peewee.fn.EXISTS(
+        MemberRecord.select(MemberRecord.id).where((MemberRecord.id == Slot("member")) & MemberRecord.active)
+    )
+
+
+# The reveal's audit INSERT: none when the reveals appended since the window was read fill it, or
+# the member was deactivated since the request's token was checked.
+APPEND_WITHIN_LIMIT = Statement(lambda: append_from_head(_room_left() & _still_active(), lock=False))
+
+
+def still_active(member_id) -> bool:
+    return MemberRecord.select().where((MemberRecord.id == member_id) & MemberRecord.active).exists()
+
+
+def refuse_leaver(ctx: audit.Context, action: str, **values) -> NoReturn:
+    """Deactivated while the request was under way (its token was checked before): a denied row,
+    and the 401 the next request gets anyway. Until 2026-11-28 such a reveal was taken after the
+    deactivation had listed what the leaver saw, and was in no rotation ticket."""
+    audit.denied(ctx, action, "deactivated", **values)
+    raise Unauthorized("token no longer valid for this member")
 
 
 def reveals_since(member_id, since: dt.datetime) -> int:
@@ -104,6 +129,8 @@ def admit(ctx: audit.Context, member_id, window, limit: int, now: dt.datetime, a
             )
         if appended:
             return
+        if not still_active(member_id):
+            refuse_leaver(ctx, action, **values)
         count = reveals_since(member_id, now - WINDOW)  # others appended meanwhile
     _refuse(ctx, member_id, count, limit, now, action, **values)
 

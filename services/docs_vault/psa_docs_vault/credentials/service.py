@@ -181,23 +181,34 @@ def export(p: Principal, ctx: Context, client_id=None) -> list[dict]:
         raise Forbidden("this action needs the 'vault:export' permission")
     if client_id is not None and not _may_export_client(p, ctx, client_id):
         raise field_error("client_id", "client not found")
-    items = []
     with db.proxy.atomic():
-        query = visible(p)
-        if client_id is not None:
-            query = query.where(Credential.client_id == client_id)
-        for row in query.order_by(Credential.id):
-            secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
-            audit.append(ctx, "export", "allowed", credential_id=row.id, client_id=row.client_id)
-            items.append(
-                {
-                    "id": row.id,
-                    "client_id": row.client_id,
-                    "configuration_id": row.configuration_id,
-                    "name": row.name,
-                    "username": row.username,
-                    "url": row.url,
-                    "secret": secret,
-                }
-            )
+        audit.start_chain()
+        audit.lock_head()  # ordered against a deactivation's listing, as a reveal is (`ratelimit`)
+        leaving = not ratelimit.still_active(p.member_id)
+        items = [] if leaving else _exported(ctx, p, client_id)
+    if leaving:
+        ratelimit.refuse_leaver(ctx, "export", client_id=client_id)
+    return items
+
+
+def _exported(ctx: Context, p: Principal, client_id) -> list[dict]:
+    """The export's items, each with its audit row appended (in the caller's transaction)."""
+    query = visible(p)
+    if client_id is not None:
+        query = query.where(Credential.client_id == client_id)
+    items = []
+    for row in query.order_by(Credential.id):
+        secret = crypto.decrypt_field(row.id, SECRET, row.key_version, row.secret_ct)
+        audit.append(ctx, "export", "allowed", credential_id=row.id, client_id=row.client_id)
+        items.append(
+            {
+                "id": row.id,
+                "client_id": row.client_id,
+                "configuration_id": row.configuration_id,
+                "name": row.name,
+                "username": row.username,
+                "url": row.url,
+                "secret": secret,
+            }
+        )
     return items
