@@ -141,6 +141,26 @@ def test_one_patch_changing_four_things_leaves_four_trail_items_and_the_client_s
     assert "VPN creds" not in str(shown) and "internal_notes" not in shown[1]
 
 
+def test_a_corrected_summary_is_in_the_trail_between_the_opening_and_the_reports_heading(tenant):
+    """Opened as "VPN down - call Bob", corrected to "VPN down": until 2026-11-28 the client's trail
+    and reports said "opened: VPN down - call Bob" under the heading "VPN down", nothing between."""
+    with clock.travel(MONDAY):
+        ticket = open_ticket(tenant.api, tenant.client()["id"], summary="VPN down - call Bob")
+    path = f"/api/v1/tickets/{ticket['id']}"
+    with clock.travel(MONDAY + dt.timedelta(minutes=5)):
+        assert tenant.api.patch(path, json={"summary": "VPN down"}).status_code == 200
+    for audience in ("", "?audience=client"):
+        items = tenant.api.get(f"{path}/timeline{audience}").json["items"]
+        assert [(i["kind"], i["text"]) for i in items] == [
+            ("created", f"Ticket #{ticket['number']} opened: VPN down - call Bob"),
+            ("summary", "Summary changed to VPN down"),
+        ]
+        assert (items[1]["old_value"], items[1]["new_value"]) == ("VPN down - call Bob", "VPN down")
+    with clock.travel(MONDAY + dt.timedelta(minutes=6)):
+        report = tenant.api.get(f"{path}/report.html").get_data(as_text=True)
+    assert "Summary changed to VPN down" in report
+
+
 def test_time_cannot_be_logged_in_the_future(tenant, psa):
     """The tech types 2027 for 2026 on a voicemail call. Logged, it would be billed for a day not
     yet come and, as the latest contact attempt until then, count as unanswered after every call

@@ -302,7 +302,9 @@ def _apply_fields(ticket: Ticket, actor, changes: dict) -> bool:
         old, new = getattr(ticket, name), changes[name]
         setattr(ticket, name, new)
         touched = True
-        if name == "priority":
+        if name == "summary":  # the client reads it on every report heading: a change between is trailed
+            record(ticket, actor, "summary", f"Summary changed to {new}", old, new)
+        elif name == "priority":
             record(ticket, actor, "priority", f"Priority changed from {old} to {new}", old, new)
             refresh_due_times(ticket)
         elif name == "assignee_id":
