@@ -36,7 +36,7 @@ def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
     bounds the document itself, so the caller must: time and memory grow with its length (a
     4,000-row activity report: 35 s and +700 MB, measured 2026-11-27). Count what will print and
     refuse past a cap before rendering, as the tickets' reports do
-    (`psa_tickets.api.ticket_trail.PDF_MAX_ROWS`).
+    (`psa_tickets.api.ticket_trail.PDF_MAX_ROWS` and `PDF_MAX_TEXT`: rows, and characters of text).
 
     Args:
         html: the document; client-supplied text in it must already be escaped (render it with

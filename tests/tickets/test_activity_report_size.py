@@ -23,13 +23,14 @@ def small_cap(monkeypatch):
 
 @pytest.fixture
 def nothing_rendered(monkeypatch):
-    """A refused PDF must not cost a render: any HTML or PDF made from here on fails the test."""
+    """A refused PDF must not cost a read or a render: any report read, HTML or PDF made from
+    here on fails the test."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("rendered although refused")
 
     monkeypatch.setattr(ticket_trail, "html_to_pdf", refuse)
-    for name in ("client_activity_report", "ticket_report"):
+    for name in ("client_activity_report", "ticket_report", "render"):
         monkeypatch.setattr(reports, name, refuse)
 
 

@@ -113,20 +113,34 @@ class TicketTimeline(MethodView):
 # 30 s); one ticket's 1,000-row report in 4.6 s, +85 MB. The 4,000-row HTML took 1.0-1.5 s.
 PDF_MAX_ROWS = 500
 
+# Characters of trail text (`reports.text_chars`) one PDF may hold: layout time grows with the
+# text as well as the rows, and rows alone let 25 notes of 20,000 characters (the most a note
+# holds) take 29.5 s. Measured 2026-11-28 (2 CPUs, html_to_pdf of the rendered report, notes
+# kept line by line): 100,000 characters printed in 3.7-4.2 s as 5 notes of 20,000 or 250 notes
+# of 400, 200,000 in 7.1-7.8 s; 500 rows of 200 characters on 250 tickets (100,000) in 8.1 s,
+# 500 short rows (40 characters) in 3.5 s on one ticket and 6.0 s on 250.
+PDF_MAX_TEXT = 100_000
+TAKE_HTML = "take the HTML (format=html)"
+NARROW_DATES = "narrow the dates, or take the HTML (format=html)"
 
-def _pdf_fits(rows: int, remedy: str) -> None:
-    """Refuse a PDF of more than PDF_MAX_ROWS rows, counted before anything is rendered (HTML has no cap)."""
-    if rows > PDF_MAX_ROWS:
-        raise field_error("format", f"this report holds {rows:,} rows and a PDF at most {PDF_MAX_ROWS:,}: {remedy}")
+
+def _pdf_fits(held: int, cap: int, unit: str, remedy: str) -> None:
+    """Refuse a PDF holding more than `cap` rows or characters, before it is rendered (HTML has no cap)."""
+    if held > cap:
+        raise field_error("format", f"this report holds {held:,} {unit} and a PDF at most {cap:,}: {remedy}")
 
 
-def _printable(html: str, args: dict, filename: str) -> Response:
-    """The report as HTML, or as a PDF `filename` with `?format=pdf`."""
+def _printable(report: reports.Report, args: dict, filename: str, remedy: str) -> Response:
+    """The report as HTML, or as a PDF `filename` with `?format=pdf` if its text fits."""
     if args["format"] == "pdf":
+        _pdf_fits(reports.text_chars(report), PDF_MAX_TEXT, "characters of notes", remedy)
         disposition = f'inline; filename="{filename}.pdf"'
-        return Response(html_to_pdf(html), mimetype="application/pdf", headers={"Content-Disposition": disposition})
+        pdf = html_to_pdf(reports.render(report))
+        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})
     return Response(
-        html, mimetype="text/html", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        reports.render(report),
+        mimetype="text/html",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )
 
 
@@ -138,9 +152,9 @@ class TicketReport(MethodView):
         """The ticket's client-facing trail, printable: HTML, or PDF with `?format=pdf`."""
         principal().require("ticket:read")
         ticket = get_ticket(principal(), ticket_id)
-        if args["format"] == "pdf":
-            _pdf_fits(reports.ticket_report_rows(ticket), "take the HTML (format=html)")
-        return _printable(reports.ticket_report(ticket), args, f"ticket-{ticket.number}")
+        if args["format"] == "pdf":  # counted in the database: a long trail is refused before it is read
+            _pdf_fits(reports.ticket_report_rows(ticket), PDF_MAX_ROWS, "rows", TAKE_HTML)
+        return _printable(reports.ticket_report(ticket), args, f"ticket-{ticket.number}", TAKE_HTML)
 
 
 def _a_year_or_more(first: dt.date, last: dt.date) -> bool:
@@ -164,6 +178,6 @@ class ClientActivityReport(MethodView):
             raise field_error("to", "at most a year per report")
         if args["format"] == "pdf":
             rows = reports.client_activity_rows(client, args["first"], args["last"])
-            _pdf_fits(rows, "narrow the dates, or take the HTML (format=html)")
-        html = reports.client_activity_report(client, args["first"], args["last"])
-        return _printable(html, args, f"activity-{client.number}-{args['first']}-{args['last']}")
+            _pdf_fits(rows, PDF_MAX_ROWS, "rows", NARROW_DATES)
+        report = reports.client_activity_report(client, args["first"], args["last"])
+        return _printable(report, args, f"activity-{client.number}-{args['first']}-{args['last']}", NARROW_DATES)

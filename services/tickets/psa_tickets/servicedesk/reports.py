@@ -1,5 +1,8 @@
 """Printable client activity reports (HTML): one ticket's trail, or a client's tickets over dates.
 
+A report is read first (`ticket_report`, `client_activity_report`), so what it holds can be
+measured before anything is laid out (`text_chars`), then rendered (`render`).
+
 Client audience only; every value is escaped by the templates' autoescape, and every user value
 goes through `isolate`, so right-to-left text or bidi controls in it cannot reorder the
 template's own. Times print in the tenant's time zone."""
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -101,12 +105,32 @@ def _section(ticket: Ticket, start: dt.datetime | None = None, end: dt.datetime 
     return {"ticket": ticket, "status": ticket.status.name, "items": items, "minutes": minutes}
 
 
-def ticket_report(ticket: Ticket) -> str:
-    zone = _zone()
-    client = Client.get_by_id(ticket.client_id)
-    return _env.get_template("ticket_report.html").render(
-        client=client, section=_section(ticket), local=_local(zone), tenant=Tenant.get_by_id(current_tenant())
-    )
+@dataclass(frozen=True)
+class Report:
+    """A report read and not yet rendered: its template, the values it is rendered with, and its
+    trail sections (one for a ticket's report)."""
+
+    template: str
+    values: dict
+    sections: list[dict]
+
+
+def render(report: Report) -> str:
+    """The report's HTML page."""
+    return _env.get_template(report.template).render(**report.values)
+
+
+def text_chars(report: Report) -> int:
+    """Characters of the trail rows' text (notes, entries' notes, changes), from the rows already
+    read: what a PDF's layout time grows with beside its rows."""
+    return sum(len(item["text"] or "") for section in report.sections for item in section["items"])
+
+
+def ticket_report(ticket: Ticket) -> Report:
+    section = _section(ticket)
+    values = {"client": Client.get_by_id(ticket.client_id), "section": section, "local": _local(_zone()),
+              "tenant": Tenant.get_by_id(current_tenant())}  # fmt: skip
+    return Report("ticket_report.html", values, [section])
 
 
 def _utc_range(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -181,12 +205,12 @@ def client_activity_rows(client: Client, first: dt.date, last: dt.date) -> int:
     return _count_items(_candidates(client, start, end).select(Ticket.id).order_by(), start, end)
 
 
-def client_activity_report(client: Client, first: dt.date, last: dt.date) -> str:
+def client_activity_report(client: Client, first: dt.date, last: dt.date) -> Report:
     """Tickets of `client` with anything client-visible from `first` to `last` (local dates, inclusive)."""
     zone = _zone()
     start, end = _utc_range(first, last, zone)
     sections = [s for s in (_section(t, start, end) for t in _candidates(client, start, end)) if s["items"]]
-    return _env.get_template("client_activity.html").render(
-        client=client, sections=sections, first=first, last=last, local=_local(zone),
-        tenant=Tenant.get_by_id(current_tenant()), total_minutes=sum(s["minutes"] for s in sections),
-    )  # fmt: skip
+    values = {"client": client, "sections": sections, "first": first, "last": last, "local": _local(zone),
+              "tenant": Tenant.get_by_id(current_tenant()),
+              "total_minutes": sum(s["minutes"] for s in sections)}  # fmt: skip
+    return Report("client_activity.html", values, sections)
