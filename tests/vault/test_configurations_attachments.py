@@ -9,6 +9,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from psa_docs_vault.attachments.models import Attachment
+from psa_docs_vault.attachments.store import MAGIC
 from psa_shared.tenancy import tenant_scope
 
 URL = "/api/v1/configurations"
@@ -70,7 +71,7 @@ def test_bytes_live_outside_the_database_under_an_id_not_the_client_filename(psa
     assert made.json["filename"] == "passwd.txt"
     (path,) = stored_files(psa)
     assert path.name == made.json["id"] and path.parent.name == tenant.id
-    assert path.read_bytes() == b"harmless text"
+    assert path.read_bytes().startswith(MAGIC) and b"harmless text" not in path.read_bytes()  # sealed
 
 
 def test_attachment_folder_can_be_moved_with_an_environment_variable(psa, tenant, server, tmp_path, monkeypatch):
@@ -83,7 +84,8 @@ def test_attachment_folder_can_be_moved_with_an_environment_variable(psa, tenant
     api = psa.http.as_token(tenant.token)
     made = upload(api, server["id"])
     assert made.status_code == 201, made.json
-    assert (elsewhere / tenant.id / made.json["id"]).read_bytes() == LICENSE
+    assert (elsewhere / tenant.id / made.json["id"]).read_bytes().startswith(MAGIC)
+    assert api.get(f"{URL}/{server['id']}/attachments/{made.json['id']}").data == LICENSE
 
 
 def test_tampered_file_is_refused_on_download(psa, tenant, server):

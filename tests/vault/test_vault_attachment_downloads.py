@@ -143,3 +143,22 @@ def test_rows_chained_before_attachments_were_audited_still_verify(psa, tenant, 
         values = {k: getattr(revealed, k) for k in audit.CHAINED if k != "attachment_id"}  # as written before
         assert audit.row_hash(revealed.prev_hash, values) == revealed.hash
         assert audit.verify().ok
+
+
+def test_who_uploaded_and_who_deleted_a_key_file_is_in_the_audit(psa, tenant, firewall):
+    """The tech downloads the VPN profile, then deletes it before he leaves: it drops off his
+    at-risk report (the vault holds nothing left to replace), so the audit must say who deleted it.
+    Until 2026-11-28 neither the upload nor the delete of a file wrote an audit row."""
+    client, configuration, attachment, tech = firewall
+    assert download(tech.api, configuration, attachment, reason="VPN setup").status_code == 200
+    assert tech.api.delete(f"{URL}/{configuration['id']}/attachments/{attachment['id']}").status_code == 204
+
+    rows = audit_rows(psa, tenant.id, attachment_id=uuid.UUID(attachment["id"]))
+    assert [(str(r.actor_id), r.action, r.outcome) for r in rows] == [
+        (tenant.admin_id, "create", "allowed"),
+        (tech.id, "download", "allowed"),
+        (tech.id, "delete", "allowed"),
+    ]
+    assert {str(r.client_id) for r in rows} == {client["id"]}
+    listed = tenant.api.get("/api/v1/audit", query_string={"actor_id": tech.id, "action": "delete"}).json["items"]
+    assert [item["attachment_id"] for item in listed] == [attachment["id"]]

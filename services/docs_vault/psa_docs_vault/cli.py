@@ -1,4 +1,4 @@
-"""`psa vault ...`: key rotation jobs and audit verification, run outside any request."""
+"""`psa vault ...`: key rotation jobs, attachment sealing and audit verification, run outside any request."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import click
 from psa_shared.tenancy import tenant_scope
 
 from . import audit, keys, rotation
+from .attachments import service as attachments
+from .attachments.store import SealedStore, store_from_settings
 from .database import known_tenants
 
 
@@ -33,14 +35,32 @@ def _tenants(tenant: uuid.UUID | None, found: list[uuid.UUID]) -> list[uuid.UUID
     return [tenant]
 
 
+def _reseal_attachments(system, only: uuid.UUID | None = None) -> int:
+    """Seal every tenant's attachment files under the current master key (plaintext ones written
+    before sealing included); returns how many were left as they are (missing or damaged).
+    Tenants are those the vault knows and those with a folder in the store, so none is missed."""
+    folder = store_from_settings(system.settings)
+    store = SealedStore(folder)
+    left = 0
+    found = sorted(set(known_tenants()) | set(folder.tenant_ids()))
+    for tenant in _tenants(only, found) if (only or found) else []:  # "nothing to do" is said once
+        with tenant_scope(tenant):
+            outcomes = attachments.reseal_all(store)
+        if outcomes:
+            click.echo(f"{tenant}: attachments " + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())))
+        left += outcomes["missing"] + outcomes["damaged"]
+    return left
+
+
 @click.group("vault")
 def vault() -> None:
-    """Docs vault maintenance: master and tenant key rotation, audit verification."""
+    """Docs vault maintenance: master and tenant key rotation, attachment sealing, audit verification."""
 
 
 @vault.command("rotate-master-key")
 def rotate_master_key() -> None:
-    """Rewrap every tenant's data keys under the current (first) master key. Safe to rerun."""
+    """Rewrap every tenant's data keys and attachment file keys under the current (first) master
+    key. Safe to rerun."""
     system = _bound()
     remaining = 0
     with system.service("docs_vault").db.proxy.connection_context():
@@ -49,9 +69,24 @@ def rotate_master_key() -> None:
                 progress = rotation.rewrap_master()
             remaining += progress.remaining
             click.echo(f"{tenant}: {progress.done} rewrapped, {progress.remaining} remaining")
+        left = _reseal_attachments(system)
     if remaining:
         raise click.ClickException(f"{remaining} data keys still under an old master key; rerun")
-    click.echo("every data key is wrapped by the current master key; older master keys may be removed")
+    if left:
+        click.echo(f"{left} attachment file(s) missing or damaged were left as they are (see the log)")
+    click.echo("every data key and attachment is under the current master key; older master keys may be removed")
+
+
+@vault.command("seal-attachments")
+@click.option("--tenant", type=click.UUID, help="Only this tenant (default: every tenant).")
+def seal_attachments(tenant: uuid.UUID | None) -> None:
+    """Encrypt attachment files written before attachments were sealed, and rewrap the others
+    under the current master key. Checks each plaintext against its SHA-256 first. Safe to rerun."""
+    system = _bound()
+    with system.service("docs_vault").db.proxy.connection_context():
+        left = _reseal_attachments(system, tenant)
+    if left:
+        raise click.ClickException(f"{left} attachment file(s) missing or damaged were left as they are")
 
 
 @vault.command("rotate-tenant-key")

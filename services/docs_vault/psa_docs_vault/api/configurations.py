@@ -22,6 +22,11 @@ from ..configurations.models import TYPES, Configuration
 from ..database import db
 from ..history import configuration_history
 
+
+def _ctx() -> audit.Context:
+    return audit.request_context(principal().member_id)
+
+
 blp = Blueprint("configurations", __name__, url_prefix="/api/v1/configurations", description="Client configurations")
 files_blp = Blueprint(
     "attachments", __name__, url_prefix="/api/v1/configurations", description="Files attached to configurations"
@@ -188,7 +193,7 @@ class Attachments(MethodView):
             upload = request.files.get("file")
         except RequestEntityTooLarge:  # a chunked body, counted as it is read
             raise attachments.too_large(limit) from None
-        return attachments.add_attachment(principal(), configuration_id, upload, current_store(), limit)
+        return attachments.add_attachment(principal(), _ctx(), configuration_id, upload, current_store(), limit)
 
 
 @files_blp.route("/<uuid:configuration_id>/attachments/<uuid:attachment_id>")
@@ -198,7 +203,7 @@ class AttachmentById(MethodView):
     def get(self, args, configuration_id, attachment_id):
         """Download the file under its original name, after its checksum is verified: audited and
         rate-limited with the member's reveals."""
-        ctx = audit.request_context(principal().member_id)
+        ctx = _ctx()
         attachment, stream = attachments.download(
             principal(), ctx, configuration_id, attachment_id, current_store(), args["reason"]
         )
@@ -212,4 +217,4 @@ class AttachmentById(MethodView):
     @files_blp.response(204)
     def delete(self, configuration_id, attachment_id):
         principal().require("vault:write")
-        attachments.delete_attachment(principal(), configuration_id, attachment_id, current_store())
+        attachments.delete_attachment(principal(), _ctx(), configuration_id, attachment_id, current_store())

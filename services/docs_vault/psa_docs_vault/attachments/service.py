@@ -7,11 +7,15 @@ denied row.
 Bytes are written to the store before the row commits, and removed again if it does not; a
 deleted row's bytes are removed after commit. A crash between the two leaves an orphan file,
 never a row pointing at nothing that was promised.
+
+The store is a `SealedStore`: bytes are encrypted at rest, and the size and SHA-256 kept here are
+the plaintext's. A file that does not decrypt is refused as damaged, never served as it is.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import BinaryIO
 
 from werkzeug.datastructures import FileStorage
@@ -23,13 +27,13 @@ from psa_shared.outbox import utcnow
 from psa_shared.statements import Slot, Statement
 from psa_shared.tenancy import current_tenant
 
-from .. import audit, ratelimit
+from .. import audit, crypto, ratelimit
 from ..configurations.models import Configuration
 from ..configurations.service import get_configuration
 from ..credentials import settings
-from ..database import db, emit
+from ..database import db, emit, know_tenant
 from .models import Attachment
-from .store import AttachmentStore, TooLarge, attachment_key, sha256_of
+from .store import AttachmentStore, SealedStore, TooLarge, attachment_key, sha256_of
 from .types import Refused, clean_filename, content_type_for
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,12 @@ def attachment_payload(attachment: Attachment, client_id) -> dict:
 
 
 def add_attachment(
-    principal: Principal, configuration_id, upload: FileStorage | None, store: AttachmentStore, limit: int
+    principal: Principal,
+    ctx: audit.Context,
+    configuration_id,
+    upload: FileStorage | None,
+    store: AttachmentStore,
+    limit: int,
 ) -> Attachment:
     configuration = get_configuration(principal, configuration_id)
     if upload is None:
@@ -94,6 +103,8 @@ def add_attachment(
                 uploaded_by=principal.member_id,
             )
             emit("attachment.added", attachment_payload(attachment, configuration.client_id))
+            audit.append(ctx, "create", "allowed", client_id=configuration.client_id, attachment_id=attachment.id)
+            know_tenant(current_tenant())  # so `psa vault rotate-master-key` visits its files
     except Exception:
         store.delete(key)
         raise
@@ -178,15 +189,39 @@ def open_verified(attachment: Attachment, store: AttachmentStore):
             return store.open(key)
     except FileNotFoundError:
         pass
+    except crypto.DecryptionFailed as failed:  # edited, moved, or its master key is not configured
+        log.error("attachment %s does not decrypt: %s", attachment.id, failed)
+        raise Damaged("the stored file does not decrypt; restore it from backup or configure its master key") from None
     log.error("attachment %s failed its checksum or is missing from the store", attachment.id)
     raise Damaged("the stored file is missing or does not match its checksum; restore it from backup")
 
 
-def delete_attachment(principal: Principal, configuration_id, attachment_id, store: AttachmentStore) -> None:
+def delete_attachment(
+    principal: Principal, ctx: audit.Context, configuration_id, attachment_id, store: AttachmentStore
+) -> None:
+    """Audited as a credential's delete is: a file a leaver downloaded and then deleted leaves the
+    at-risk report, and until 2026-11-28 nothing said who deleted it."""
     with db.proxy.atomic():
         attachment = get_attachment(principal, configuration_id, attachment_id)
         client_id = attachment.configuration.client_id
         payload = attachment_payload(attachment, client_id)
         attachment.delete_instance()
         emit("attachment.removed", payload)
+        audit.append(ctx, "delete", "allowed", client_id=client_id, attachment_id=attachment.id)
     store.delete(attachment_key(attachment.tenant_id, attachment.id))
+
+
+def reseal_all(store: SealedStore) -> Counter:
+    """Every file of the tenant in context sealed under the current master key (`SealedStore.reseal`);
+    counts by outcome, `missing` and `damaged` ones left as they are and logged."""
+    outcomes: Counter = Counter()
+    for attachment in Attachment.select().order_by(Attachment.id):
+        try:
+            outcome = store.reseal(attachment_key(attachment.tenant_id, attachment.id), attachment.sha256)
+        except FileNotFoundError:
+            outcome = "missing"
+        except crypto.DecryptionFailed as failed:
+            log.error("attachment %s does not decrypt: %s", attachment.id, failed)
+            outcome = "damaged"
+        outcomes[outcome] += 1
+    return outcomes
