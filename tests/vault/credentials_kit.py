@@ -19,6 +19,15 @@ def store(api, client_id: str, secret: str = "s3cret!", **fields) -> dict:
     return made.json
 
 
+def client_configuration(psa, tenant, kind: str, name: str) -> dict:
+    """A configuration of a new client, the Dental Practice, known to the vault."""
+    client = tenant.client("Dental Practice")
+    psa.settle()
+    made = tenant.api.post("/api/v1/configurations", json={"client_id": client["id"], "type": kind, "name": name})
+    assert made.status_code == 201, made.json
+    return made.json
+
+
 def reveal(api, credential_id: str, reason: str | None = "ticket 1234"):
     return api.post(f"/api/v1/credentials/{credential_id}/reveal", json={"reason": reason})
 

@@ -16,6 +16,8 @@ from psa_docs_vault.attachments.store import MAGIC, SEALED_CHUNK, LocalFolderSto
 from psa_docs_vault.cli import vault
 from psa_shared.config import Settings
 
+from .credentials_kit import client_configuration
+
 URL = "/api/v1/configurations"
 VPN_PROFILE = b"client\ndev tun\nremote vpn.dental.example 1194\n<key>\n-----BEGIN PRIVATE KEY-----\nMIIEvQ\n</key>\n"
 TENANT = "8f6b1c9e-4a52-4a8e-9d3a-2b1f0c7e5d41"
@@ -24,11 +26,7 @@ ATTACHMENT = "0d2e4c6a-8b1f-4e3d-a5c7-9f1b3d5e7a90"
 
 @pytest.fixture
 def firewall(psa, tenant):
-    client = tenant.client("Dental Practice")
-    psa.settle()
-    made = tenant.api.post(URL, json={"client_id": client["id"], "type": "firewall", "name": "FW01"})
-    assert made.status_code == 201, made.json
-    return made.json
+    return client_configuration(psa, tenant, "firewall", "FW01")
 
 
 def attach(api, configuration, content=VPN_PROFILE, filename="office.ovpn") -> dict:

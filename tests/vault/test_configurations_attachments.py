@@ -12,6 +12,8 @@ from psa_docs_vault.attachments.models import Attachment
 from psa_docs_vault.attachments.store import MAGIC
 from psa_shared.tenancy import tenant_scope
 
+from .credentials_kit import client_configuration
+
 URL = "/api/v1/configurations"
 LICENSE = b"LICENSE-KEY: ABCD-EFGH-IJKL\nSeats: 25\n"
 
@@ -23,11 +25,7 @@ def upload(api, configuration_id, content=LICENSE, filename="office.lic", conten
 
 @pytest.fixture
 def server(psa, tenant):
-    client = tenant.client("Dental Practice")
-    psa.settle()
-    made = tenant.api.post(URL, json={"client_id": client["id"], "type": "license", "name": "Office 365"})
-    assert made.status_code == 201, made.json
-    return made.json
+    return client_configuration(psa, tenant, "license", "Office 365")
 
 
 def stored_rows(psa, tenant) -> int:
