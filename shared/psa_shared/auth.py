@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from .config import Settings
 from .errors import Forbidden, NotFound, Unauthorized
+from .ids import is_uuid
 from .statements import Slot
 
 ISSUER = "psa-core"
@@ -264,22 +265,12 @@ def _malformed(claims: dict) -> str | None:
     is no UUID, or an `scp` that is no list of strings, answered 500 (a string `scp` was read as
     its characters: a 403 on everything)."""
     for name in ("tid", "sub", "akid"):
-        if name in claims and not _is_uuid(claims[name]):
+        if name in claims and not is_uuid(claims[name]):
             return f"the '{name}' claim is not a UUID"
     scopes = claims.get("scp", [])
     if not isinstance(scopes, list) or not all(isinstance(scope, str) for scope in scopes):
         return "the 'scp' claim is not a list of permissions"
     return None
-
-
-def _is_uuid(value) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _generate(private_file: Path, public_file: Path) -> None:

@@ -7,7 +7,6 @@ import binascii
 import datetime as dt
 import inspect
 import json
-import operator
 import re
 import time
 import uuid
@@ -480,11 +479,7 @@ def time_ordered_page(query, model, column, args: dict) -> dict:
         at, row_id = after
         query = query.where(Tuple(column, model.id) > Tuple(column.db_value(at), model.id.db_value(row_id)))
     rows = list(query.order_by(column, model.id).limit(args["limit"] + 1))
-    more = len(rows) > args["limit"]
-    rows = rows[: args["limit"]]
-    last = rows[-1] if more and rows else None
-    cursor = encode_cursor([getattr(last, column.name).isoformat(), str(last.id)]) if last else None
-    return {"items": rows, "next_cursor": cursor}
+    return keyset_rows(rows, args, cursor_of=lambda row: [getattr(row, column.name).isoformat(), str(row.id)])
 
 
 def _time_and_id(args: dict) -> tuple[dt.datetime, uuid.UUID] | None:
@@ -497,8 +492,13 @@ def _time_and_id(args: dict) -> tuple[dt.datetime, uuid.UUID] | None:
         raise cursor_refused() from None
 
 
-def keyset_rows(rows: list, args: dict, id_of: Callable = operator.attrgetter("id")) -> dict:
-    """The page body from up to `limit + 1` rows read newest first (one more tells a next page exists)."""
+def _id_cursor(row) -> list:
+    return [str(row.id)]
+
+
+def keyset_rows(rows: list, args: dict, cursor_of: Callable[[object], list] = _id_cursor) -> dict:
+    """The page body from up to `limit + 1` rows read in the page's order (one more tells a next
+    page exists); the cursor holds `cursor_of(last row)`, by default its id."""
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
-    return {"items": rows, "next_cursor": encode_cursor([str(id_of(rows[-1]))]) if more and rows else None}
+    return {"items": rows, "next_cursor": encode_cursor(cursor_of(rows[-1])) if more and rows else None}

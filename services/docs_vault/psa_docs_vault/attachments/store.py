@@ -25,6 +25,7 @@ from typing import BinaryIO, Protocol
 from flask import current_app
 
 from psa_shared.config import Settings
+from psa_shared.ids import is_uuid
 
 from .. import crypto, keys
 
@@ -110,15 +111,7 @@ class LocalFolderStore:
         """Tenants with a folder here, for maintenance commands that must not miss one."""
         if not self.root.is_dir():
             return []
-        return sorted(uuid.UUID(p.name) for p in self.root.iterdir() if p.is_dir() and _is_uuid(p.name))
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
+        return sorted(uuid.UUID(p.name) for p in self.root.iterdir() if p.is_dir() and is_uuid(p.name))
 
 
 def _read_full(stream: BinaryIO, size: int) -> bytes:

@@ -209,7 +209,8 @@ def _page(args: dict) -> dict:
         bounds = _WINDOWS[(indexed, unassigned, after is not None, p.grants_shape)].rows(**values)
         window_end = bounds[0][0] if len(bounds) == 2 else None  # none: the page reads to the end
     shape = (filters, folded, unassigned, after is not None, p.grants_shape, window_end is not None)
-    page = keyset_rows(_PAGES[shape].rows(**values, window_end=window_end), args, id_of=_row_dump().ticket_id)
+    ticket_id = _row_dump().ticket_id
+    page = keyset_rows(_PAGES[shape].rows(**values, window_end=window_end), args, lambda row: [str(ticket_id(row))])
     if window_end is not None and page["next_cursor"] is None:
         page["next_cursor"] = encode_cursor([str(_ticket_id(window_end))])  # read on below the window
     page["items"] = _listed(page["items"])
