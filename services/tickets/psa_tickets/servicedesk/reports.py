@@ -1,4 +1,5 @@
-"""Printable client activity reports (HTML): one ticket's trail, or a client's tickets over dates.
+"""Printable client activity reports (HTML): one ticket's trail, or a client's tickets and project
+work over dates.
 
 A report is read first (`ticket_report`, `client_activity_report`), so what it holds can be
 measured before anything is laid out (`text_chars`), then rendered (`render`).
@@ -19,7 +20,8 @@ from markupsafe import Markup
 
 from psa_shared.tenancy import current_tenant
 
-from ..directory.models import Client, Tenant
+from ..directory.models import Client, Member, Tenant
+from ..projects.models import Project, Task
 from .models import Note, Ticket, TicketChange, TimeEntry
 from .timeline import CLIENT_SHOWN, timeline
 
@@ -108,7 +110,7 @@ def _section(ticket: Ticket, start: dt.datetime | None = None, end: dt.datetime 
 @dataclass(frozen=True)
 class Report:
     """A report read and not yet rendered: its template, the values it is rendered with, and its
-    trail sections (one for a ticket's report)."""
+    sections (one trail for a ticket's report; a client's tickets, then its projects)."""
 
     template: str
     values: dict
@@ -199,18 +201,53 @@ def ticket_report_rows(ticket: Ticket) -> int:
     return _count_items([ticket.id])
 
 
+def _task_entries(client: Client, start: dt.datetime, end: dt.datetime):
+    """The time logged on project tasks for `client` from `start` to `end`, by project, then as
+    logged. The entry's own client decides, as billing's does: a project moved to another client
+    leaves its earlier time with the one it was done for."""
+    columns = (TimeEntry.started_at, TimeEntry.minutes, TimeEntry.billing, TimeEntry.notes, TimeEntry.outcome,
+               Task.name.alias("task"), Project.id.alias("project_id"), Project.name.alias("project"),
+               Member.name.alias("actor"))  # fmt: skip
+    return (
+        TimeEntry.select(*columns)
+        .join(Task, on=(TimeEntry.task_id == Task.id))
+        .join(Project, on=(Task.project == Project.id))
+        .join_from(TimeEntry, Member, on=(TimeEntry.member == Member.id))
+        .where((TimeEntry.client_id == client.id) & (TimeEntry.started_at >= start) & (TimeEntry.started_at < end))
+        .order_by(Project.name, Project.id, TimeEntry.started_at, TimeEntry.id)
+    )
+
+
+def _project_sections(client: Client, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """One section per project with time in the range: each entry as a trail row (its task and
+    its client notes, never its internal notes), and the project's total."""
+    sections: list[dict] = []
+    for row in _task_entries(client, start, end).dicts():
+        if not sections or sections[-1]["project_id"] != row["project_id"]:
+            sections.append({"project_id": row["project_id"], "project": row["project"], "items": [], "minutes": 0})
+        item = {"at": row["started_at"], "kind": "time_entry", "actor": {"name": row["actor"]}, "task": row["task"],
+                "text": row["notes"] or "", "minutes": row["minutes"], "billing": row["billing"],
+                "outcome": row["outcome"]}  # fmt: skip
+        sections[-1]["items"].append(item)
+        sections[-1]["minutes"] += row["minutes"]
+    return sections
+
+
 def client_activity_rows(client: Client, first: dt.date, last: dt.date) -> int:
-    """How many trail rows `client_activity_report` prints for these dates, counted without reading them."""
+    """How many rows `client_activity_report` prints, counted without reading them."""
     start, end = _utc_range(first, last, _zone())
-    return _count_items(_candidates(client, start, end).select(Ticket.id).order_by(), start, end)
+    tickets = _count_items(_candidates(client, start, end).select(Ticket.id).order_by(), start, end)
+    return tickets + _task_entries(client, start, end).order_by().count()
 
 
 def client_activity_report(client: Client, first: dt.date, last: dt.date) -> Report:
-    """Tickets of `client` with anything client-visible from `first` to `last` (local dates, inclusive)."""
+    """Tickets of `client` with anything client-visible from `first` to `last` (local dates,
+    inclusive), then its projects with time logged on their tasks in those dates."""
     zone = _zone()
     start, end = _utc_range(first, last, zone)
     sections = [s for s in (_section(t, start, end) for t in _candidates(client, start, end)) if s["items"]]
-    values = {"client": client, "sections": sections, "first": first, "last": last, "local": _local(zone),
-              "tenant": Tenant.get_by_id(current_tenant()),
-              "total_minutes": sum(s["minutes"] for s in sections)}  # fmt: skip
-    return Report("client_activity.html", values, sections)
+    projects = _project_sections(client, start, end)
+    values = {"client": client, "sections": sections, "projects": projects, "first": first, "last": last,
+              "local": _local(zone), "tenant": Tenant.get_by_id(current_tenant()),
+              "total_minutes": sum(s["minutes"] for s in (*sections, *projects))}  # fmt: skip
+    return Report("client_activity.html", values, sections + projects)
