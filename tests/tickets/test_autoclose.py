@@ -3,8 +3,11 @@
 import datetime as dt
 import time
 
+import pytest
 from click.testing import CliRunner
 
+from psa_shared.config import Settings
+from psa_shared.runtime import StartupError
 from psa_tickets.servicedesk import clock, commands
 from psa_tickets.servicedesk.commands import tickets_group
 
@@ -117,5 +120,22 @@ def test_one_tenants_failing_sweep_does_not_stop_the_others(tenant, other_tenant
     with clock.travel(MONDAY + dt.timedelta(days=9)):
         result = CliRunner().invoke(tickets_group, ["sweep"])
     assert result.output == "auto-closed 1 ticket(s), 1 tenant(s) failed (logged)\n", result.output
+    assert result.exit_code == 1  # a cron job or timer sees the failure (until 2026-11-28 it exited 0)
     assert (status(tenant, ours), status(other_tenant, theirs)) == ("Closed", "Waiting on Client")
     assert "a board the sweep cannot read" in caplog.text and str(other_tenant.id) in caplog.text
+
+
+@pytest.mark.parametrize("seconds", ["0", "-300", "five minutes", "", "nan", "inf"])
+def test_a_sweep_interval_that_is_no_positive_number_refuses_the_worker_start_naming_it(seconds):
+    """Until 2026-11-28 a 0 or less swept in a tight loop, and a word stopped the worker's start
+    with a bare ValueError."""
+    with pytest.raises(StartupError) as refused:
+        commands.sweep_job(Settings.from_env({"PSA_TICKETS_SWEEP_SECONDS": seconds}))
+    assert str(refused.value) == f"PSA_TICKETS_SWEEP_SECONDS must be a number of seconds above 0, not {seconds!r}"
+
+
+@pytest.mark.parametrize(("seconds", "every"), [(None, 300.0), ("60", 60.0), ("0.5", 0.5)])
+def test_a_sweep_interval_of_seconds_above_0_is_taken(seconds, every):
+    environ = {} if seconds is None else {"PSA_TICKETS_SWEEP_SECONDS": seconds}
+    [job] = commands.sweep_job(Settings.from_env(environ))
+    assert (job.name, job.seconds) == ("tickets-sweep", every)

@@ -2,12 +2,14 @@
 business-day count in the tenant's calendar, and what the sweep touches (and does not)."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from click.testing import CliRunner
 
 from psa_tickets.directory.models import directory_changed
 from psa_tickets.servicedesk import clock
+from psa_tickets.servicedesk.autoclose import sweep_tenant
 from psa_tickets.servicedesk.commands import tickets_group
 from psa_tickets.servicedesk.models import Board
 
@@ -246,3 +248,67 @@ def test_moving_to_a_second_waiting_status_carries_the_count_on(tenant):
     assert moved.status_code == 200 and moved.json["status"] == final["name"]
     call(tenant, path, MONDAY + 3 * HOUR)
     assert status(tenant, path) == "Closed"
+
+
+# --- what changed while the sweep went through a board ------------------------------------------
+
+
+def sweep_meanwhile(psa, tenant, at, statements, then=()) -> int:
+    """One tenant's sweep at `at`, while another writer holds `statements` (`then` runs once the
+    sweep waits on the ticket it locks) uncommitted: a dispatcher or an admin caught mid-way."""
+
+    def sweep_once():
+        with clock.travel(at), psa.service("tickets").db.proxy.connection_context():
+            return sweep_tenant(uuid.UUID(tenant.id))
+
+    return psa.meanwhile("tickets", statements, sweep_once, then)
+
+
+def moved_to(tenant, path: str, board: dict) -> tuple:
+    """A dispatcher's move of the ticket to `board`'s waiting status, as SQL for `sweep_meanwhile`."""
+    statuses = tenant.api.get(f"/api/v1/boards/{board['id']}/statuses").json["items"]
+    waiting = next(s["id"] for s in statuses if s["kind"] == "waiting")
+    ids = (uuid.UUID(board["id"]), uuid.UUID(waiting), uuid.UUID(path.rsplit("/", 1)[1]))
+    return "UPDATE ticket SET board_id = %s, status_id = %s WHERE id = %s", ids
+
+
+def test_a_ticket_moved_to_another_board_while_the_sweep_runs_is_not_closed_by_the_old_boards_policy(tenant, psa):
+    """The Service Desk closes after 1 business day; Projects has no policy. The sweep lists the
+    Service Desk's waiting tickets, and a dispatcher moves one to Projects before the sweep locks
+    it: it is Projects' ticket now, still waiting. Until 2026-11-28 it was closed by the Service
+    Desk's policy and given the Service Desk's Closed status while filed under Projects."""
+    policy(tenant, autoclose_business_days=1)
+    projects = tenant.api.post("/api/v1/boards", json={"name": "Projects"}).json
+    path = waiting_ticket(tenant)
+
+    assert sweep_meanwhile(psa, tenant, MONDAY + 2 * DAY, [moved_to(tenant, path, projects)]) == 0
+    after = tenant.api.get(path).json
+    assert (after["board_id"], after["status"]) == (projects["id"], "Waiting on Client")
+
+
+def test_a_ticket_moved_to_a_policed_board_while_the_sweep_runs_closes_into_that_boards_status(tenant, psa):
+    """Moved meanwhile to Projects, whose own 1-day policy closes into "Closed - No Reply": the
+    sweep closes it there, by Projects' policy, never into the Service Desk's Closed."""
+    policy(tenant, autoclose_business_days=1)
+    projects = tenant.api.post("/api/v1/boards", json={"name": "Projects", "autoclose_business_days": 1}).json
+    no_reply = {"name": "Closed - No Reply", "kind": "closed"}
+    assert tenant.api.post(f"/api/v1/boards/{projects['id']}/statuses", json=no_reply).status_code == 201
+    path = waiting_ticket(tenant)
+
+    assert sweep_meanwhile(psa, tenant, MONDAY + 2 * DAY, [moved_to(tenant, path, projects)]) == 1
+    after = tenant.api.get(path).json
+    assert (after["board_id"], after["status"]) == (projects["id"], "Closed - No Reply")
+
+
+def test_a_policy_turned_off_while_the_sweep_runs_closes_nothing_more(tenant, psa):
+    """The admin turns the Service Desk's 1-day policy off while the sweep is on its way through
+    the board's waiting tickets (the sweep waits on one a tech is saving): that ticket stays open.
+    Until 2026-11-28 the sweep judged every ticket by the policy read at the start of its pass."""
+    board = policy(tenant, autoclose_business_days=1)
+    path = waiting_ticket(tenant)
+    ticket_id = uuid.UUID(path.rsplit("/", 1)[1])
+    saving = ("UPDATE ticket SET spent_minutes = spent_minutes + 5 WHERE id = %s", (ticket_id,))
+    off = ("UPDATE board SET autoclose_business_days = NULL WHERE id = %s", (uuid.UUID(board["id"]),))
+
+    assert sweep_meanwhile(psa, tenant, MONDAY + 2 * DAY, [saving], then=[off]) == 0
+    assert status(tenant, path) == "Waiting on Client"

@@ -4,6 +4,8 @@ and business days that are 23 or 25 hours long."""
 import datetime as dt
 import uuid
 
+import pytest
+
 from psa_tickets.servicedesk import clock, sla
 
 MONDAY_9 = dt.datetime(2026, 3, 2, 9, 0)  # UTC tenant, 08:00-17:00 Monday to Friday
@@ -224,3 +226,115 @@ def test_a_years_target_on_an_hour_a_day_leaves_tickets_opened_by_events_without
     [rotation] = tickets_of(tenant, client["id"])  # the vault's rotation ticket is a P2
     assert (rotation["priority"], rotation["respond_due_at"], rotation["resolve_due_at"]) == ("P2", None, None)
     assert open_ticket(tenant, "P2")  # and the API's
+
+
+# --- a response withdrawn: the next one is judged as if it had been the first ------------------
+
+
+def answer_by_entry(tenant, path: str, moment: dt.datetime) -> str:
+    """The tech logs five minutes with a note to the client; returns the entry's path."""
+    with clock.travel(moment):
+        made = tenant.api.post(f"{path}/time-entries", json={"minutes": 5, "notes": "Looked at it"})
+    assert made.status_code == 201, made.json
+    return f"{path}/time-entries/{made.json['id']}"
+
+
+def delete(tenant, entry: str, moment: dt.datetime) -> None:
+    with clock.travel(moment):
+        assert tenant.api.delete(entry).status_code == 204
+
+
+@pytest.mark.parametrize("withdrawn", ["deleted", "blanked"])
+def test_an_answer_after_a_wait_that_takes_over_from_a_deleted_one_counts_the_wait(tenant, withdrawn):
+    """09:05 an entry answers (due 09:30), the ticket waits on the client 09:10-11:00, 11:05 a note
+    tells her the fix, 11:10 the 09:05 entry is deleted (logged on the wrong ticket), or its notes
+    blanked. The 11:05 note is the response, and the wait paused its clock: due 11:20, on time.
+    Until 2026-11-28 it was held to the 09:30 settled at the withdrawn answer, and read breached."""
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    first = answer_by_entry(tenant, path, at(5 / 60))
+    set_status(tenant, path, at(10 / 60), status="Waiting on Client")
+    set_status(tenant, path, at(2), status="In Progress")
+    tell_client(tenant, path, at(2 + 5 / 60), "Fixed: the mailbox rule was forwarding it")
+    if withdrawn == "deleted":
+        delete(tenant, first, at(2 + 10 / 60))
+    else:
+        with clock.travel(at(2 + 10 / 60)):
+            assert tenant.api.patch(first, json={"notes": " "}).status_code == 200
+
+    ticket = read(tenant, path, at(3))
+    assert ticket["responded_at"] == "2026-03-02T11:05:00Z"
+    assert ticket["respond_due_at"] == "2026-03-02T11:20:00Z"  # 09:30 + the 110 minutes waited
+    assert ticket["respond_breached"] is False
+
+
+@pytest.mark.parametrize("deleted", [2.5, 1.5], ids=["after the wait", "during the wait"])
+def test_an_answer_written_during_a_wait_that_takes_over_from_a_deleted_one_is_judged_where_the_clock_froze(
+    tenant, deleted
+):
+    """The note that takes over was written at 10:00, while the ticket waited (09:10-11:00): the
+    clock stood at 09:10 with 20 minutes left, so it is on time, whether the 09:05 entry is deleted
+    after the wait or during it. Until 2026-11-28, deleted after the wait, it read breached."""
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    first = answer_by_entry(tenant, path, at(5 / 60))
+    set_status(tenant, path, at(10 / 60), status="Waiting on Client")
+    tell_client(tenant, path, at(1), "Sent you the steps by email")
+    if deleted < 2:
+        delete(tenant, first, at(deleted))
+    assert read(tenant, path, at(1.75))["respond_breached"] is False  # judged at 09:10 while waiting
+    set_status(tenant, path, at(2), status="In Progress")
+    if deleted > 2:
+        delete(tenant, first, at(deleted))
+
+    ticket = read(tenant, path, at(3))
+    assert ticket["responded_at"] == "2026-03-02T10:00:00Z"
+    assert ticket["respond_due_at"] == "2026-03-02T10:20:00Z"  # 09:30 + the 50 minutes waited before it
+    assert ticket["respond_breached"] is False
+
+
+def test_an_answer_that_takes_over_keeps_the_target_of_the_priority_it_was_given_under(tenant):
+    """A P3 (respond within 240 minutes: 13:00) answered at 09:05 and again at 11:00, escalated to
+    P1 at 12:00, and the 09:05 entry deleted: the 11:00 note was on time for the P3 it then was
+    (an escalation after an on-time response does not make it late)."""
+    path = open_ticket(tenant, "P3")
+    first = answer_by_entry(tenant, path, at(5 / 60))
+    tell_client(tenant, path, at(2))
+    set_status(tenant, path, at(3), priority="P1")
+    delete(tenant, first, at(3.5))
+
+    ticket = read(tenant, path, at(4))
+    assert (ticket["responded_at"], ticket["respond_due_at"]) == ("2026-03-02T11:00:00Z", "2026-03-02T13:00:00Z")
+    assert ticket["respond_breached"] is False
+
+
+def test_an_answer_that_takes_over_on_a_ticket_reopened_counts_the_closed_spell(tenant):
+    """Closed by mistake at 09:10 with an entry's answer, reopened at 10:10, answered by a note at
+    10:30, the entry deleted: the hour closed paused the clock, due 10:30, on time."""
+    fast_p1(tenant)
+    path = open_ticket(tenant, "P1")
+    first = answer_by_entry(tenant, path, at(5 / 60))
+    set_status(tenant, path, at(10 / 60), status="Closed")
+    set_status(tenant, path, at(70 / 60), status="In Progress")
+    tell_client(tenant, path, at(1.5))
+    delete(tenant, first, at(2))
+
+    ticket = read(tenant, path, at(3))
+    assert (ticket["respond_due_at"], ticket["respond_breached"]) == ("2026-03-02T10:30:00Z", False)
+
+
+def test_an_answer_that_takes_over_keeps_the_target_of_the_board_it_was_given_on(tenant):
+    """Answered on the Service Desk (P1: 60 minutes, due 10:00) at 09:05 and 09:45, moved at 10:30
+    to a Projects board that promises 10 minutes, the 09:05 entry deleted: the 09:45 note was on
+    time where it was written."""
+    projects = {"name": "Projects", "sla_targets": [{"priority": "P1", "respond_minutes": 10, "resolve_minutes": 60}]}
+    board = tenant.api.post("/api/v1/boards", json=projects).json
+    path = open_ticket(tenant, "P1")
+    first = answer_by_entry(tenant, path, at(5 / 60))
+    tell_client(tenant, path, at(0.75))
+    set_status(tenant, path, at(1.5), board_id=board["id"])
+    delete(tenant, first, at(2))
+
+    ticket = read(tenant, path, at(3))
+    assert (ticket["responded_at"], ticket["respond_due_at"]) == ("2026-03-02T09:45:00Z", "2026-03-02T10:00:00Z")
+    assert ticket["respond_breached"] is False

@@ -101,17 +101,22 @@ def after_entry(ticket: Ticket, entry: TimeEntry) -> bool:
 
 
 def sweep() -> int:
-    """Close every waiting ticket of the tenant in context whose board's policy says so."""
+    """Close every waiting ticket of the tenant in context whose board's policy says so. Each
+    ticket is judged as it is once locked, by the policy of the board it is on then, as committed
+    then: a ticket moved meanwhile is the new board's, and a policy turned off or raised meanwhile
+    holds (until 2026-11-28 the pass judged by the policies read as it began, and closed a ticket
+    moved away by the old board's, into the old board's Closed status)."""
     closed = 0
-    policed = Board.select().where(
+    policed = Board.select(Board.id).where(
         Board.autoclose_attempts.is_null(False) | Board.autoclose_business_days.is_null(False)
     )
-    for board in list(policed):
-        waiting = Ticket.select(Ticket.id).where((Ticket.board == board.id) & (Ticket.status_kind == "waiting"))
+    for board_id in [board.id for board in policed]:
+        waiting = Ticket.select(Ticket.id).where((Ticket.board == board_id) & (Ticket.status_kind == "waiting"))
         for ticket_id in [t.id for t in waiting]:
             with db.proxy.atomic():
                 query = Ticket.select().where(Ticket.id == ticket_id)
                 ticket = db.locked(query).first()  # fresh, under lock
+                board = Board.get_by_id(ticket.board_id)  # read now: `boards.get_board` keeps the pass's first copy
                 why = why_due(ticket, board)
                 if why is not None:
                     close(ticket, board, why)

@@ -114,6 +114,26 @@ def due_times(calendar: BusinessCalendar, clock: Clock) -> tuple[dt.datetime | N
     return due(clock.respond_minutes), due(clock.resolve_minutes)
 
 
+Stop = tuple[dt.datetime, dt.datetime | None]  # a wait or a closed spell: its start, and its end (None: still on)
+
+
+def respond_due_as_first(
+    calendar: BusinessCalendar, created_at: dt.datetime, target: int | None, stops: list[Stop], answered: dt.datetime
+) -> dt.datetime | None:
+    """The respond due time a response at `answered` settles had it been the first: the `target`
+    plus the stops ended by then, and, once ended, a stop it was written in moves it by the part
+    before the answer, a part minute counted (`tickets._resume`; while the stop lasts, `breaches`
+    judges the answer at its start)."""
+    if target is None:
+        return None
+    paused = sum(business_minutes_between(calendar, start, end) for start, end in stops if end and end <= answered)
+    due = add_business_minutes(calendar, created_at, target + paused)
+    during = next((start for start, end in stops if end and start < answered < end), None)
+    if due is not None and during is not None:
+        due = add_business_minutes(calendar, due, business_minutes_between(calendar, during, answered, rounded_up=True))
+    return due
+
+
 def stopped_at(now: dt.datetime, waiting_since: dt.datetime | None, closed_at: dt.datetime | None) -> dt.datetime:
     """Where the SLA clock stands: frozen while waiting on the client, stopped when closed."""
     return closed_at or waiting_since or now

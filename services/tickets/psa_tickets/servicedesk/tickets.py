@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 from peewee import fn
@@ -223,6 +224,67 @@ def _resume(ticket: Ticket, stopped, now) -> None:
         # time one minute, 20 s short of the reply, and read breached (until 2026-11-28)
         held = sla.business_minutes_between(calendar, stopped, answered, rounded_up=True)
         ticket.respond_due_at = sla.add_business_minutes(calendar, ticket.respond_due_at, held)
+
+
+STOPPING = ("waiting", "closed")  # the kinds that stand the SLA clocks still (`_enter`)
+REPLAYED = ("board", "status", "priority")  # the trail rows a ticket's SLA history is read back from
+
+
+def respond_due_as_first(ticket: Ticket, answered) -> dt.datetime | None:
+    """The respond due time of a response at `answered` had it been the first (one taking over
+    from a response withdrawn, see `time_entries`): the target of the board and priority the
+    ticket had then, and the waits and closed spells before it as `_resume` counts them. The row
+    keeps only the total of its pauses, so each one's start and end are read back from the trail."""
+    board_id, priority, stops = _replayed(ticket, answered)
+    target = boards.targets(board_id).get(priority)
+    respond = target.respond_minutes if target else None
+    return sla.respond_due_as_first(boards.calendar(), ticket.created_at, respond, stops, answered)
+
+
+def _replayed(ticket: Ticket, until) -> tuple[uuid.UUID, str, list[sla.Stop]]:
+    """The ticket's board and priority at `until`, and its stops (runs of waiting, or of closed,
+    statuses), replaying its trail's status, board and priority changes. A status name is read on
+    the board the ticket was then on (the trail keeps names; statuses are never renamed or
+    removed), or on any board where that board was renamed since."""
+    rows = _changes(ticket.id, REPLAYED)
+    named = {board.name.casefold(): board.id for board in boards.current().boards.values()}
+    first = {row.kind: row.old_value for row in reversed(rows)}  # each one's value before its first change
+    current = {
+        "board": ticket.board_id,
+        "status": boards.status_by_id(ticket.status_id).name,
+        "priority": ticket.priority,
+    }
+    state = {name: _value(name, first[name], named) if name in first else current[name] for name in REPLAYED}
+    then, kind = dict(state), _kind(state["board"], state["status"])
+    stops = [(ticket.created_at, None)] if kind in STOPPING else []
+    for row in rows:
+        state[row.kind] = _value(row.kind, row.new_value, named)
+        then = dict(state) if row.at <= until else then
+        if (entered := _kind(state["board"], state["status"])) != kind:
+            if kind in STOPPING:
+                stops[-1] = (stops[-1][0], row.at)
+            if entered in STOPPING:
+                stops.append((row.at, None))
+            kind = entered
+    return then["board"] or ticket.board_id, then["priority"], stops
+
+
+def _changes(ticket_id, kinds: tuple[str, ...]) -> list[TicketChange]:
+    """The ticket's trail rows of these kinds, oldest first (the ids order those of one instant)."""
+    query = TicketChange.select(TicketChange.kind, TicketChange.old_value, TicketChange.new_value, TicketChange.at)
+    query = query.where((TicketChange.ticket == ticket_id) & TicketChange.kind.in_(kinds))
+    return list(query.order_by(TicketChange.at, TicketChange.id))
+
+
+def _value(kind: str, trailed: str, named: dict):
+    """A trail row's value: a board by its name (None: renamed since), else the name or priority."""
+    return named.get(trailed.casefold()) if kind == "board" else trailed
+
+
+def _kind(board_id, name: str) -> str | None:
+    """The kind of the status called `name` on the board (None: unknown), else on any board."""
+    alike = [s for s in boards.current().statuses.values() if s.name.casefold() == name.casefold()]
+    return next((s.kind for s in alike if s.board_id == board_id), alike[0].kind if alike else None)
 
 
 def move_to(ticket: Ticket, status: Status, actor_id) -> str:

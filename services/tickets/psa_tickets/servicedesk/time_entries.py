@@ -21,7 +21,7 @@ from ..projects.models import Task
 from . import autoclose, clock
 from .events import time_entry_deleted_payload, time_entry_payload
 from .models import BILLING_OPTIONS, OUTCOMES, Note, Ticket, TimeEntry
-from .tickets import check_assignee, get_ticket, member_of_tenant, record, refresh_due_times
+from .tickets import check_assignee, get_ticket, member_of_tenant, record, refresh_due_times, respond_due_as_first
 
 MAX_MINUTES = 24 * 60
 AHEAD = dt.timedelta(days=1)  # a wrong clock or time zone, or today's work logged early, is not a typo
@@ -212,7 +212,10 @@ def _withdraw_response(ticket: Ticket) -> None:
     edit answered at the edit, a moment not kept: from its creation, the old response bounds it),
     or none. With none, the respond target is open again and its due time is worked out afresh:
     a wait after the withdrawn response paused it as any wait does (until 2026-11-28 it kept the
-    due time settled at the response, and read breached until an unrelated edit moved it)."""
+    due time settled at the response, and read breached until an unrelated edit moved it). The
+    response that takes over gets the due time it would have had as the first: the waits before it
+    count, and one it was written in as `_resume` counts it (`respond_due_as_first`; until
+    2026-11-28 it was held to the due time settled at the response withdrawn)."""
     if ticket.responded_at is None:
         return
     first = _first_response(ticket.id)
@@ -221,6 +224,8 @@ def _withdraw_response(ticket: Ticket) -> None:
         ticket.responded_at = responded
         if responded is None:
             refresh_due_times(ticket)
+        else:
+            ticket.respond_due_at = respond_due_as_first(ticket, responded)
         changed = {"responded_at": responded, "respond_due_at": ticket.respond_due_at}
         Ticket.update(changed).where(Ticket.id == ticket.id).execute()
 
