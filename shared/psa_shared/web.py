@@ -433,6 +433,12 @@ def page_schema(item_schema: type[ma.Schema], name: str | None = None) -> type[m
     )
 
 
+def whole_list(items) -> dict:
+    """A list short enough to answer in one page (a tenant's boards, a ticket's trail): every item,
+    and `next_cursor` null beside them, as every paged list ends, so one client loop reads both."""
+    return {"items": list(items), "next_cursor": None}
+
+
 def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 

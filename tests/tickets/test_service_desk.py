@@ -340,6 +340,7 @@ def test_the_trail_the_api_sends_is_the_trail_as_its_schema_dumps_it(tenant, psa
     """The API sends the trail without the ORM or marshmallow (see servicedesk.timeline): the same
     items, in the same order, as `TimelineItem` dumps the trail the printable reports read."""
     from psa_shared.tenancy import tenant_scope
+    from psa_shared.web import whole_list
     from psa_tickets.api.ticket_trail import Timeline
     from psa_tickets.servicedesk.models import Ticket
     from psa_tickets.servicedesk.timeline import AUDIENCES, timeline
@@ -356,7 +357,7 @@ def test_the_trail_the_api_sends_is_the_trail_as_its_schema_dumps_it(tenant, psa
         assert tenant.api.post(f"{path}/notes", json={"text": "Handout sent", "internal": internal}).status_code == 201
     with psa.service("tickets").db.proxy.connection_context(), tenant_scope(tenant.id):
         model = Ticket.get_by_id(ticket["id"])
-        dumped = {audience: Timeline().dump({"items": timeline(model, audience)}) for audience in AUDIENCES}
+        dumped = {audience: Timeline().dump(whole_list(timeline(model, audience))) for audience in AUDIENCES}
     for audience in AUDIENCES:
         sent = tenant.api.get(f"{path}/timeline?audience={audience}").json
         assert sent == dumped[audience]

@@ -8,7 +8,7 @@ from marshmallow import fields
 from psa_shared.errors import field_error
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, principal
+from psa_shared.web import Blueprint, page_schema, principal, whole_list
 
 from .. import offboarding
 from ..projection import MemberRecord
@@ -32,9 +32,7 @@ class AtRiskItemSchema(Schema):
     changed_at = UtcDateTime()
 
 
-class AtRiskSchema(Schema):
-    items = fields.List(fields.Nested(AtRiskItemSchema))
-    next_cursor = fields.String(allow_none=True)
+AtRiskSchema = page_schema(AtRiskItemSchema, "AtRisk")
 
 
 @blp.route("")
@@ -48,4 +46,4 @@ class AtRisk(MethodView):
         p.require("audit:read")
         if MemberRecord.get_or_none(MemberRecord.id == args["member"]) is None:
             raise field_error("member", "member not found")
-        return {"items": offboarding.seen_and_unchanged(args["member"], visible_to=p), "next_cursor": None}
+        return whole_list(offboarding.seen_and_unchanged(args["member"], visible_to=p))

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from psa_shared.errors import PROBLEM_JSON
 from psa_shared.fields import UtcDateTime
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, ProblemSchema, client_address, principal, public
+from psa_shared.web import Blueprint, ProblemSchema, client_address, page_schema, principal, public, whole_list
 
 from ..directory import sign_in_limit, tokens
 from . import fields as f
@@ -120,10 +120,10 @@ def me():
 
 @blp.route("/api-keys")
 class ApiKeys(MethodView):
-    @blp.response(200, ma.Schema.from_dict({"items": fields.List(fields.Nested(ApiKeySchema))}, name="ApiKeyList"))
+    @blp.response(200, page_schema(ApiKeySchema, "ApiKeyList"))
     def get(self):
         """The caller's own API keys (never the keys themselves)."""
-        return {"items": [_api_key_out(row) for row in tokens.member_keys(principal())]}
+        return whole_list(_api_key_out(row) for row in tokens.member_keys(principal()))
 
     @blp.arguments(ApiKeySchema)
     @blp.response(201, NewApiKeySchema)

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from psa_shared.fields import JsonBoolean, UtcDateTime, not_blank
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, principal
+from psa_shared.web import Blueprint, page_schema, principal, whole_list
 
 from ..servicedesk import boards
 from ..servicedesk.models import PRIORITIES, STATUS_KINDS, Board
@@ -48,8 +48,7 @@ class BoardSchema(Schema):
     created_at = UtcDateTime(dump_only=True)
 
 
-class BoardList(ma.Schema):
-    items = fields.List(fields.Nested(BoardSchema))
+BoardList = page_schema(BoardSchema, "BoardList")
 
 
 class StatusSchema(Schema):
@@ -61,8 +60,7 @@ class StatusSchema(Schema):
     is_default = JsonBoolean()
 
 
-class StatusList(ma.Schema):
-    items = fields.List(fields.Nested(StatusSchema))
+StatusList = page_schema(StatusSchema, "StatusList")
 
 
 def board_view(board: Board) -> dict:
@@ -80,7 +78,7 @@ class Boards(MethodView):
     def get(self):
         """Every board of the tenant (a handful), by name."""
         principal().require("ticket:read")
-        return {"items": [board_view(b) for b in Board.select().order_by(Board.name)]}
+        return whole_list(board_view(b) for b in Board.select().order_by(Board.name))
 
     @blp.arguments(BoardSchema)
     @blp.response(201, BoardSchema)
@@ -110,7 +108,7 @@ class Statuses(MethodView):
     @blp.response(200, StatusList)
     def get(self, board_id):
         principal().require("ticket:read")
-        return {"items": boards.statuses(boards.get_board(board_id).id)}
+        return whole_list(boards.statuses(boards.get_board(board_id).id))
 
     @blp.arguments(StatusSchema)
     @blp.response(201, StatusSchema)

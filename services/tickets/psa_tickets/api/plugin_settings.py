@@ -11,7 +11,7 @@ from marshmallow import fields
 from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.plugins import loaded_plugins
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, principal
+from psa_shared.web import Blueprint, page_schema, principal, whole_list
 
 from ..plugin_settings import tenant_settings
 
@@ -43,8 +43,7 @@ class PluginSettingsSchema(Schema):
     updated_by_id = fields.UUID(allow_none=True, metadata={"description": "the member who saved them last"})
 
 
-class PluginSettingsList(Schema):
-    items = fields.List(fields.Nested(PluginSettingsSchema))
+PluginSettingsList = page_schema(PluginSettingsSchema, "PluginSettingsList")
 
 
 def _plugins():
@@ -58,7 +57,7 @@ class PluginSettingsCollection(MethodView):
         """Every plugin this service runs, with this tenant's switch and settings (defaults if unset)."""
         principal().require("ticket:read")
         pm = _plugins()
-        return {"items": [tenant_settings.show(pm, name) for name in loaded_plugins(pm)]}
+        return whole_list(tenant_settings.show(pm, name) for name in loaded_plugins(pm))
 
 
 @blp.route("/<name>")

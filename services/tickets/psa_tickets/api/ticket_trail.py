@@ -11,7 +11,7 @@ from psa_shared.errors import field_error
 from psa_shared.fields import JsonBoolean, UtcDateTime
 from psa_shared.pdf import html_to_pdf
 from psa_shared.schemas import Schema
-from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal
+from psa_shared.web import Blueprint, ListArgs, keyset_page, page_schema, principal, whole_list
 
 from ..directory.clients import get_client
 from ..servicedesk import notes, reports
@@ -58,8 +58,7 @@ class TimelineItem(ma.Schema):
     recorded_by = fields.Nested(Actor, allow_none=True)  # an entry logged for another member: who wrote it
 
 
-class Timeline(ma.Schema):
-    items = fields.List(fields.Nested(TimelineItem))
+Timeline = page_schema(TimelineItem, "Timeline")
 
 
 class TimelineQuery(ma.Schema):
@@ -102,7 +101,8 @@ class TicketTimeline(MethodView):
     def get(self, args, ticket_id):
         """Everything that happened to the ticket, oldest first; `audience=client` hides internal items."""
         principal().require("ticket:read")
-        return jsonify(items=timeline(get_ticket(principal(), ticket_id), args["audience"], as_json=True))  # dumped
+        items = timeline(get_ticket(principal(), ticket_id), args["audience"], as_json=True)  # dumped already
+        return jsonify(whole_list(items))
 
 
 # Trail rows (items) one PDF may hold: WeasyPrint 70 lays the whole document out in memory, in
