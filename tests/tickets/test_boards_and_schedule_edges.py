@@ -4,6 +4,9 @@ Each refusal is 422 problem+json naming the field, and writes nothing: no row, n
 """
 
 import datetime as dt
+import uuid
+
+import pytest
 
 from .projects_seed import events, project, task
 from .test_service_desk import open_ticket
@@ -247,3 +250,18 @@ def test_the_schedule_reads_like_a_calendar_earliest_start_first_page_by_page(te
         cursor = page.json["next_cursor"] or ""
     assert walked == [*monday, wednesday, friday]
     refused(tenant.api.get("/api/v1/schedule", query_string={"after": "WyJub3QgYSB0aW1lIl0"}), "after")
+
+
+@pytest.mark.parametrize("action", ["resize", "delete"])
+def test_a_booking_another_dispatcher_deleted_meanwhile_is_not_found(tenant, psa, action):
+    """Two dispatchers clear Monday's calendar at once: the one whose booking went from under her
+    hears 404, as a moment later (until 2026-11-28 a 500 on PostgreSQL)."""
+    ticket = open_ticket(tenant.api, tenant.client()["id"])
+    booking = {"member_id": tenant.admin_id, "ticket_id": ticket["id"], "starts_at": "2026-12-07T09:00:00Z"}
+    booked = tenant.api.post("/api/v1/schedule", json={**booking, "minutes": 60}).json
+    path = f"/api/v1/schedule/{booked['id']}"
+    deleted = ("DELETE FROM scheduleentry WHERE id = %s", (uuid.UUID(booked["id"]),))
+    send = {"resize": lambda: tenant.api.patch(path, json={"minutes": 90}), "delete": lambda: tenant.api.delete(path)}
+    answer = psa.meanwhile("tickets", [deleted], send[action])
+    assert answer.status_code == 404 and answer.content_type == "application/problem+json", answer.json
+    assert events(psa, tenant, "schedule.updated") == events(psa, tenant, "schedule.deleted") == []

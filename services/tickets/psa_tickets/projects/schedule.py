@@ -70,12 +70,16 @@ def _client_of(entry: ScheduleEntry):
 def _lock_booked(entry_id, *task_ids) -> ScheduleEntry:
     """The projects of the tasks a booking is on (or moves to), in one order, then the booking,
     held and read as committed: a project's move locks the project first too, then re-sends the
-    bookings on its tasks."""
+    bookings on its tasks. One another request deleted meanwhile is not found, as it would be a
+    moment later (until 2026-11-28 a 500 on PostgreSQL)."""
     tasks = [task_id for task_id in task_ids if task_id is not None]
     projects = Task.select(Task.project_id).where(Task.id.in_(tasks)) if tasks else ()
     for project_id in sorted({str(task.project_id) for task in projects}):
         locked_project(project_id)
-    return db.locked(ScheduleEntry.select().where(ScheduleEntry.id == entry_id)).get()
+    entry = db.locked(ScheduleEntry.select().where(ScheduleEntry.id == entry_id)).first()
+    if entry is None:
+        raise NotFound("schedule entry not found")
+    return entry
 
 
 def _bookable(member_id):
