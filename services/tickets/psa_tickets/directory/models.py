@@ -165,7 +165,12 @@ def next_number(name: str) -> int:
 
 
 def touch(row) -> None:
-    row.updated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Stamp a change: now, or just after the version before where that is later. The vault keeps
+    a member at the newest `updated_at` it saw (`apply_newer`), so a deactivation stamped by a host
+    whose clock is behind the one that stamped the last change, or after a clock stepped back,
+    would be dropped there and the leaver's tokens honoured to their expiry (until 2026-11-28)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    row.updated_at = max(now, row.updated_at + dt.timedelta(microseconds=1)) if row.updated_at else now
 
 
 class TenantSettings(Model):
