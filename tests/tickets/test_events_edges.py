@@ -115,9 +115,10 @@ def test_the_handout_emailed_to_the_client_is_announced_like_every_other_change(
     assert sent == [
         {"id": handout["id"], "ticket_id": ticket["id"], "ticket_number": ticket["number"], "client_id": client["id"],
          "author_id": tenant.admin_id, "internal": False, "text": "Emailed the handout",
-         "created_at": handout["created_at"]},
+         "created_at": handout["created_at"], "ticket_updated_at": handout["created_at"]},
         {"id": internal["id"], "ticket_id": ticket["id"], "ticket_number": ticket["number"], "client_id": client["id"],
-         "author_id": tenant.admin_id, "internal": True, "text": None, "created_at": internal["created_at"]},
+         "author_id": tenant.admin_id, "internal": True, "text": None, "created_at": internal["created_at"],
+         "ticket_updated_at": internal["created_at"]},
     ]  # fmt: skip
 
 

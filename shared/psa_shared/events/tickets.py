@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from . import register, upcaster
 
 BILLING = ("billable", "no_charge", "non_billable")
+OUTCOMES = ("reached", "no_response")
 
 
 class TicketPayload(ma.Schema):
@@ -23,6 +24,7 @@ class TicketPayload(ma.Schema):
     status_kind = fields.String(required=True, validate=validate.OneOf(("open", "waiting", "closed")))
     priority = fields.String(required=True)
     summary = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)  # version 2; null: none (or a version 1 event, upcast)
     assignee_id = fields.UUID(allow_none=True)
     estimate_minutes = fields.Integer(allow_none=True)
     configuration_ids = fields.List(fields.UUID(), required=True)
@@ -49,6 +51,9 @@ class TimeEntryPayload(ma.Schema):
     minutes = fields.Integer(required=True, validate=validate.Range(min=0, max=1440))
     billing = fields.String(required=True, validate=validate.OneOf(BILLING))
     notes = fields.String(allow_none=True)
+    # a contact attempt's (a zero-minute "called, left voicemail" counts as one); null: work, no
+    # attempt (or a version 1 or 2 event, upcast: version 3 added it)
+    outcome = fields.String(required=True, allow_none=True, validate=validate.OneOf(OUTCOMES))
     work_type = fields.String(allow_none=True)
     configuration_ids = fields.List(fields.UUID(), required=True)
     updated_at = fields.String(required=True)  # the entry's own last edit (billing's)
@@ -63,6 +68,7 @@ class TimeEntryDeletedPayload(ma.Schema):
     id = fields.UUID(required=True)
     ticket_id = fields.UUID(allow_none=True)
     task_id = fields.UUID(allow_none=True)
+    project_id = fields.UUID(required=True, allow_none=True)  # as the entry's other events; version 2
     client_id = fields.UUID(required=True)
 
 
@@ -75,6 +81,9 @@ class NotePayload(ma.Schema):
     internal = fields.Boolean(required=True)
     text = fields.String(allow_none=True)  # null on an internal note: its text never leaves the MSP
     created_at = fields.String(required=True)
+    # the ticket's `updated_at`, which the note moved (version 2): the ticket's version for a
+    # consumer keeping one, since no `ticket.updated` follows (none of the ticket's fields changed)
+    ticket_updated_at = fields.String(required=True)
 
 
 class SchedulePayload(ma.Schema):
@@ -138,11 +147,25 @@ class TaskPayload(ma.Schema):
 REVISED_BEFORE_VERSION_2 = "1970-01-01T00:00:00Z"
 
 
-_VERSION_2 = (TimeEntryPayload, SchedulePayload, ProjectPayload, PhasePayload, TaskPayload)
+_VERSIONS = {
+    TicketPayload: 2,
+    StatusChangedPayload: 2,
+    TimeEntryPayload: 3,
+    TimeEntryDeletedPayload: 2,
+    NotePayload: 2,
+    SchedulePayload: 2,
+    ProjectPayload: 2,
+    PhasePayload: 2,
+    TaskPayload: 2,
+}
 
 for _name, _schema, _doc in [
     ("ticket.created", TicketPayload, "A service request was opened."),
-    ("ticket.updated", TicketPayload, "Summary, priority, assignee, estimate or configurations changed."),
+    (
+        "ticket.updated",
+        TicketPayload,
+        "Summary, description, priority, assignee, estimate, contact, board or configurations changed.",
+    ),
     ("ticket.status_changed", StatusChangedPayload, "A ticket moved to another status (closing included)."),
     ("time_entry.logged", TimeEntryPayload, "Work was logged (zero minutes included) on a ticket or task."),
     (
@@ -185,8 +208,10 @@ for _name, _schema, _doc in [
 ]:
     # version 2: time entries' `revised_at`; bookings' `client_id`, and tasks' and projects' fields and
     # `revised_at` (2026-11-27, see REVISED_BEFORE_VERSION_2); phases' `revised_at` (2026-11-27, with
-    # `phase.updated`, which was never sent at version 1 and so has no upcaster)
-    register(_name, "tickets", 2 if _schema in _VERSION_2 else 1, _schema, _doc)
+    # `phase.updated`, which was never sent at version 1 and so has no upcaster); tickets'
+    # `description`, a deleted entry's `project_id`, a note's `ticket_updated_at` (2026-11-28).
+    # Version 3: time entries' `outcome` (2026-11-28).
+    register(_name, "tickets", _VERSIONS.get(_schema, 1), _schema, _doc)
 
 
 def _revised_at_was_updated_at(payload: dict) -> dict:
@@ -194,8 +219,30 @@ def _revised_at_was_updated_at(payload: dict) -> dict:
     return {**payload, "revised_at": payload["updated_at"]}
 
 
+def _no_outcome(payload: dict) -> dict:
+    """Version 2 had no `outcome`: read as null, as an entry that was no contact attempt."""
+    return {**payload, "outcome": None}
+
+
 for _name in ("time_entry.logged", "time_entry.updated"):
     upcaster(_name, 1)(_revised_at_was_updated_at)
+    upcaster(_name, 2)(_no_outcome)
+
+
+def _ticket_version_1(payload: dict) -> dict:
+    """Version 1 had no `description`."""
+    return {**payload, "description": None}
+
+
+def _deleted_entry_version_1(payload: dict) -> dict:
+    """Version 1 had no `project_id`."""
+    return {**payload, "project_id": None}
+
+
+def _note_version_1(payload: dict) -> dict:
+    """Version 1 had no `ticket_updated_at`: a note moved it to its own `created_at` (the auto-close
+    note's to a moment later, which that close's `ticket.status_changed` carries)."""
+    return {**payload, "ticket_updated_at": payload["created_at"]}
 
 
 def _schedule_version_1(payload: dict) -> dict:
@@ -224,6 +271,9 @@ for _names, _upcast in [
     (("project.created", "project.updated"), _project_version_1),
     (("phase.created",), _phase_version_1),
     (("task.created", "task.updated"), _task_version_1),
+    (("ticket.created", "ticket.updated", "ticket.status_changed"), _ticket_version_1),
+    (("time_entry.deleted",), _deleted_entry_version_1),
+    (("note.created",), _note_version_1),
 ]:
     for _name in _names:
         upcaster(_name, 1)(_upcast)

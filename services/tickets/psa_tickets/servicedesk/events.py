@@ -34,6 +34,7 @@ def ticket_payload(ticket: Ticket) -> dict:
         "status_kind": ticket.status_kind,
         "priority": ticket.priority,
         "summary": ticket.summary,
+        "description": ticket.description,
         "assignee_id": ticket.assignee_id,
         "estimate_minutes": ticket.estimate_minutes,
         "configuration_ids": ticket_configuration_ids(ticket),
@@ -66,6 +67,7 @@ def time_entry_payload(entry: TimeEntry, ticket: Ticket | None = None, *, projec
         "minutes": entry.minutes,
         "billing": entry.billing,
         "notes": entry.notes,
+        "outcome": entry.outcome,
         "work_type": entry.work_type,
         "configuration_ids": ticket_configuration_ids(ticket) if ticket else [],
         "updated_at": utc_iso(entry.updated_at),
@@ -84,8 +86,15 @@ def note_payload(note: Note, ticket: Ticket) -> dict:
         "internal": note.internal,
         "text": None if note.internal else note.text,
         "created_at": utc_iso(note.created_at),
+        "ticket_updated_at": utc_iso(ticket.updated_at),  # the caller moved it for the note
     }
 
 
 def time_entry_deleted_payload(entry: TimeEntry) -> dict:
-    return {"id": entry.id, "ticket_id": entry.ticket_id, "task_id": entry.task_id, "client_id": entry.client_id}
+    return {
+        "id": entry.id,
+        "ticket_id": entry.ticket_id,
+        "task_id": entry.task_id,
+        "project_id": _task_project_id(entry) if entry.task_id is not None else None,
+        "client_id": entry.client_id,
+    }

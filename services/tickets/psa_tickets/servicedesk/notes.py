@@ -24,6 +24,8 @@ def add_note(principal: Principal, ticket_id, text: str, internal: bool = True) 
             mark_responded(ticket, now)
         ticket.updated_at = now
         ticket.save(only=[Ticket.responded_at, Ticket.updated_at])
+        # and no `ticket.updated`: none of the fields it carries changed (its `updated_at` moved,
+        # which the note's event tells; the response is no field of the ticket's events)
         emit("note.created", note_payload(note, ticket))
     return note
 
