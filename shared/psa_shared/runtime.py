@@ -110,7 +110,11 @@ class System:
         return self
 
     def first_run(self) -> list[str]:
-        """Seed demo data where a service has none yet; returns what to tell the user."""
+        """Seed demo data where a service has none yet; returns what to tell the user. Embedded mode
+        only (`make run`): until 2026-11-28 `make up` made the demo tenant too, and every start logged
+        a 12-hour admin token for it."""
+        if not self.settings.embedded:
+            return []
         notes = []
         for service in self.services:
             if service.on_first_run is not None:

@@ -19,9 +19,12 @@ ADMIN_EMAIL = "admin@demo-msp.example"
 DEMO_TOKEN_TTL = 12 * 3600
 
 
-def seed(settings: Settings) -> str:
-    """Create the demo tenant once; every start prints a fresh token for its admin."""
+def seed(settings: Settings) -> str | None:
+    """Create the demo tenant on an install with no tenant; every start prints a fresh token for its
+    admin while it is the only one. Once an MSP's own tenant is there, its logs get no token."""
     with db.proxy.connection_context():
+        if Tenant.select().where(Tenant.name != DEMO_TENANT).exists():
+            return None
         tenant = Tenant.get_or_none(Tenant.name == DEMO_TENANT)
         password = None
         if tenant is None:

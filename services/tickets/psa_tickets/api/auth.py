@@ -71,6 +71,12 @@ class NewApiKeySchema(ApiKeySchema):
     key = fields.String(dump_only=True, metadata={"description": "Shown once; only its hash is kept."})
 
 
+class ApiKeyQuery(ma.Schema):
+    member_id = fields.UUID(
+        metadata={"description": "Another member's keys (needs `member:write`), to revoke after a compromise."}
+    )
+
+
 class JwksSchema(Schema):
     keys = fields.List(fields.Dict(), metadata={"description": "RFC 7517 JSON Web Keys (OKP, Ed25519)."})
 
@@ -120,10 +126,11 @@ def me():
 
 @blp.route("/api-keys")
 class ApiKeys(MethodView):
+    @blp.arguments(ApiKeyQuery, location="query")
     @blp.response(200, page_schema(ApiKeySchema, "ApiKeyList"))
-    def get(self):
-        """The caller's own API keys (never the keys themselves)."""
-        return whole_list(_api_key_out(row) for row in tokens.member_keys(principal()))
+    def get(self, args):
+        """The caller's own API keys, or `member_id`'s (never the keys themselves)."""
+        return whole_list(_api_key_out(row) for row in tokens.member_keys(principal(), args.get("member_id")))
 
     @blp.arguments(ApiKeySchema)
     @blp.response(201, NewApiKeySchema)
@@ -138,7 +145,8 @@ class ApiKeys(MethodView):
 @blp.response(200, ApiKeySchema)
 def revoke(key_id):
     """Revoke an API key: it can no longer be traded for tokens. Like making one, it needs
-    `apikey:write`: a leaked key scoped to reading cannot cut off the member's other integrations."""
+    `apikey:write`: a leaked key scoped to reading cannot cut off the member's other integrations.
+    With `member:write` too, any member's key of the tenant (listed with `?member_id=`)."""
     principal().require("apikey:write")
     return _api_key_out(tokens.revoke_api_key(principal(), key_id))
 

@@ -128,8 +128,14 @@ def _used_unrevoked(row: ApiKey) -> bool:
     return bool(ApiKey.update(last_used_at=utcnow()).where(unrevoked).execute())
 
 
-def member_keys(principal: Principal):
-    return ApiKey.select().where(ApiKey.member == principal.member_id)
+def member_keys(principal: Principal, member_id: uuid.UUID | None = None):
+    """The caller's own keys, or with `member:write` another member's: after a stolen password the
+    admin finds the keys the intruder made with it, which outlive the password's reset."""
+    if member_id is not None and member_id != principal.member_id:
+        principal.require("member:write")
+        if not Member.select().where(Member.id == member_id).exists():  # the tenant's: another's is nobody here
+            raise NotFound("member not found")
+    return ApiKey.select().where(ApiKey.member == (member_id or principal.member_id))
 
 
 def revoke_api_key(principal: Principal, key_id) -> ApiKey:
