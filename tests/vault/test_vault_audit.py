@@ -1,5 +1,7 @@
 """The audit chain: any edited row, missing row or cut tail is detected by `psa vault verify-audit`."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import peewee
@@ -10,7 +12,7 @@ from psa_docs_vault import audit
 from psa_docs_vault.audit import AuditHead, AuditRow
 from psa_docs_vault.cli import vault
 
-from .credentials_kit import reveal, settle, store, vault_db
+from .credentials_kit import audit_rows, reveal, settle, store, vault_db
 
 
 @pytest.fixture
@@ -128,3 +130,45 @@ def test_the_apps_own_connection_cannot_rewrite_audit_rows(psa, chained):
             ).fetchall()
             assert sorted(r for (r,) in rights) == ["INSERT", "SELECT"]
     assert _verify(psa, chained.id).ok
+
+
+def _synced_since(api, last_seen: str | None) -> list[dict]:
+    """What a SIEM export takes on each run: the audit list newest first, down to the last id it saw."""
+    taken, after = [], ""
+    while True:
+        page = api.get(f"/api/v1/audit?limit=200{after}").json
+        for item in page["items"]:
+            if last_seen is not None and item["id"] <= last_seen:
+                return taken
+            taken.append(item)
+        if page["next_cursor"] is None:
+            return taken
+        after = f"&after={page['next_cursor']}"
+
+
+def test_a_siem_syncing_past_the_last_id_it_saw_misses_no_row_of_a_busy_morning(psa, tenant):
+    """The SIEM export runs over and over, each time taking the rows above the last id it saw,
+    while eight technicians reveal at once and mistype ids (refused, audited). Until 2026-11-28 a
+    row's id was made before the append waited for the tenant's chain: rows committed later could
+    hold older ids, listed below the last one seen, and the SIEM never took them (both backends)."""
+    client = tenant.client()
+    settle(psa)
+    credential = store(tenant.api, client["id"])
+    limits = {"reveal_limit_per_hour": 10_000, "reason_required": False}
+    assert tenant.api.put("/api/v1/credentials/settings", json=limits).status_code == 200
+    targets = [credential["id"], "01900000-0000-7000-8000-000000000000"] * 60
+    taken, revealing = [], threading.Event()
+
+    def siem():
+        while revealing.is_set():
+            taken.extend(_synced_since(tenant.api, taken[-1]["id"] if taken else None)[::-1])
+
+    revealing.set()
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        syncing = pool.submit(siem)
+        assert sorted(set(pool.map(lambda target: reveal(tenant.api, target).status_code, targets))) == [200, 404]
+        revealing.clear()
+        syncing.result()
+    taken.extend(_synced_since(tenant.api, taken[-1]["id"] if taken else None)[::-1])
+
+    assert [item["id"] for item in taken] == [str(row.id) for row in audit_rows(psa, tenant.id)]

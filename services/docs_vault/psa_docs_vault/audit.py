@@ -10,6 +10,11 @@ An append is one INSERT that reads the locked head itself: its `seq`, `prev_hash
 database. So the head is held only while the database runs the INSERT and commits, never across
 a round trip to the (busy) process that asked: a reveal's lock, INSERT and COMMIT reach
 PostgreSQL as one message.
+
+The row's id is worked out there too (`psa_audit_id`): the one the process made before the lock,
+or, if the chain's last row (`AuditHead.last_id`) has a later one, just past it. Ids follow `seq`,
+so a list newest first by id is the chain's order, and a reader who saw an id sees every row
+committed after it above it.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class AuditHead(Model):
 
     count = peewee.BigIntegerField(default=0)
     last_hash = peewee.CharField(max_length=64, default=GENESIS)
+    last_id = peewee.UUIDField(null=True)  # the last row's; a head from before 2026-11-28 learns it at its next row
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
@@ -120,23 +126,25 @@ def _head():
 
 _LOCK_HEAD = Statement(lambda: _head().for_update())
 # Every chained column but those the head gives (tenant, seq): bound from Python.
-_GIVEN = [AuditRow.id, *(getattr(AuditRow, name) for name in CHAINED if name not in ("tenant_id", "seq"))]
+_GIVEN = [getattr(AuditRow, name) for name in CHAINED if name not in ("tenant_id", "seq")]
 
 
 def append_from_head(condition=None, lock: bool = True) -> peewee.Insert:
     """INSERT ... SELECT from the tenant's head: the new row's seq, prev_hash and hash worked out
-    from the head as the database holds it when the INSERT runs. `lock`: the INSERT locks the
-    head itself (on PostgreSQL a statement that waited for the lock reads the locked row as
-    committed meanwhile; a `condition` counting other rows must run after a separate lock)."""
+    from the head as the database holds it when the INSERT runs, and its id after the last row's.
+    `lock`: the INSERT locks the head itself (on PostgreSQL a statement that waited for the lock
+    reads the locked row as committed meanwhile, `last_id` too; a `condition` counting other rows
+    must run after a separate lock)."""
     seq = AuditHead.count + 1
     text = AuditHead.last_hash.concat("|").concat(Slot("before")).concat(peewee.Cast(seq, "TEXT")).concat(Slot("after"))
+    row_id = peewee.fn.psa_audit_id(Slot("id", AuditRow.id.db_value), AuditHead.last_id)
     source = AuditHead.select(
-        AuditHead.id, seq, AuditHead.last_hash, peewee.fn.psa_sha256(text),
+        AuditHead.id, seq, AuditHead.last_hash, peewee.fn.psa_sha256(text), row_id,
         *(Slot(f.name, f.db_value) for f in _GIVEN),
     ).where(AuditHead.id == tenancy.current_tenant())  # fmt: skip
     if condition is not None:
         source = source.where(condition)
-    columns = [AuditRow.tenant_id, AuditRow.seq, AuditRow.prev_hash, AuditRow.hash, *_GIVEN]
+    columns = [AuditRow.tenant_id, AuditRow.seq, AuditRow.prev_hash, AuditRow.hash, AuditRow.id, *_GIVEN]
     return AuditRow.insert_from(db.locked(source) if lock else source, columns).returning(AuditRow.seq)
 
 
@@ -190,7 +198,8 @@ def request_context(actor_id) -> Context:
 
 
 def row_values(ctx: Context, action: str, outcome: str, **values) -> dict:
-    """The Slots of an append (`append_from_head`) for one row."""
+    """The Slots of an append (`append_from_head`) for one row. Its `id` is only a candidate: made
+    before the lock, it may be older than a row appended while this one waited."""
     row = {
         "tenant_id": tenancy.current_tenant(),
         "id": new_id(),
@@ -270,9 +279,16 @@ LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the vault audit log is append-only
 SHA256_FUNCTION = """CREATE OR REPLACE FUNCTION psa_sha256(text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') $$"""
 
+# `database.later_id` in SQL: `made`, or its 48-bit millisecond moved to the one after `last`'s
+AUDIT_ID_FUNCTION = """CREATE OR REPLACE FUNCTION psa_audit_id(made uuid, last uuid) RETURNS uuid
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN last IS NULL OR made > last THEN made ELSE
+  (lpad(to_hex(('x' || left(replace(last::text, '-', ''), 12))::bit(48)::bigint + 1), 12, '0')
+   || substr(replace(made::text, '-', ''), 13))::uuid END $$"""
+
 HEAD_FUNCTION = """CREATE OR REPLACE FUNCTION psa_vault_audit_moves_head() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN
-  UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at WHERE id = NEW.tenant_id;
+  UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, last_id = NEW.id, updated_at = NEW.at
+  WHERE id = NEW.tenant_id;
   RETURN NULL;
 END $$"""
 
@@ -298,6 +314,7 @@ def install_guards() -> None:
             db.proxy.execute_sql("SELECT pg_advisory_xact_lock(hashtext('psa_vault_audit_guard'))")
             db.proxy.execute_sql(GUARD_FUNCTION)
             db.proxy.execute_sql(SHA256_FUNCTION)
+            db.proxy.execute_sql(AUDIT_ID_FUNCTION)
             db.proxy.execute_sql(HEAD_FUNCTION.format(head=head))
             present = {name for (name,) in db.proxy.execute_sql(
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", (f'"{table}"',)
@@ -315,8 +332,9 @@ def install_guards() -> None:
                 f'CREATE TRIGGER IF NOT EXISTS "{table}_append_only" BEFORE UPDATE ON "{table}" '
                 "BEGIN SELECT RAISE(ABORT, 'the vault audit log is append-only'); END"
             )
+            db.proxy.execute_sql(f'DROP TRIGGER IF EXISTS "{table}_moves_head"')  # before `last_id`
             db.proxy.execute_sql(
-                f'CREATE TRIGGER IF NOT EXISTS "{table}_moves_head" AFTER INSERT ON "{table}" BEGIN '
-                f'UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, updated_at = NEW.at '
+                f'CREATE TRIGGER IF NOT EXISTS "{table}_moves_head_and_id" AFTER INSERT ON "{table}" BEGIN '
+                f'UPDATE "{head}" SET count = NEW.seq, last_hash = NEW.hash, last_id = NEW.id, updated_at = NEW.at '
                 "WHERE id = NEW.tenant_id; END"
             )

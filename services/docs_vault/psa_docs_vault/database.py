@@ -1,15 +1,24 @@
 """The vault's own database (never shared with another service) and its model bases."""
 
+import datetime as dt
 import hashlib
 
 import peewee
 
 from psa_shared.db import ServiceDatabase, model_bases
-from psa_shared.outbox import Inbox, Outbox
+from psa_shared.outbox import Inbox, Outbox, utcnow
 
 
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def later_id(made: str, last: str | None) -> str:
+    """An audit row's id (32 hex digits, as SQLite holds it): `made`, unless the chain's last row
+    has a later one; then `made` moved to the millisecond after that one (`audit.append_from_head`)."""
+    if last is None or made > last:
+        return made
+    return f"{int(last[:12], 16) + 1:012x}{made[12:]}"
 
 
 # Vaults made before `known_tenant` existed list their tenants from their keys and audit chains
@@ -17,10 +26,12 @@ def sha256_hex(text: str) -> str:
 db = ServiceDatabase(
     "docs_vault",
     append_only=("vault_audit",),  # besides its triggers: the serving role lacks the privilege
-    sqlite_functions={"psa_sha256": sha256_hex},  # the audit chain's hash (audit.install_guards makes PostgreSQL's)
+    # the audit chain's hash and row id (audit.install_guards makes PostgreSQL's)
+    sqlite_functions={"psa_sha256": sha256_hex, "psa_audit_id": later_id},
     added_columns=(
         "configurationactivity.client_id",  # 2026-11-27: history follows client grants
         "vault_audit.attachment_id",  # 2026-11-28: attachment downloads are audited
+        "vault_audit_head.last_id",  # 2026-11-28: audit ids follow the chain
     ),
     upgrades=(
         "INSERT INTO known_tenant (id) SELECT id FROM (SELECT tenant_id AS id FROM tenantkey "
@@ -31,6 +42,13 @@ outbox = Outbox(db)
 inbox = Inbox(db)
 emit = outbox.emit
 Model, GlobalModel = model_bases(db)
+
+
+def touch(row) -> None:
+    """Stamp a change: now, or just after the version before where that is later, so the change's
+    event outranks every earlier one of the record, whatever the clock did meanwhile."""
+    now = utcnow()
+    row.updated_at = max(now, row.updated_at + dt.timedelta(microseconds=1)) if row.updated_at else now
 
 
 class KnownTenant(GlobalModel):

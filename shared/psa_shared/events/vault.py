@@ -31,7 +31,11 @@ class AttachmentPayload(ma.Schema):
 
 
 class CredentialPayload(ma.Schema):
-    """A credential's metadata; the secret (plain or encrypted) never travels."""
+    """A credential's metadata; the secret (plain or encrypted) never travels.
+
+    Version 2 (2026-11-28) adds `updated_at`, the version: the credential's last change (on
+    `credential.deleted`, the delete's), later than every earlier event of it. `changed_at` moves
+    only with the secret, so version 1 sent a create, its renames and its delete all at one time."""
 
     id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -39,11 +43,29 @@ class CredentialPayload(ma.Schema):
     name = fields.String(required=True)
     secret_changed = fields.Boolean(required=True)
     changed_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+@upcaster("credential.created", 1)
+@upcaster("credential.updated", 1)
+@upcaster("credential.deleted", 1)
+def _changed_at_was_the_version(payload: dict) -> dict:
+    """Version 1 had no `updated_at`: its `changed_at` is no later than the change it sent."""
+    return {**payload, "updated_at": payload["changed_at"]}
 
 
 class VaultSettingsPayload(ma.Schema):
+    """The tenant's reveal rules as they are now. Version 2 (2026-11-28) adds `updated_at`, the version."""
+
     reveal_limit_per_hour = fields.Integer(required=True)
     reason_required = fields.Boolean(required=True)
+    updated_at = fields.String(required=True)
+
+
+@upcaster("vault.settings_changed", 1)
+def _settings_before_versions(payload: dict) -> dict:
+    """Version 1 carried no time: read as the earliest there is, older than every version 2 event."""
+    return {**payload, "updated_at": "1970-01-01T00:00:00Z"}
 
 
 class RevealBurstPayload(ma.Schema):
@@ -95,6 +117,9 @@ class KeyRotatedPayload(ma.Schema):
     key_version = fields.Integer(required=True)
 
 
+# version 2 (2026-11-28): rotation work's attachments; credentials' and the settings' `updated_at`
+_VERSIONS = {RotationRequiredPayload: 2, CredentialPayload: 2, VaultSettingsPayload: 2}
+
 for _name, _schema, _doc in [
     ("configuration.created", ConfigurationPayload, "A configuration (device, license, ...) was documented."),
     ("configuration.updated", ConfigurationPayload, "A configuration changed or was retired (active false)."),
@@ -112,4 +137,4 @@ for _name, _schema, _doc in [
     ),
     ("vault.key_rotated", KeyRotatedPayload, "The tenant's data key rotated; servers drop cached keys."),
 ]:
-    register(_name, "docs_vault", 2 if _schema is RotationRequiredPayload else 1, _schema, _doc)
+    register(_name, "docs_vault", _VERSIONS.get(_schema, 1), _schema, _doc)

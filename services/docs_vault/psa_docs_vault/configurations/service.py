@@ -9,10 +9,9 @@ from __future__ import annotations
 from psa_shared.auth import Principal
 from psa_shared.errors import NotFound, field_error
 from psa_shared.events import utc_iso
-from psa_shared.outbox import utcnow
 
 from ..credentials.models import Credential
-from ..database import db, emit
+from ..database import db, emit, touch
 from ..projection import ClientRecord
 from .models import Configuration
 
@@ -51,10 +50,12 @@ def configuration_payload(configuration: Configuration) -> dict:
     }
 
 
-def _assign(configuration: Configuration, fields: dict) -> None:
-    for name, value in fields.items():
+def _assign(configuration: Configuration, fields: dict) -> bool:
+    """Set the fields (as the schema parsed them) that differ from what it holds; whether any did."""
+    differ = {name: value for name, value in fields.items() if getattr(configuration, name) != value}
+    for name, value in differ.items():
         setattr(configuration, name, value)
-    configuration.updated_at = utcnow()
+    return bool(differ)
 
 
 def create_configuration(principal: Principal, client_id, **fields) -> Configuration:
@@ -86,7 +87,9 @@ def update_configuration(principal: Principal, configuration_id, **changes) -> C
         if "client_id" in changes:
             changes["client_id"] = check_client(principal, changes["client_id"]).id
             _check_no_credentials_left_behind(configuration, changes["client_id"])
-        _assign(configuration, changes)
+        if not _assign(configuration, changes):
+            return configuration  # nothing changed: no write, no event, `updated_at` stays
+        touch(configuration)
         configuration.save()
         emit("configuration.updated", configuration_payload(configuration))
     return configuration

@@ -19,7 +19,7 @@ from psa_shared.statements import Slot, Statement
 from .. import audit, crypto, ratelimit
 from ..audit import Context
 from ..configurations.service import check_client
-from ..database import db, emit
+from ..database import db, emit, touch
 from ..projection import ClientRecord
 from . import settings
 from .models import Credential, CredentialChange
@@ -64,7 +64,17 @@ def _payload(row: Credential, secret_changed: bool) -> dict:
         "name": row.name,
         "secret_changed": secret_changed,
         "changed_at": utc_iso(row.changed_at),
+        "updated_at": utc_iso(row.updated_at),
     }
+
+
+def _locked(credential_id) -> Credential:
+    """The credential as committed, held until the caller's transaction ends (PostgreSQL), so two
+    writers of it take turns and the later stamps, and sends, the later version."""
+    row = db.locked(Credential.select().where(Credential.id == credential_id)).first()
+    if row is None:  # deleted since it was found
+        raise NotFound("credential not found")
+    return row
 
 
 _CREDENTIAL = Statement(lambda: Credential.select().where(Credential.id == Slot("id")))
@@ -111,22 +121,31 @@ def create(p: Principal, ctx: Context, data: dict) -> Credential:
 
 
 def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
-    row = _find_for(p, ctx, credential_id, "update", "vault:write")
-    now = utcnow()
+    """Change what `data` sets to something else. Sending `secret` is always a change: who typed it
+    knows it, whatever it was before. Nothing else to change: no write, no audit row, no event."""
+    _find_for(p, ctx, credential_id, "update", "vault:write")
     with db.proxy.atomic():
-        if "configuration_id" in data:
-            check_configuration(data["configuration_id"], row.client_id)
-        for name in METADATA:
-            if name in data:
-                setattr(row, name, data[name])
+        row = _locked(credential_id)
+        changed = sorted(name for name in METADATA if name in data and getattr(row, name) != data[name])
         secret_changed = SECRET in data
+        if not (changed or secret_changed):
+            return row
+        if "configuration_id" in changed:
+            check_configuration(data["configuration_id"], row.client_id)
+        for name in changed:
+            setattr(row, name, data[name])
+        touch(row)
         if secret_changed:
             row.key_version, row.secret_ct = crypto.encrypt_field(row.id, SECRET, data[SECRET])
-            row.changed_at = now
-        row.updated_at = now
+            row.changed_at = row.updated_at
+            changed.append(SECRET)
         row.save()
-        CredentialChange.create(
-            credential_id=row.id, actor_id=ctx.actor_id, fields=" ".join(sorted(data)), secret_changed=secret_changed
+        CredentialChange.create(  # at the change's own moment: the at-risk report compares it with `changed_at`
+            credential_id=row.id,
+            actor_id=ctx.actor_id,
+            at=row.updated_at,
+            fields=" ".join(sorted(changed)),
+            secret_changed=secret_changed,
         )
         audit.append(ctx, "update", "allowed", client_id=row.client_id, credential_id=row.id)
         emit("credential.updated", _payload(row, secret_changed))
@@ -134,8 +153,10 @@ def update(p: Principal, ctx: Context, credential_id, data: dict) -> Credential:
 
 
 def delete(p: Principal, ctx: Context, credential_id) -> None:
-    row = _find_for(p, ctx, credential_id, "delete", "vault:write")
+    _find_for(p, ctx, credential_id, "delete", "vault:write")
     with db.proxy.atomic():
+        row = _locked(credential_id)
+        touch(row)  # the delete's moment: its event outranks the last edit's
         Credential.delete().where(Credential.id == row.id).execute()
         CredentialChange.create(credential_id=row.id, actor_id=ctx.actor_id, fields="deleted", secret_changed=True)
         audit.append(ctx, "delete", "allowed", client_id=row.client_id, credential_id=row.id)

@@ -1,11 +1,11 @@
 """The tenant's vault rules: how many reveals a member may make per hour, and whether a reason is required."""
 
 from psa_shared.errors import field_error
-from psa_shared.outbox import utcnow
+from psa_shared.events import utc_iso
 from psa_shared.tenancy import current_tenant
 
 from .. import audit
-from ..database import db, emit
+from ..database import db, emit, touch
 from .models import VaultSettings
 
 DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}
@@ -13,8 +13,10 @@ DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}
 
 def current() -> dict:
     row = VaultSettings.get_or_none(VaultSettings.id == current_tenant())
-    if row is None:
-        return dict(DEFAULTS)
+    return dict(DEFAULTS) if row is None else _rules(row)
+
+
+def _rules(row: VaultSettings) -> dict:
     return {"reveal_limit_per_hour": row.reveal_limit_per_hour, "reason_required": row.reason_required}
 
 
@@ -43,11 +45,15 @@ def check_reason(rules: dict, reason: str | None) -> None:
 
 
 def update(ctx: audit.Context, **changes) -> dict:
-    """Change the rules; the change is itself an audit row (a raised limit is worth knowing about)."""
-    values = {**current(), **changes}
+    """Change the rules; the change is itself an audit row (a raised limit is worth knowing about).
+    The row is held while its change is stamped, so of two at once the later sends the later version."""
     with db.proxy.atomic():
-        VaultSettings.insert(id=current_tenant(), **values).on_conflict_ignore().execute()
-        VaultSettings.update(updated_at=utcnow(), **values).where(VaultSettings.id == current_tenant()).execute()
+        VaultSettings.insert(id=current_tenant()).on_conflict_ignore().execute()
+        row = db.locked(VaultSettings.select().where(VaultSettings.id == current_tenant())).get()
+        for name, value in changes.items():
+            setattr(row, name, value)
+        touch(row)
+        row.save()
         audit.append(ctx, "settings", "allowed")
-        emit("vault.settings_changed", values)
-    return values
+        emit("vault.settings_changed", {**_rules(row), "updated_at": utc_iso(row.updated_at)})
+    return _rules(row)
