@@ -1,12 +1,11 @@
 """The vault's own database (never shared with another service) and its model bases."""
 
-import datetime as dt
 import hashlib
 
 import peewee
 
 from psa_shared.db import ServiceDatabase, model_bases
-from psa_shared.outbox import Inbox, Outbox, utcnow
+from psa_shared.outbox import Inbox, Outbox
 
 
 def sha256_hex(text: str) -> str:
@@ -42,13 +41,6 @@ outbox = Outbox(db)
 inbox = Inbox(db)
 emit = outbox.emit
 Model, GlobalModel = model_bases(db)
-
-
-def touch(row) -> None:
-    """Stamp a change: now, or just after the version before where that is later, so the change's
-    event outranks every earlier one of the record, whatever the clock did meanwhile."""
-    now = utcnow()
-    row.updated_at = max(now, row.updated_at + dt.timedelta(microseconds=1)) if row.updated_at else now
 
 
 class KnownTenant(GlobalModel):

@@ -9,9 +9,10 @@ from __future__ import annotations
 from psa_shared.auth import Principal
 from psa_shared.errors import NotFound, field_error
 from psa_shared.events import utc_iso
+from psa_shared.records import apply_changes, touch
 
 from ..credentials.models import Credential
-from ..database import db, emit, touch
+from ..database import db, emit
 from ..projection import ClientRecord
 from .models import Configuration
 
@@ -50,19 +51,11 @@ def configuration_payload(configuration: Configuration) -> dict:
     }
 
 
-def _assign(configuration: Configuration, fields: dict) -> bool:
-    """Set the fields (as the schema parsed them) that differ from what it holds; whether any did."""
-    differ = {name: value for name, value in fields.items() if getattr(configuration, name) != value}
-    for name, value in differ.items():
-        setattr(configuration, name, value)
-    return bool(differ)
-
-
 def create_configuration(principal: Principal, client_id, **fields) -> Configuration:
     with db.proxy.atomic():
         client = check_client(principal, client_id)
         configuration = Configuration(client_id=client.id)
-        _assign(configuration, fields)
+        apply_changes(configuration, fields)
         configuration.created_at = configuration.updated_at
         configuration.save(force_insert=True)
         emit("configuration.created", configuration_payload(configuration))
@@ -87,7 +80,7 @@ def update_configuration(principal: Principal, configuration_id, **changes) -> C
         if "client_id" in changes:
             changes["client_id"] = check_client(principal, changes["client_id"]).id
             _check_no_credentials_left_behind(configuration, changes["client_id"])
-        if not _assign(configuration, changes):
+        if not apply_changes(configuration, changes):
             return configuration  # nothing changed: no write, no event, `updated_at` stays
         touch(configuration)
         configuration.save()

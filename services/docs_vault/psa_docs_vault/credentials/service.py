@@ -14,12 +14,13 @@ from psa_shared.errors import Forbidden, NotFound, field_error
 from psa_shared.events import utc_iso
 from psa_shared.ids import new_id
 from psa_shared.outbox import utcnow
+from psa_shared.records import touch
 from psa_shared.statements import Slot, Statement
 
 from .. import audit, crypto, ratelimit
 from ..audit import Context
 from ..configurations.service import check_client
-from ..database import db, emit, touch
+from ..database import db, emit
 from ..projection import ClientRecord
 from . import settings
 from .models import Credential, CredentialChange

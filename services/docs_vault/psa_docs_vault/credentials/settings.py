@@ -2,10 +2,11 @@
 
 from psa_shared.errors import field_error
 from psa_shared.events import utc_iso
+from psa_shared.records import touch
 from psa_shared.tenancy import current_tenant
 
 from .. import audit
-from ..database import db, emit, touch
+from ..database import db, emit
 from .models import VaultSettings
 
 DEFAULTS = {"reveal_limit_per_hour": 60, "reason_required": False}

@@ -18,7 +18,7 @@ def member_payload(member: Member) -> dict:
         "active": member.active,
         "stamp": member.stamp,
         "all_clients": member.all_clients,
-        "client_ids": [] if member.all_clients else granted_client_ids(member),
+        "client_ids": granted_client_ids(member),
         "weekly_capacity_hours": str(member.weekly_capacity_hours),
         "updated_at": utc_iso(member.updated_at),
     }
@@ -29,6 +29,9 @@ def client_payload(client: Client) -> dict:
         "id": client.id,
         "name": client.name,
         "number": client.number,
+        "phone": client.phone,
+        "website": client.website,
+        "notes": client.notes,
         "active": client.active,
         "updated_at": utc_iso(client.updated_at),
     }
@@ -41,5 +44,7 @@ def contact_payload(contact: Contact) -> dict:
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
+        "title": contact.title,
+        "active": contact.active,
         "updated_at": utc_iso(contact.updated_at),
     }

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from psa_shared.errors import Conflict, NotFound, field_error
+from psa_shared.records import touch
 
 from ..database import db, emit
 from . import sign_in_limit
-from .events import member_payload
-from .models import Client, ClientGrant, Member, directory_changed, new_stamp, touch
+from .events import granted_client_ids, member_payload
+from .models import Client, ClientGrant, Member, directory_changed, new_stamp
 from .passwords import hash_password
 
 
@@ -64,32 +65,42 @@ def create_member(
 
 
 def update_member(member_id, **changes) -> Member:
+    """Change what `changes` gives; values as they are (a password always counts) write nothing."""
     with db.proxy.atomic():
         admins = _lock_active_admins() if changes.get("role", "admin") != "admin" else None
         member = get_member(member_id, to_change=True)
         if admins is not None and admins == {member.id}:
             raise field_error("role", "the tenant's last active admin keeps that role: make another member admin first")
-        if changes.get("password") or "email" in changes:
+        password = changes.pop("password", None)
+        fields = _as_stored(member, changes)
+        if not (fields or password):
+            return member  # nothing changed: no write, no event, `updated_at` stays
+        if password or "email" in fields:
             sign_in_limit.forget_addresses(member.email)
-        if "email" in changes:
-            _check_email_free(changes["email"], member.id)
-            member.email = changes["email"].lower()
-        if member.role == "admin" and changes.get("role", "admin") != "admin":
-            # every client came with the admin role; a demoted admin keeps the clients granted by name
-            member.all_clients = False
-        for name in ("name", "role"):
-            if name in changes:
-                setattr(member, name, changes[name])
-        if "weekly_capacity_hours" in changes:
-            member.weekly_capacity_minutes = _minutes(changes["weekly_capacity_hours"])
-        if changes.get("password"):
-            member.password_hash = hash_password(changes["password"])
+        for name, value in fields.items():
+            setattr(member, name, value)
+        if password:
+            member.password_hash = hash_password(password)
             member.stamp = new_stamp()  # a new password signs out every session
         touch(member)
         member.save()
         directory_changed()
         emit("member.updated", member_payload(member))
     return member
+
+
+def _as_stored(member: Member, changes: dict) -> dict:
+    """The member's columns `changes` would set to another value than they hold."""
+    fields = {name: changes[name] for name in ("name", "role") if name in changes}
+    if "email" in changes:
+        _check_email_free(changes["email"], member.id)
+        fields["email"] = changes["email"].lower()
+    if "weekly_capacity_hours" in changes:
+        fields["weekly_capacity_minutes"] = _minutes(changes["weekly_capacity_hours"])
+    if member.role == "admin" and changes.get("role", "admin") != "admin":
+        # every client came with the admin role; a demoted admin keeps the clients granted by name
+        fields["all_clients"] = False
+    return {name: value for name, value in fields.items() if getattr(member, name) != value}
 
 
 def deactivate_member(member_id) -> Member:
@@ -110,21 +121,35 @@ def deactivate_member(member_id) -> Member:
 
 
 def set_grants(member_id, all_clients: bool, client_ids: list) -> Member:
+    """Replace the member's grants; the grants they hold already write nothing."""
     with db.proxy.atomic():
         member = get_member(member_id, to_change=True)
         wanted = set(client_ids)
         found = {c.id for c in Client.select(Client.id).where(Client.id.in_(list(wanted)))} if wanted else set()
         if missing := wanted - found:
             raise field_error("client_ids", f"client not found: {sorted(map(str, missing))[0]}")
+        if all_clients == member.all_clients and wanted == set(granted_client_ids(member)):
+            return member  # nothing changed: no write, no event, `updated_at` stays
         ClientGrant.delete().where(ClientGrant.member == member.id).execute()
         for client_id in sorted(wanted):
             ClientGrant.create(member=member.id, client=client_id)
         member.all_clients = all_clients
-        touch(member)
-        member.save()
-        directory_changed()
-        emit("member.grants_changed", member_payload(member))
+        _grants_changed(member)
     return member
+
+
+def grant_client(member_id, client_id) -> None:
+    """Grant one more client to the member (in the caller's transaction), as a grant change."""
+    member = get_member(member_id, to_change=True)
+    ClientGrant.create(member=member.id, client=client_id)
+    _grants_changed(member)
+
+
+def _grants_changed(member: Member) -> None:
+    touch(member)
+    member.save()
+    directory_changed()
+    emit("member.grants_changed", member_payload(member))
 
 
 def _minutes(hours) -> int:

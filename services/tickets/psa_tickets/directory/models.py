@@ -1,7 +1,6 @@
 """Directory tables: tenants, members, client grants, clients, contacts, API keys, counters, and
 failed sign-ins."""
 
-import datetime as dt
 import secrets
 from decimal import Decimal
 
@@ -162,15 +161,6 @@ def next_number(name: str) -> int:
     use starts the sequence with an upsert, so two first uses at once both get a number."""
     value = _BUMP.scalar(name=name)
     return _START.scalar(id=new_id(), name=name) if value is None else value
-
-
-def touch(row) -> None:
-    """Stamp a change: now, or just after the version before where that is later. The vault keeps
-    a member at the newest `updated_at` it saw (`apply_newer`), so a deactivation stamped by a host
-    whose clock is behind the one that stamped the last change, or after a clock stepped back,
-    would be dropped there and the leaver's tokens honoured to their expiry (until 2026-11-28)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row.updated_at = max(now, row.updated_at + dt.timedelta(microseconds=1)) if row.updated_at else now
 
 
 class TenantSettings(Model):

@@ -10,6 +10,7 @@ from psa_shared.auth import Principal
 from psa_shared.errors import Conflict, NotFound, field_error
 from psa_shared.events import utc_iso
 from psa_shared.outbox import utcnow
+from psa_shared.records import apply_changes
 
 from ..database import db, emit
 from ..directory.clients import get_client
@@ -137,17 +138,6 @@ def refuse_closed(project: Project, to_do: str) -> None:
 
 def locked_task(task_id) -> Task:
     return db.locked(Task.select().where(Task.id == task_id)).get()
-
-
-def apply_changes(row, changes: dict) -> bool:
-    """Set on `row` the fields of `changes` (attribute names, values as the schema parsed them:
-    ids as UUIDs, times as naive UTC) that differ from what it holds; whether any did. A field set
-    to its own value would still be written and announced: billing and the vault would be sent an
-    edit that changed nothing."""
-    differ = {name: value for name, value in changes.items() if getattr(row, name) != value}
-    for name, value in differ.items():
-        setattr(row, name, value)
-    return bool(differ)
 
 
 def check_board(board_id) -> None:

@@ -12,6 +12,7 @@ from peewee import JOIN
 from psa_shared.auth import Principal
 from psa_shared.errors import NotFound, field_error
 from psa_shared.events import utc_iso
+from psa_shared.records import apply_changes
 
 from ..database import db, emit
 from ..servicedesk import clock
@@ -19,7 +20,7 @@ from ..servicedesk.models import Ticket
 from ..servicedesk.tickets import check_granted, member_of_tenant
 from .holders import not_over
 from .models import Project, ScheduleEntry, Task
-from .projects import apply_changes, get_task, locked_project, refuse_closed, revision, schedule_payload
+from .projects import get_task, locked_project, refuse_closed, revision, schedule_payload
 
 
 def visible_entries(principal: Principal):
