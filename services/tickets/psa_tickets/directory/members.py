@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from psa_shared.errors import Conflict, NotFound, field_error
-from psa_shared.records import touch
+from psa_shared.records import apply_changes, touch
 
 from ..database import db, emit
 from . import sign_in_limit
@@ -71,14 +71,11 @@ def update_member(member_id, **changes) -> Member:
         member = get_member(member_id, to_change=True)
         if admins is not None and admins == {member.id}:
             raise field_error("role", "the tenant's last active admin keeps that role: make another member admin first")
-        password = changes.pop("password", None)
-        fields = _as_stored(member, changes)
-        if not (fields or password):
+        password, email = changes.pop("password", None), member.email
+        if not (apply_changes(member, _as_stored(member, changes)) or password):
             return member  # nothing changed: no write, no event, `updated_at` stays
-        if password or "email" in fields:
-            sign_in_limit.forget_addresses(member.email)
-        for name, value in fields.items():
-            setattr(member, name, value)
+        if password or member.email != email:
+            sign_in_limit.forget_addresses(email)
         if password:
             member.password_hash = hash_password(password)
             member.stamp = new_stamp()  # a new password signs out every session
@@ -90,7 +87,7 @@ def update_member(member_id, **changes) -> Member:
 
 
 def _as_stored(member: Member, changes: dict) -> dict:
-    """The member's columns `changes` would set to another value than they hold."""
+    """The member's columns as `changes` would have them."""
     fields = {name: changes[name] for name in ("name", "role") if name in changes}
     if "email" in changes:
         _check_email_free(changes["email"], member.id)
@@ -100,7 +97,7 @@ def _as_stored(member: Member, changes: dict) -> dict:
     if member.role == "admin" and changes.get("role", "admin") != "admin":
         # every client came with the admin role; a demoted admin keeps the clients granted by name
         fields["all_clients"] = False
-    return {name: value for name, value in fields.items() if getattr(member, name) != value}
+    return fields
 
 
 def deactivate_member(member_id) -> Member:
