@@ -54,8 +54,7 @@ def configuration_payload(configuration: Configuration) -> dict:
 def create_configuration(principal: Principal, client_id, **fields) -> Configuration:
     with db.proxy.atomic():
         client = check_client(principal, client_id)
-        configuration = Configuration(client_id=client.id)
-        apply_changes(configuration, fields)
+        configuration = Configuration(client_id=client.id, **fields)
         configuration.created_at = configuration.updated_at
         configuration.save(force_insert=True)
         emit("configuration.created", configuration_payload(configuration))

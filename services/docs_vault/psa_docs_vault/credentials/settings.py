@@ -2,7 +2,7 @@
 
 from psa_shared.errors import field_error
 from psa_shared.events import utc_iso
-from psa_shared.records import touch
+from psa_shared.records import apply_changes, touch
 from psa_shared.tenancy import current_tenant
 
 from .. import audit
@@ -51,8 +51,7 @@ def update(ctx: audit.Context, **changes) -> dict:
     with db.proxy.atomic():
         VaultSettings.insert(id=current_tenant()).on_conflict_ignore().execute()
         row = db.locked(VaultSettings.select().where(VaultSettings.id == current_tenant())).get()
-        for name, value in changes.items():
-            setattr(row, name, value)
+        apply_changes(row, changes)
         touch(row)
         row.save()
         audit.append(ctx, "settings", "allowed")
